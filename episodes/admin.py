@@ -1,0 +1,172 @@
+"""The editors' admin, in Japanese, tuned for publishing one episode a day."""
+
+from django.contrib import admin, messages
+from django.db.models import Max
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.utils.html import format_html
+from markdownx.models import MarkdownxField
+from markdownx.widgets import AdminMarkdownxWidget
+
+from .models import Actor, Appearance, Episode, LinkedArticle, Show
+
+MARKDOWN_EDITOR = {MarkdownxField: {"widget": AdminMarkdownxWidget}}
+
+
+def _image_preview(fieldfile, size: int = 80):
+    if not fieldfile:
+        return "—"
+    return format_html('<img src="{}" alt="" width="{}">', fieldfile.url, size)
+
+
+@admin.register(Actor)
+class ActorAdmin(admin.ModelAdmin):
+    list_display = ["name", "credit", "preview"]
+    search_fields = ["name", "credit"]
+    prepopulated_fields = {"slug": ["name"]}
+    formfield_overrides = MARKDOWN_EDITOR
+
+    @admin.display(description="画像")
+    def preview(self, obj):
+        return _image_preview(obj.image, 48)
+
+
+@admin.register(Show)
+class ShowAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "author", "episode_count"]
+    search_fields = ["name", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+    filter_horizontal = ["hosts"]
+    readonly_fields = ["artwork_preview"]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "description", "long_description", "hosts"]}),
+        ("アートワーク", {"fields": ["artwork", "artwork_preview"]}),
+        (
+            "ポッドキャストの情報",
+            {"fields": ["author", "owner_name", "owner_email", "copyright", "website_url", "language", "category", "explicit"]},
+        ),
+    ]
+
+    @admin.display(description="プレビュー")
+    def artwork_preview(self, obj):
+        return _image_preview(obj.artwork, 200)
+
+    @admin.display(description="エピソード数")
+    def episode_count(self, obj):
+        return obj.episodes.count()
+
+
+class AppearanceInline(admin.TabularInline):
+    model = Appearance
+    extra = 0
+    autocomplete_fields = ["actor"]
+    fields = ["position", "actor"]
+    verbose_name_plural = "出演者（空のまま保存すると番組のホストが入ります）"
+
+
+class LinkedArticleInline(admin.StackedInline):
+    model = LinkedArticle
+    extra = 0
+    fields = ["position", "title", "url", "summary", "citation_url", "start_seconds"]
+    formfield_overrides = MARKDOWN_EDITOR
+
+
+class PublicationFilter(admin.SimpleListFilter):
+    """Draft, live or scheduled: what an editor asks first."""
+
+    title = "公開状況"
+    parameter_name = "publication"
+
+    def lookups(self, request, model_admin):
+        return [("live", "公開中"), ("scheduled", "予約"), ("draft", "下書き")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "live":
+            return queryset.published()
+        if self.value() == "scheduled":
+            return queryset.scheduled()
+        if self.value() == "draft":
+            return queryset.filter(status=Episode.Status.DRAFT)
+        return queryset
+
+
+@admin.register(Episode)
+class EpisodeAdmin(admin.ModelAdmin):
+    list_display = ["number", "title", "show", "published_at", "publication", "duration"]
+    list_display_links = ["number", "title"]
+    list_filter = [PublicationFilter, "show", "status", "cast"]
+    list_select_related = ["show"]
+    search_fields = ["title", "description", "articles__title"]
+    date_hierarchy = "published_at"
+    ordering = ["-published_at", "-number"]
+    actions = ["publish", "unpublish"]
+    inlines = [AppearanceInline, LinkedArticleInline]
+    formfield_overrides = MARKDOWN_EDITOR
+    readonly_fields = ["audio_info", "thumbnail_preview", "youtube_id", "guid", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["show", "number", "title", "status", "published_at"]}),
+        ("内容", {"fields": ["description", "notice", "notes"]}),
+        ("音声", {"fields": ["audio_file", "audio_url", "audio_info"]}),
+        ("画像と動画", {"fields": ["image", "thumbnail_preview", "youtube_url", "youtube_id"]}),
+        ("識別情報", {"fields": ["guid", "created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
+
+    @admin.display(description="公開状況")
+    def publication(self, obj):
+        if obj.status == Episode.Status.DRAFT:
+            return "下書き"
+        return "予約" if obj.is_scheduled else "公開中"
+
+    @admin.display(description="長さ", ordering="audio_duration")
+    def duration(self, obj):
+        return obj.duration_display or "—"
+
+    @admin.display(description="音声の情報（自動で読み取り）")
+    def audio_info(self, obj):
+        if obj.audio_size is None and obj.audio_duration is None:
+            return "まだ読み取っていません。音声を保存すると自動で読み取ります。"
+        parts = [
+            f"サイズ {filesizeformat(obj.audio_size)}（{obj.audio_size:,} バイト）" if obj.audio_size else "サイズ 不明",
+            f"長さ {obj.duration_display}" if obj.audio_duration else "長さ 不明",
+            obj.audio_mime_type or "種類 不明",
+            f"{obj.audio_bitrate // 1000} kbps" if obj.audio_bitrate else "",
+        ]
+        return " / ".join(part for part in parts if part)
+
+    @admin.display(description="サムネイル")
+    def thumbnail_preview(self, obj):
+        return _image_preview(obj.thumbnail, 160)
+
+    def get_changeform_initial_data(self, request):
+        """Pre-fill a new episode: next number, the usual show, today's title."""
+        initial = super().get_changeform_initial_data(request)
+        latest = Episode.objects.select_related("show").order_by("-published_at").first()
+        show = Show.objects.filter(pk=initial.get("show")).first() or (latest.show if latest else Show.objects.first())
+        today = timezone.localdate()
+        initial.setdefault("number", (Episode.objects.aggregate(top=Max("number"))["top"] or 0) + 1)
+        if show:
+            initial.setdefault("show", show.pk)
+            initial.setdefault("title", show.default_title(today))
+        return initial
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if formset.model is Appearance:
+            episode = form.instance
+            if not episode.appearances.exists():
+                for position, host in enumerate(episode.show.hosts.all()):
+                    Appearance.objects.create(episode=episode, actor=host, position=position)
+
+    @admin.action(description="選んだエピソードを公開する")
+    def publish(self, request, queryset):
+        ready = queryset.exclude(audio_file="", audio_url="")
+        count = ready.update(status=Episode.Status.PUBLISHED)
+        skipped = queryset.count() - count
+        self.message_user(request, f"{count} 件を公開しました（公開日時が未来のものは予約になります）。")
+        if skipped:
+            self.message_user(request, f"音声のない {skipped} 件は公開できませんでした。", level=messages.WARNING)
+
+    @admin.action(description="選んだエピソードを非公開（下書き）にする")
+    def unpublish(self, request, queryset):
+        count = queryset.update(status=Episode.Status.DRAFT)
+        self.message_user(request, f"{count} 件を下書きに戻しました。")

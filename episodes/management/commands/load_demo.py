@@ -1,0 +1,18 @@
+"""Load demo content into an empty site (never into one that has episodes)."""
+
+from django.core.management.base import BaseCommand
+
+from episodes.demo import load_demo_content
+from episodes.models import Episode
+
+
+class Command(BaseCommand):
+    help = "エピソードが1件もないデータベースにだけ、デモ用の番組・出演者・エピソードを入れます。"
+
+    def handle(self, *args, **options):
+        if Episode.objects.exists():
+            if options["verbosity"] >= 1:
+                self.stdout.write("エピソードがすでにあるので、デモ用データは入れませんでした。")
+            return
+        count = load_demo_content()
+        self.stdout.write(self.style.SUCCESS(f"デモ用のエピソードを {count} 件入れました（うち1件は予約公開）。"))

@@ -1,0 +1,128 @@
+"""Serving uploaded media in the embedded default, with HTTP Range support.
+
+Podcast apps and Safari on iPhone refuse audio from a server that cannot
+answer `Range` requests, and seek by asking for byte ranges. This view streams
+from storage in chunks, so memory stays flat whatever the file's size. With
+S3 storage configured it is not routed at all: media URLs point at the bucket.
+"""
+
+import mimetypes
+import os
+import re
+from collections.abc import Iterator
+
+from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.storage import default_storage
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.utils.http import http_date, parse_http_date_safe
+from django.views.decorators.http import require_safe
+
+CHUNK_SIZE = 64 * 1024
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+class Unsatisfiable(Exception):
+    """The requested range lies outside the file."""
+
+
+def parse_range(header: str, size: int) -> tuple[int, int] | None:
+    """Return (first, last) byte positions, None to send the whole file.
+
+    Malformed headers and multi-range requests are ignored (RFC 9110 allows
+    answering them with the full representation); ranges past the end raise
+    `Unsatisfiable`.
+    """
+    match = _RANGE.match(header.strip())
+    if not match:
+        return None
+    first, last = match.groups()
+    if not first and not last:
+        return None
+    if not first:  # suffix range: the last N bytes
+        length = int(last)
+        if length == 0:
+            raise Unsatisfiable
+        return max(size - length, 0), size - 1
+    start = int(first)
+    end = int(last) if last else size - 1
+    if last and end < start:
+        return None
+    if start >= size:
+        raise Unsatisfiable
+    return start, min(end, size - 1)
+
+
+def _stream(fileobj, start: int, length: int) -> Iterator[bytes]:
+    try:
+        fileobj.seek(start)
+        remaining = length
+        while remaining > 0:
+            chunk = fileobj.read(min(CHUNK_SIZE, remaining))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+            yield chunk
+    finally:
+        fileobj.close()
+
+
+@require_safe
+def serve_media(request, path: str):
+    """GET or HEAD a stored file, whole or by byte range."""
+    storage = default_storage
+    try:
+        if not os.path.isfile(storage.path(path)):
+            raise FileNotFoundError(path)
+        size = storage.size(path)
+        modified = storage.get_modified_time(path)
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError, SuspiciousFileOperation, OSError) as exc:
+        raise Http404("ファイルが見つかりません。") from exc
+
+    last_modified = http_date(modified.timestamp())
+    etag = f'"{size:x}-{int(modified.timestamp()):x}"'
+    content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    common = {
+        "Accept-Ranges": "bytes",
+        "Last-Modified": last_modified,
+        "ETag": etag,
+        # Every upload has a fresh URL, so stored bytes never change under it.
+        "Cache-Control": "public, max-age=86400",
+    }
+
+    if_none_match = request.headers.get("If-None-Match")
+    if_modified_since = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
+    if (if_none_match and etag in if_none_match) or (
+        not if_none_match and if_modified_since and int(modified.timestamp()) <= if_modified_since
+    ):
+        response = HttpResponse(status=304)
+        for key, value in common.items():
+            response[key] = value
+        return response
+
+    byte_range = None
+    range_header = request.headers.get("Range")
+    if_range = request.headers.get("If-Range")
+    if range_header and (not if_range or if_range in (etag, last_modified)):
+        try:
+            byte_range = parse_range(range_header, size)
+        except Unsatisfiable:
+            response = HttpResponse(status=416)
+            response["Content-Range"] = f"bytes */{size}"
+            response["Accept-Ranges"] = "bytes"
+            return response
+
+    start, end = byte_range if byte_range else (0, size - 1)
+    length = max(end - start + 1, 0)
+    status = 206 if byte_range else 200
+
+    if request.method == "HEAD":
+        response = HttpResponse(status=status, content_type=content_type)
+    else:
+        fileobj = storage.open(path, "rb")
+        response = StreamingHttpResponse(_stream(fileobj, start, length), status=status, content_type=content_type)
+    for key, value in common.items():
+        response[key] = value
+    response["Content-Length"] = str(length)
+    if byte_range:
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+    return response

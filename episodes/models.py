@@ -1,0 +1,397 @@
+"""Shows, cast, episodes and the news articles each episode covers.
+
+Every rule lives here (database constraints plus `clean()`), and derived
+values are computed once at save time so that pages only print stored data.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from markdownx.models import MarkdownxField
+
+from . import images
+from .audio import AudioError, AudioInfo, format_duration, probe_audio
+from .markdown import render_markdown
+from .youtube import youtube_video_id
+
+
+def audio_upload_to(instance, filename: str) -> str:
+    """A fresh folder per upload: replaced audio always gets a new URL."""
+    return f"audio/{images.random_folder()}/{filename}"
+
+
+def image_upload_to(instance, filename: str) -> str:
+    """Images keep their name under a fresh folder, like audio."""
+    return f"images/{instance._meta.model_name}/{images.random_folder()}/{filename}"
+
+
+def thumbnail_upload_to(instance, filename: str) -> str:
+    return f"images/thumbnails/{images.random_folder()}/{filename}"
+
+
+class Actor(models.Model):
+    """A voice on the shows: a VOICEVOX character with its required credit."""
+
+    name = models.CharField("名前", max_length=100, unique=True)
+    slug = models.SlugField("スラッグ", max_length=100, unique=True, allow_unicode=True)
+    image = models.ImageField(
+        "画像", upload_to=image_upload_to, blank=True, max_length=500, validators=[images.validate_image]
+    )
+    credit = models.CharField(
+        "クレジット表記",
+        max_length=200,
+        blank=True,
+        help_text="キャラクターの利用規約で必要な表記。例: VOICEVOX:ずんだもん",
+    )
+    profile_url = models.URLField("プロフィールURL", max_length=500, blank=True)
+    bio = MarkdownxField("紹介文", blank=True, help_text="Markdown で書けます。")
+    bio_html = models.TextField("紹介文（HTML）", blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "出演者"
+        verbose_name_plural = "出演者"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("episodes:actor", kwargs={"slug": self.slug})
+
+    def save(self, *args, **kwargs):
+        self.bio_html = render_markdown(self.bio)
+        images.fix_uploaded_extension(self.image)
+        super().save(*args, **kwargs)
+
+
+class Show(models.Model):
+    """A podcast: one feed, one artwork, its usual hosts."""
+
+    name = models.CharField("番組名", max_length=200, unique=True)
+    slug = models.SlugField("スラッグ", max_length=100, unique=True, allow_unicode=True)
+    description = models.CharField("短い説明", max_length=500, help_text="一覧や検索結果に出る一文。")
+    long_description = models.TextField("詳しい説明", blank=True, help_text="番組ページとフィードに出ます。")
+    author = models.CharField("制作者", max_length=200)
+    owner_name = models.CharField("オーナー名", max_length=200, blank=True)
+    owner_email = models.EmailField("オーナーのメールアドレス")
+    artwork = models.ImageField(
+        "アートワーク",
+        upload_to=image_upload_to,
+        blank=True,
+        max_length=500,
+        validators=[images.validate_artwork],
+        help_text="正方形の JPEG か PNG、1400〜3000px 四方。",
+    )
+    language = models.CharField("言語", max_length=10, default="ja")
+    category = models.CharField("カテゴリー", max_length=100, default="Technology")
+    explicit = models.BooleanField("成人向け表現あり", default=False)
+    website_url = models.URLField("ウェブサイト", max_length=500, blank=True)
+    copyright = models.CharField("著作権表示", max_length=200, blank=True)
+    hosts = models.ManyToManyField(Actor, verbose_name="ホスト", blank=True, related_name="hosted_shows")
+
+    class Meta:
+        verbose_name = "番組"
+        verbose_name_plural = "番組"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("episodes:show", kwargs={"slug": self.slug})
+
+    def save(self, *args, **kwargs):
+        images.fix_uploaded_extension(self.artwork)
+        super().save(*args, **kwargs)
+
+    @property
+    def owner_display_name(self) -> str:
+        return self.owner_name or self.author
+
+    def default_title(self, day) -> str:
+        """The station's title pattern: `<show> podcast YYYYMMDD`."""
+        return f"{self.name} podcast {day:%Y%m%d}"
+
+
+class EpisodeQuerySet(models.QuerySet):
+    """Reusable filters; `published()` is the one definition of what the public sees."""
+
+    def published(self):
+        """Published and due: a future date means scheduled, hidden until then."""
+        return self.filter(status=Episode.Status.PUBLISHED, published_at__lte=timezone.now())
+
+    def scheduled(self):
+        return self.filter(status=Episode.Status.PUBLISHED, published_at__gt=timezone.now())
+
+    def for_listing(self):
+        """What list pages print, in a fixed number of queries."""
+        return self.select_related("show").prefetch_related("appearances__actor")
+
+    def for_page(self):
+        """What the episode page prints, in a fixed number of queries."""
+        return self.select_related("show").prefetch_related("appearances__actor", "articles")
+
+
+class Episode(models.Model):
+    """One daily programme: audio, cast, the news it covers, a YouTube version."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "下書き"
+        PUBLISHED = "published", "公開"
+
+    show = models.ForeignKey(Show, verbose_name="番組", on_delete=models.PROTECT, related_name="episodes")
+    number = models.PositiveIntegerField(
+        "番号",
+        unique=True,
+        validators=[MinValueValidator(1)],
+        help_text="サイト全体の通し番号。URL /episode/番号 になります。",
+    )
+    title = models.CharField("タイトル", max_length=200)
+    published_at = models.DateTimeField("公開日時", default=timezone.now, help_text="未来の日時なら予約公開になります。")
+    status = models.CharField("状態", max_length=10, choices=Status.choices, default=Status.DRAFT)
+    description = models.TextField("内容紹介", blank=True)
+    notice = models.TextField("お知らせ", blank=True)
+    notes = MarkdownxField("ショーノート", blank=True, help_text="Markdown で書けます。")
+    notes_html = models.TextField("ショーノート（HTML）", blank=True, editable=False)
+    cast = models.ManyToManyField(Actor, verbose_name="出演者", through="Appearance", related_name="episodes")
+
+    audio_file = models.FileField(
+        "音声ファイル", upload_to=audio_upload_to, blank=True, max_length=500, help_text="MP3 または M4A。"
+    )
+    audio_url = models.URLField(
+        "外部の音声URL", max_length=1000, blank=True, help_text="ファイルを別の場所に置く場合だけ。"
+    )
+    audio_size = models.PositiveBigIntegerField("音声のサイズ（バイト）", null=True, blank=True, editable=False)
+    audio_duration = models.FloatField("音声の長さ（秒）", null=True, blank=True, editable=False)
+    audio_mime_type = models.CharField("音声の種類", max_length=50, blank=True, editable=False)
+    audio_bitrate = models.PositiveIntegerField("ビットレート（bps）", null=True, blank=True, editable=False)
+
+    image = models.ImageField(
+        "画像",
+        upload_to=image_upload_to,
+        blank=True,
+        max_length=500,
+        validators=[images.validate_image],
+        help_text="空なら番組のアートワークを使います。",
+    )
+    thumbnail = models.ImageField("サムネイル", upload_to=thumbnail_upload_to, blank=True, max_length=500, editable=False)
+    youtube_url = models.URLField("YouTube版のURL", max_length=500, blank=True)
+    youtube_id = models.CharField("YouTube動画ID", max_length=20, blank=True, editable=False)
+
+    guid = models.CharField("GUID", max_length=500, unique=True, editable=False)
+    created_at = models.DateTimeField("作成日時", auto_now_add=True)
+    updated_at = models.DateTimeField("更新日時", auto_now=True)
+
+    objects = EpisodeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "エピソード"
+        verbose_name_plural = "エピソード"
+        ordering = ["-published_at", "-number"]
+        indexes = [models.Index(fields=["status", "published_at"], name="episode_public_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(number__gte=1), name="episode_number_positive"),
+            models.CheckConstraint(
+                condition=Q(audio_file="") | Q(audio_url=""), name="episode_one_audio_source"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | ~Q(audio_file="") | ~Q(audio_url=""),
+                name="episode_published_has_audio",
+            ),
+            models.CheckConstraint(
+                condition=Q(audio_size__isnull=True) | Q(audio_size__gt=0), name="episode_audio_size_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(audio_duration__isnull=True) | Q(audio_duration__gt=0),
+                name="episode_audio_duration_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.number} {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("episodes:episode", kwargs={"number": self.number})
+
+    # --- rules ------------------------------------------------------------
+
+    def clean(self):
+        errors = {}
+        if self.youtube_url and not youtube_video_id(self.youtube_url):
+            errors["youtube_url"] = "YouTube の動画URLとして読み取れません（watch?v=… や youtu.be/… の形）。"
+        if self.audio_file and self.audio_url:
+            errors["audio_url"] = "音声はファイルか外部URLのどちらか一方にしてください。"
+        elif self.status == self.Status.PUBLISHED and not (self.audio_file or self.audio_url):
+            errors["audio_file"] = "公開するには音声ファイルか外部の音声URLが必要です。"
+        if "audio_file" not in errors and self._has_new_audio_upload():
+            try:
+                self.set_audio_info(probe_audio(self.audio_file.file))
+            except AudioError as exc:
+                errors["audio_file"] = str(exc)
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, *args, **kwargs):
+        if not self.guid:
+            # Set once, never recomputed: podcast apps identify episodes by it.
+            self.guid = f"{settings.SITE_URL}/episode/{self.number}"
+        self.youtube_id = youtube_video_id(self.youtube_url) or ""
+        self.notes_html = render_markdown(self.notes)
+        self._refresh_audio_info()
+        self._refresh_images()
+        super().save(*args, **kwargs)
+        self._audio_info_source = self._audio_source()
+
+    # --- audio --------------------------------------------------------------
+
+    def _audio_source(self) -> tuple[str, str]:
+        return (self.audio_file.name or "", self.audio_url or "")
+
+    def _has_new_audio_upload(self) -> bool:
+        return images.is_new_upload(self.audio_file) and getattr(self, "_audio_info_source", None) != self._audio_source()
+
+    def set_audio_info(self, info: AudioInfo) -> None:
+        """Record metadata read from the current audio source."""
+        self.audio_size = info.size
+        self.audio_duration = info.duration
+        self.audio_mime_type = info.mime_type
+        self.audio_bitrate = info.bitrate or None
+        self._audio_info_source = self._audio_source()
+
+    def _refresh_audio_info(self) -> None:
+        """Probe a new upload once; forget metadata that belongs to a replaced source."""
+        if self._has_new_audio_upload():
+            self.set_audio_info(probe_audio(self.audio_file.file))
+            return
+        known_source = getattr(self, "_audio_info_source", None)
+        if known_source is not None and known_source != self._audio_source():
+            self.audio_size = self.audio_duration = self.audio_bitrate = None
+            self.audio_mime_type = ""
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        if "audio_file" in field_names and "audio_url" in field_names:
+            instance._audio_info_source = instance._audio_source()
+        return instance
+
+    # --- images ---------------------------------------------------------------
+
+    def _refresh_images(self) -> None:
+        if images.is_new_upload(self.image):
+            images.fix_uploaded_extension(self.image)
+            self.thumbnail.save(f"{self.number}.jpg", images.make_thumbnail(self.image.file), save=False)
+        elif not self.image:
+            self.thumbnail = ""
+
+    # --- derived values for pages and feeds -----------------------------------
+
+    @property
+    def is_public(self) -> bool:
+        return self.status == self.Status.PUBLISHED and self.published_at <= timezone.now()
+
+    @property
+    def is_scheduled(self) -> bool:
+        return self.status == self.Status.PUBLISHED and self.published_at > timezone.now()
+
+    @property
+    def audio_src(self) -> str:
+        """Where players and feeds fetch the audio."""
+        if self.audio_file:
+            return self.audio_file.url
+        return self.audio_url
+
+    @property
+    def audio_mime_display(self) -> str:
+        return self.audio_mime_type or "audio/mpeg"
+
+    @property
+    def duration_display(self) -> str:
+        return format_duration(self.audio_duration)
+
+    @property
+    def image_src(self) -> str:
+        if self.image:
+            return self.image.url
+        if self.show.artwork:
+            return self.show.artwork.url
+        return ""
+
+    @property
+    def thumbnail_src(self) -> str:
+        if self.thumbnail:
+            return self.thumbnail.url
+        return self.image_src
+
+    @property
+    def actors(self) -> list[Actor]:
+        """The cast in order (uses the prefetched appearances)."""
+        return [appearance.actor for appearance in self.appearances.all()]
+
+    @property
+    def credits(self) -> list[str]:
+        """Credit lines the characters' terms require, once each, in cast order."""
+        return list(dict.fromkeys(actor.credit for actor in self.actors if actor.credit))
+
+    @property
+    def youtube_thumbnail_url(self) -> str:
+        return f"https://i.ytimg.com/vi/{self.youtube_id}/hqdefault.jpg" if self.youtube_id else ""
+
+    @property
+    def youtube_embed_url(self) -> str:
+        return f"https://www.youtube-nocookie.com/embed/{self.youtube_id}?autoplay=1" if self.youtube_id else ""
+
+
+class Appearance(models.Model):
+    """An actor in an episode's cast, in order."""
+
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="appearances")
+    actor = models.ForeignKey(Actor, verbose_name="出演者", on_delete=models.PROTECT, related_name="appearances")
+    position = models.PositiveSmallIntegerField("順番", default=0)
+
+    class Meta:
+        verbose_name = "出演"
+        verbose_name_plural = "出演者"
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["episode", "actor"], name="appearance_unique_actor")]
+
+    def __str__(self) -> str:
+        return self.actor.name
+
+
+class LinkedArticle(models.Model):
+    """A news article the episode reads out: title, link, summary and 引用元."""
+
+    episode = models.ForeignKey(Episode, verbose_name="エピソード", on_delete=models.CASCADE, related_name="articles")
+    position = models.PositiveSmallIntegerField("順番", default=0)
+    title = models.CharField("タイトル", max_length=500)
+    url = models.URLField("URL", max_length=1000)
+    summary = MarkdownxField("要約", blank=True, help_text="Markdown で書けます。")
+    summary_html = models.TextField("要約（HTML）", blank=True, editable=False)
+    citation_url = models.URLField("引用元", max_length=1000, blank=True, help_text="空なら記事のURLと同じです。")
+    start_seconds = models.FloatField(
+        "開始位置（秒）", null=True, blank=True, validators=[MinValueValidator(0)], help_text="音声の中でこの記事が始まる位置。"
+    )
+
+    class Meta:
+        verbose_name = "関連リンク"
+        verbose_name_plural = "関連リンク"
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start_seconds__isnull=True) | Q(start_seconds__gte=0), name="article_start_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs):
+        if not self.citation_url:
+            self.citation_url = self.url
+        self.summary_html = render_markdown(self.summary)
+        super().save(*args, **kwargs)

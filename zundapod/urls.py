@@ -1,0 +1,22 @@
+"""Root URLs: the public site, the admin, the editor's endpoints, media."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+
+from episodes import editor, media
+
+admin.site.site_header = "zundapod 管理画面"
+admin.site.site_title = "zundapod"
+admin.site.index_title = "番組の管理"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    # The paths markdownx's editor script posts to, answered by staff-only views.
+    path("markdownx/markdownify/", editor.markdown_preview, name="markdownx_markdownify"),
+    path("markdownx/upload/", editor.markdown_image_upload, name="markdownx_upload"),
+    path("", include("episodes.urls")),
+]
+
+if not settings.MEDIA_ON_S3:
+    urlpatterns.append(re_path(r"^media/(?P<path>.+)$", media.serve_media, name="media"))
