@@ -43,7 +43,18 @@ class ShowAdmin(admin.ModelAdmin):
         ("アートワーク", {"fields": ["artwork", "artwork_preview"]}),
         (
             "ポッドキャストの情報",
-            {"fields": ["author", "owner_name", "owner_email", "copyright", "website_url", "language", "category", "explicit"]},
+            {
+                "fields": [
+                    "author",
+                    "owner_name",
+                    "owner_email",
+                    "copyright",
+                    "website_url",
+                    "language",
+                    "category",
+                    "explicit",
+                ]
+            },
         ),
     ]
 
@@ -126,7 +137,9 @@ class EpisodeAdmin(admin.ModelAdmin):
         if obj.audio_size is None and obj.audio_duration is None:
             return "まだ読み取っていません。音声を保存すると自動で読み取ります。"
         parts = [
-            f"サイズ {filesizeformat(obj.audio_size)}（{obj.audio_size:,} バイト）" if obj.audio_size else "サイズ 不明",
+            f"サイズ {filesizeformat(obj.audio_size)}（{obj.audio_size:,} バイト）"
+            if obj.audio_size
+            else "サイズ 不明",
             f"長さ {obj.duration_display}" if obj.audio_duration else "長さ 不明",
             obj.audio_mime_type or "種類 不明",
             f"{obj.audio_bitrate // 1000} kbps" if obj.audio_bitrate else "",

@@ -26,11 +26,15 @@ def identify_image(fileobj) -> tuple[str, tuple[int, int]]:
             image_format, size = image.format, image.size
             image.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise ValidationError("画像として読み取れないファイルです（JPEG・PNG・GIF・WebP のみ）。", code="invalid_image") from exc
+        raise ValidationError(
+            "画像として読み取れないファイルです（JPEG・PNG・GIF・WebP のみ）。", code="invalid_image"
+        ) from exc
     finally:
         fileobj.seek(0)
     if image_format not in EXTENSIONS:
-        raise ValidationError(f"{image_format} 形式の画像は使えません（JPEG・PNG・GIF・WebP のみ）。", code="image_format")
+        raise ValidationError(
+            f"{image_format} 形式の画像は使えません（JPEG・PNG・GIF・WebP のみ）。", code="image_format"
+        )
     if size[0] * size[1] > MAX_PIXELS:
         raise ValidationError("画像が大きすぎます。", code="image_too_large")
     return image_format, size
@@ -47,7 +51,9 @@ def validate_artwork(fieldfile) -> None:
     if image_format not in ARTWORK_FORMATS:
         raise ValidationError("番組アートワークは JPEG か PNG にしてください。", code="artwork_format")
     if width != height:
-        raise ValidationError(f"番組アートワークは正方形にしてください（現在 {width}×{height}px）。", code="artwork_square")
+        raise ValidationError(
+            f"番組アートワークは正方形にしてください（現在 {width}×{height}px）。", code="artwork_square"
+        )
     if not ARTWORK_MIN_PX <= width <= ARTWORK_MAX_PX:
         raise ValidationError(
             f"番組アートワークは {ARTWORK_MIN_PX}〜{ARTWORK_MAX_PX}px 四方にしてください（現在 {width}px）。",

@@ -59,13 +59,13 @@ class Actor(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def get_absolute_url(self) -> str:
-        return reverse("episodes:actor", kwargs={"slug": self.slug})
-
     def save(self, *args, **kwargs):
         self.bio_html = render_markdown(self.bio)
         images.fix_uploaded_extension(self.image)
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("episodes:actor", kwargs={"slug": self.slug})
 
 
 class Show(models.Model):
@@ -101,12 +101,12 @@ class Show(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def get_absolute_url(self) -> str:
-        return reverse("episodes:show", kwargs={"slug": self.slug})
-
     def save(self, *args, **kwargs):
         images.fix_uploaded_extension(self.artwork)
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("episodes:show", kwargs={"slug": self.slug})
 
     @property
     def owner_display_name(self) -> str:
@@ -151,7 +151,9 @@ class Episode(models.Model):
         help_text="サイト全体の通し番号。URL /episode/番号 になります。",
     )
     title = models.CharField("タイトル", max_length=200)
-    published_at = models.DateTimeField("公開日時", default=timezone.now, help_text="未来の日時なら予約公開になります。")
+    published_at = models.DateTimeField(
+        "公開日時", default=timezone.now, help_text="未来の日時なら予約公開になります。"
+    )
     status = models.CharField("状態", max_length=10, choices=Status.choices, default=Status.DRAFT)
     description = models.TextField("内容紹介", blank=True)
     notice = models.TextField("お知らせ", blank=True)
@@ -178,7 +180,9 @@ class Episode(models.Model):
         validators=[images.validate_image],
         help_text="空なら番組のアートワークを使います。",
     )
-    thumbnail = models.ImageField("サムネイル", upload_to=thumbnail_upload_to, blank=True, max_length=500, editable=False)
+    thumbnail = models.ImageField(
+        "サムネイル", upload_to=thumbnail_upload_to, blank=True, max_length=500, editable=False
+    )
     youtube_url = models.URLField("YouTube版のURL", max_length=500, blank=True)
     youtube_id = models.CharField("YouTube動画ID", max_length=20, blank=True, editable=False)
 
@@ -195,9 +199,7 @@ class Episode(models.Model):
         indexes = [models.Index(fields=["status", "published_at"], name="episode_public_idx")]
         constraints = [
             models.CheckConstraint(condition=Q(number__gte=1), name="episode_number_positive"),
-            models.CheckConstraint(
-                condition=Q(audio_file="") | Q(audio_url=""), name="episode_one_audio_source"
-            ),
+            models.CheckConstraint(condition=Q(audio_file="") | Q(audio_url=""), name="episode_one_audio_source"),
             models.CheckConstraint(
                 condition=Q(status="draft") | ~Q(audio_file="") | ~Q(audio_url=""),
                 name="episode_published_has_audio",
@@ -213,6 +215,17 @@ class Episode(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.number} {self.title}"
+
+    def save(self, *args, **kwargs):
+        if not self.guid:
+            # Set once, never recomputed: podcast apps identify episodes by it.
+            self.guid = f"{settings.SITE_URL}/episode/{self.number}"
+        self.youtube_id = youtube_video_id(self.youtube_url) or ""
+        self.notes_html = render_markdown(self.notes)
+        self._refresh_audio_info()
+        self._refresh_images()
+        super().save(*args, **kwargs)
+        self._audio_info_source = self._audio_source()
 
     def get_absolute_url(self) -> str:
         return reverse("episodes:episode", kwargs={"number": self.number})
@@ -235,24 +248,15 @@ class Episode(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    def save(self, *args, **kwargs):
-        if not self.guid:
-            # Set once, never recomputed: podcast apps identify episodes by it.
-            self.guid = f"{settings.SITE_URL}/episode/{self.number}"
-        self.youtube_id = youtube_video_id(self.youtube_url) or ""
-        self.notes_html = render_markdown(self.notes)
-        self._refresh_audio_info()
-        self._refresh_images()
-        super().save(*args, **kwargs)
-        self._audio_info_source = self._audio_source()
-
     # --- audio --------------------------------------------------------------
 
     def _audio_source(self) -> tuple[str, str]:
         return (self.audio_file.name or "", self.audio_url or "")
 
     def _has_new_audio_upload(self) -> bool:
-        return images.is_new_upload(self.audio_file) and getattr(self, "_audio_info_source", None) != self._audio_source()
+        return (
+            images.is_new_upload(self.audio_file) and getattr(self, "_audio_info_source", None) != self._audio_source()
+        )
 
     def set_audio_info(self, info: AudioInfo) -> None:
         """Record metadata read from the current audio source."""
@@ -374,7 +378,11 @@ class LinkedArticle(models.Model):
     summary_html = models.TextField("要約（HTML）", blank=True, editable=False)
     citation_url = models.URLField("引用元", max_length=1000, blank=True, help_text="空なら記事のURLと同じです。")
     start_seconds = models.FloatField(
-        "開始位置（秒）", null=True, blank=True, validators=[MinValueValidator(0)], help_text="音声の中でこの記事が始まる位置。"
+        "開始位置（秒）",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="音声の中でこの記事が始まる位置。",
     )
 
     class Meta:

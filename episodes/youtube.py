@@ -4,7 +4,14 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 _VIDEO_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
-_HOSTS = {"youtube.com", "www.youtube.com", "m.youtube.com", "music.youtube.com", "youtube-nocookie.com", "www.youtube-nocookie.com"}
+_HOSTS = {
+    "youtube.com",
+    "www.youtube.com",
+    "m.youtube.com",
+    "music.youtube.com",
+    "youtube-nocookie.com",
+    "www.youtube-nocookie.com",
+}
 
 
 def youtube_video_id(url: str) -> str | None:

@@ -19,9 +19,24 @@ from ..models import Actor, Appearance, Episode, LinkedArticle, Show
 AUDIO_DIR = Path(__file__).parent / "audio"
 
 ACTORS = [
-    {"name": "ずんだもん", "slug": "zundamon", "color": (120, 190, 80), "bio": "ずんだ餅の妖精。**平日**のニュースを担当するのだ。"},
-    {"name": "お嬢様ずんだもん", "slug": "ojousama-zundamon", "color": (200, 150, 210), "bio": "女学園放送部のパーソナリティですわ。"},
-    {"name": "春日部つむぎ", "slug": "kasukabe-tsumugi", "color": (250, 190, 90), "bio": "月曜日のニュースをお届けする高校生。"},
+    {
+        "name": "ずんだもん",
+        "slug": "zundamon",
+        "color": (120, 190, 80),
+        "bio": "ずんだ餅の妖精。**平日**のニュースを担当するのだ。",
+    },
+    {
+        "name": "お嬢様ずんだもん",
+        "slug": "ojousama-zundamon",
+        "color": (200, 150, 210),
+        "bio": "女学園放送部のパーソナリティですわ。",
+    },
+    {
+        "name": "春日部つむぎ",
+        "slug": "kasukabe-tsumugi",
+        "color": (250, 190, 90),
+        "bio": "月曜日のニュースをお届けする高校生。",
+    },
 ]
 
 SHOWS = [

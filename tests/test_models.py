@@ -1,0 +1,277 @@
+"""The rules the models carry: guid, audio, images, scheduling, constraints."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from PIL import Image
+
+from episodes import models
+from episodes.audio import AudioError
+from episodes.models import Episode, LinkedArticle
+
+from .factories import (
+    MP3,
+    image_bytes,
+    image_upload,
+    m4a_upload,
+    make_actor,
+    make_episode,
+    make_show,
+    mp3_upload,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+class TestGuid:
+    def test_is_the_permalink_at_creation(self, settings):
+        settings.SITE_URL = "https://podcast.example.jp"
+        episode = make_episode(number=371)
+        assert episode.guid == "https://podcast.example.jp/episode/371"
+
+    def test_survives_edits_renumbering_and_a_new_domain(self, settings):
+        settings.SITE_URL = "https://old.example.jp"
+        episode = make_episode(number=10)
+        settings.SITE_URL = "https://new.example.jp"
+        episode.title = "新しいタイトル"
+        episode.number = 11
+        episode.save()
+        episode.refresh_from_db()
+        assert episode.guid == "https://old.example.jp/episode/10"
+        assert episode.get_absolute_url() == "/episode/11"
+
+    def test_is_unique(self):
+        first = make_episode(number=5)
+        first.number = 6
+        first.save()
+        with pytest.raises(IntegrityError), transaction.atomic():
+            make_episode(number=5, audio="https://cdn.example.com/a.mp3", guid=first.guid)
+
+
+class TestAudio:
+    def test_uploaded_mp3_is_probed_on_save(self):
+        episode = make_episode()
+        assert episode.audio_size == MP3.stat().st_size
+        assert episode.audio_duration > 1
+        assert episode.audio_mime_type == "audio/mpeg"
+        assert episode.audio_bitrate > 0
+        assert default_storage.size(episode.audio_file.name) == episode.audio_size
+
+    def test_uploaded_m4a_is_probed(self):
+        episode = make_episode(audio=False, status=Episode.Status.DRAFT, audio_file=m4a_upload())
+        assert episode.audio_mime_type == "audio/x-m4a"
+        assert episode.audio_duration > 1
+
+    def test_full_clean_refuses_text_renamed_mp3(self):
+        episode = Episode(
+            show=make_show(),
+            number=1,
+            title="t",
+            audio_file=SimpleUploadedFile("fake.mp3", b"not audio at all\n" * 200),
+        )
+        with pytest.raises(ValidationError) as excinfo:
+            episode.full_clean()
+        assert "MP3 または M4A" in excinfo.value.message_dict["audio_file"][0]
+
+    def test_save_refuses_text_renamed_mp3_and_stores_nothing(self, _isolated_media):
+        with pytest.raises(AudioError):
+            make_episode(audio=False, audio_file=SimpleUploadedFile("fake.mp3", b"hello" * 500))
+        assert Episode.objects.count() == 0
+        assert not (_isolated_media / "audio").exists()
+
+    def test_probe_runs_once_when_clean_then_save(self, monkeypatch):
+        episode = Episode(show=make_show(), number=3, title="t", audio_file=mp3_upload())
+        episode.full_clean()
+        calls = []
+        real_probe = models.probe_audio
+        monkeypatch.setattr(models, "probe_audio", lambda f: calls.append(f) or real_probe(f))
+        episode.save()
+        assert calls == []
+        assert episode.audio_size == MP3.stat().st_size
+
+    def test_replacing_audio_gives_a_new_url(self):
+        episode = make_episode()
+        old_url = episode.audio_src
+        episode.audio_file = mp3_upload("ep.mp3")
+        episode.save()
+        episode.audio_file = mp3_upload("ep.mp3")
+        episode.save()
+        assert episode.audio_src != old_url
+        assert episode.audio_src.endswith("/ep.mp3")
+        assert episode.audio_size == MP3.stat().st_size
+
+    def test_japanese_file_name_kept(self):
+        episode = make_episode(audio=False, audio_file=mp3_upload("私立ずんだもん女学園放送部_podcast_20260821.mp3"))
+        assert episode.audio_file.name.endswith("私立ずんだもん女学園放送部_podcast_20260821.mp3")
+        assert "%E7%A7%81" in episode.audio_src  # percent-encoded in the URL
+
+    def test_switching_to_external_url_forgets_old_metadata(self):
+        episode = make_episode()
+        episode.audio_file = ""
+        episode.audio_url = "https://cdn.example.com/other.mp3"
+        episode.save()
+        episode.refresh_from_db()
+        assert episode.audio_size is None
+        assert episode.audio_duration is None
+        assert episode.audio_src == "https://cdn.example.com/other.mp3"
+
+    def test_unrelated_edit_keeps_metadata(self):
+        episode = Episode.objects.get(pk=make_episode().pk)
+        size = episode.audio_size
+        episode.title = "変更"
+        episode.save()
+        episode.refresh_from_db()
+        assert episode.audio_size == size
+
+
+class TestConstraints:
+    def test_database_refuses_file_and_url_together(self):
+        episode = make_episode()
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Episode.objects.filter(pk=episode.pk).update(audio_url="https://cdn.example.com/a.mp3")
+
+    def test_database_refuses_published_without_audio(self):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            make_episode(audio=False)
+
+    def test_database_refuses_zero_size(self):
+        episode = make_episode()
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Episode.objects.filter(pk=episode.pk).update(audio_size=0)
+
+    def test_database_refuses_number_zero(self):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            make_episode(number=0, audio="https://cdn.example.com/a.mp3")
+
+    def test_clean_explains_missing_audio(self):
+        episode = Episode(show=make_show(), number=1, title="t", status=Episode.Status.PUBLISHED)
+        with pytest.raises(ValidationError) as excinfo:
+            episode.full_clean()
+        assert "音声" in excinfo.value.message_dict["audio_file"][0]
+
+    def test_clean_explains_two_audio_sources(self):
+        episode = Episode(
+            show=make_show(), number=1, title="t", audio_file=mp3_upload(), audio_url="https://cdn.example.com/a.mp3"
+        )
+        with pytest.raises(ValidationError) as excinfo:
+            episode.full_clean()
+        assert "audio_url" in excinfo.value.message_dict
+
+    def test_a_draft_needs_no_audio(self):
+        episode = make_episode(audio=False, status=Episode.Status.DRAFT)
+        episode.full_clean()
+        assert episode.audio_src == ""
+
+    def test_duplicate_number_refused(self):
+        make_episode(number=42)
+        with pytest.raises(IntegrityError), transaction.atomic():
+            make_episode(number=42, audio="https://cdn.example.com/a.mp3")
+
+
+class TestYouTube:
+    def test_video_id_extracted_on_save(self):
+        episode = make_episode(youtube_url="https://youtu.be/0aR63e1eKtA?t=3")
+        assert episode.youtube_id == "0aR63e1eKtA"
+        assert episode.youtube_embed_url.startswith("https://www.youtube-nocookie.com/embed/0aR63e1eKtA")
+
+    def test_not_a_video_url_refused_by_clean(self):
+        episode = make_episode()
+        episode.youtube_url = "https://example.com/watch?v=0aR63e1eKtA"
+        with pytest.raises(ValidationError) as excinfo:
+            episode.full_clean()
+        assert "youtube_url" in excinfo.value.message_dict
+
+
+class TestPublished:
+    def test_scheduled_and_drafts_are_hidden(self):
+        live = make_episode()
+        scheduled = make_episode(published_at=timezone.now() + timedelta(minutes=5))
+        draft = make_episode(status=Episode.Status.DRAFT)
+        public = set(Episode.objects.published())
+        assert public == {live}
+        assert scheduled.is_scheduled and not scheduled.is_public
+        assert not draft.is_public
+        assert set(Episode.objects.scheduled()) == {scheduled}
+
+    def test_scheduled_appears_when_due_without_any_job(self):
+        episode = make_episode(published_at=timezone.now() + timedelta(seconds=1))
+        assert not Episode.objects.published().exists()
+        Episode.objects.filter(pk=episode.pk).update(published_at=timezone.now() - timedelta(seconds=1))
+        assert Episode.objects.published().get() == episode
+
+
+class TestMarkdownAndArticles:
+    def test_summary_rendered_and_sanitised_on_save(self):
+        episode = make_episode()
+        article = LinkedArticle.objects.create(
+            episode=episode,
+            title="t",
+            url="https://example.com/a",
+            summary="**太字** <script>alert(1)</script> <img src=x onerror=alert(1)>",
+        )
+        assert "<strong>太字</strong>" in article.summary_html
+        assert "<script" not in article.summary_html
+        assert "onerror" not in article.summary_html
+
+    def test_citation_defaults_to_url(self):
+        article = LinkedArticle.objects.create(episode=make_episode(), title="t", url="https://example.com/a")
+        assert article.citation_url == "https://example.com/a"
+
+    def test_notes_and_bio_rendered(self):
+        episode = make_episode(notes="## 見出し\n\n- 項目")
+        actor = make_actor(bio="*紹介*")
+        assert "<h2>見出し</h2>" in episode.notes_html
+        assert "<em>紹介</em>" in actor.bio_html
+
+
+class TestImages:
+    def test_thumbnail_made_and_extension_follows_content(self):
+        episode = make_episode(image=image_upload("cover.jpg", width=1000, height=800))
+        assert episode.image.name.endswith("/cover.png")
+        with default_storage.open(episode.thumbnail.name) as f, Image.open(f) as thumb:
+            assert thumb.format == "JPEG"
+            assert max(thumb.size) == 480
+        assert episode.thumbnail_src == episode.thumbnail.url
+
+    def test_falls_back_to_show_artwork(self):
+        show = make_show()
+        show.artwork = image_upload("art.png", width=1400, height=1400)
+        show.save()
+        episode = make_episode(show=show)
+        assert episode.image_src == show.artwork.url
+        assert episode.thumbnail_src == show.artwork.url
+
+    def test_artwork_rules_checked_by_clean(self):
+        show = make_show()
+        for upload, message in [
+            (image_upload("a.png", width=1400, height=1000), "正方形"),
+            (image_upload("a.png", width=800, height=800), "1400"),
+            (SimpleUploadedFile("a.png", image_bytes(1400, 1400, fmt="GIF")), "JPEG か PNG"),
+            (SimpleUploadedFile("a.png", b"<svg xmlns='http://www.w3.org/2000/svg'/>"), "画像として読み取れない"),
+        ]:
+            show.artwork = upload
+            with pytest.raises(ValidationError) as excinfo:
+                show.full_clean()
+            assert message in excinfo.value.message_dict["artwork"][0]
+
+    def test_valid_artwork_passes(self):
+        show = make_show()
+        show.artwork = SimpleUploadedFile("art.png", image_bytes(1400, 1400, fmt="JPEG"))
+        show.full_clean()
+        show.save()
+        assert show.artwork.name.endswith("/art.jpg")
+
+
+class TestCredits:
+    def test_cast_order_and_unique_credit_lines(self):
+        zundamon = make_actor(name="ずんだもん", credit="VOICEVOX:ずんだもん")
+        ojou = make_actor(name="お嬢様ずんだもん", credit="VOICEVOX:ずんだもん")
+        tsumugi = make_actor(name="春日部つむぎ", credit="VOICEVOX:春日部つむぎ")
+        episode = make_episode(cast=[tsumugi, zundamon, ojou])
+        assert [a.name for a in episode.actors] == ["春日部つむぎ", "ずんだもん", "お嬢様ずんだもん"]
+        assert episode.credits == ["VOICEVOX:春日部つむぎ", "VOICEVOX:ずんだもん"]
