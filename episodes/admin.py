@@ -1,6 +1,7 @@
 """The editors' admin, in Japanese, tuned for publishing one episode a day."""
 
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import Max
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -10,7 +11,12 @@ from markdownx.widgets import AdminMarkdownxWidget
 
 from .models import Actor, Appearance, Episode, LinkedArticle, Show
 
-MARKDOWN_EDITOR = {MarkdownxField: {"widget": AdminMarkdownxWidget}}
+# Markdown fields get the live-preview editor; URLs typed without a scheme
+# become https:// (Django 6.0's default, chosen explicitly now).
+FORM_FIELDS = {
+    MarkdownxField: {"widget": AdminMarkdownxWidget},
+    models.URLField: {"assume_scheme": "https"},
+}
 
 
 def _image_preview(fieldfile, size: int = 80):
@@ -24,7 +30,7 @@ class ActorAdmin(admin.ModelAdmin):
     list_display = ["name", "credit", "preview"]
     search_fields = ["name", "credit"]
     prepopulated_fields = {"slug": ["name"]}
-    formfield_overrides = MARKDOWN_EDITOR
+    formfield_overrides = FORM_FIELDS
 
     @admin.display(description="画像")
     def preview(self, obj):
@@ -37,6 +43,7 @@ class ShowAdmin(admin.ModelAdmin):
     search_fields = ["name", "description"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["hosts"]
+    formfield_overrides = FORM_FIELDS
     readonly_fields = ["artwork_preview"]
     fieldsets = [
         (None, {"fields": ["name", "slug", "description", "long_description", "hosts"]}),
@@ -79,7 +86,7 @@ class LinkedArticleInline(admin.StackedInline):
     model = LinkedArticle
     extra = 0
     fields = ["position", "title", "url", "summary", "citation_url", "start_seconds"]
-    formfield_overrides = MARKDOWN_EDITOR
+    formfield_overrides = FORM_FIELDS
 
 
 class PublicationFilter(admin.SimpleListFilter):
@@ -112,7 +119,7 @@ class EpisodeAdmin(admin.ModelAdmin):
     ordering = ["-published_at", "-number"]
     actions = ["publish", "unpublish"]
     inlines = [AppearanceInline, LinkedArticleInline]
-    formfield_overrides = MARKDOWN_EDITOR
+    formfield_overrides = FORM_FIELDS
     readonly_fields = ["audio_info", "thumbnail_preview", "youtube_id", "guid", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["show", "number", "title", "status", "published_at"]}),

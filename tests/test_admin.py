@@ -1,0 +1,209 @@
+"""The editors' admin: Japanese, pre-filled, probing audio, refusing bad files."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from episodes.models import Episode
+
+from .factories import MP3, image_upload, make_actor, make_episode, make_show, mp3_upload
+
+pytestmark = pytest.mark.django_db
+
+
+def episode_form(show, **overrides):
+    """The POST an editor's browser sends from the episode form."""
+    when = timezone.localtime() - timedelta(hours=1)
+    data = {
+        "show": show.pk,
+        "number": 100,
+        "title": f"{show.name} podcast 20260821",
+        "status": "published",
+        "published_at_0": when.strftime("%Y-%m-%d"),
+        "published_at_1": when.strftime("%H:%M:%S"),
+        "description": "今日の内容",
+        "notice": "",
+        "notes": "",
+        "audio_url": "",
+        "youtube_url": "https://youtu.be/0aR63e1eKtA",
+        "appearances-TOTAL_FORMS": "0",
+        "appearances-INITIAL_FORMS": "0",
+        "articles-TOTAL_FORMS": "2",
+        "articles-INITIAL_FORMS": "0",
+        "articles-0-position": "1",
+        "articles-0-title": "二番目の記事",
+        "articles-0-url": "https://example.com/b",
+        "articles-0-summary": "**B**",
+        "articles-0-citation_url": "",
+        "articles-0-start_seconds": "",
+        "articles-1-position": "0",
+        "articles-1-title": "一番目の記事",
+        "articles-1-url": "https://example.com/a",
+        "articles-1-summary": "<script>alert(1)</script>A",
+        "articles-1-citation_url": "https://source.example.com/a",
+        "articles-1-start_seconds": "12.5",
+        "_save": "保存",
+    }
+    data.update(overrides)
+    return data
+
+
+class TestJapanese:
+    @pytest.mark.parametrize(
+        "path",
+        [
+            "/admin/",
+            "/admin/episodes/episode/",
+            "/admin/episodes/episode/add/",
+            "/admin/episodes/show/add/",
+            "/admin/episodes/actor/add/",
+        ],
+    )
+    def test_pages_render_in_japanese(self, admin_client, path):
+        make_episode()
+        response = admin_client.get(path)
+        assert response.status_code == 200
+        assert 'lang="ja"' in response.text
+        assert any(word in response.text for word in ("エピソード", "番組", "出演者"))
+
+    def test_login_page_in_japanese(self, client):
+        response = client.get("/admin/login/")
+        assert "ユーザー名" in response.text
+        assert "パスワード" in response.text
+
+    def test_anonymous_is_sent_to_login(self, client):
+        response = client.get("/admin/episodes/episode/")
+        assert response.status_code == 302
+        assert response["Location"].startswith("/admin/login/")
+
+
+class TestAddEpisode:
+    def test_new_form_is_prefilled(self, admin_client):
+        show = make_show(name="私立テスト放送部")
+        make_episode(show=show, number=549)
+        form = admin_client.get("/admin/episodes/episode/add/").context["adminform"].form
+        assert form.initial["number"] == 550
+        assert form.initial["show"] == show.pk
+        assert form.initial["title"] == f"私立テスト放送部 podcast {timezone.localdate():%Y%m%d}"
+
+    def test_publish_with_upload_articles_and_default_cast(self, admin_client):
+        host = make_actor(name="ずんだもん")
+        show = make_show()
+        show.hosts.set([host])
+        response = admin_client.post(
+            "/admin/episodes/episode/add/", episode_form(show, audio_file=mp3_upload("今日の回.mp3"))
+        )
+        assert response.status_code == 302, response.context["adminform"].form.errors
+        episode = Episode.objects.get(number=100)
+        assert episode.audio_size == MP3.stat().st_size
+        assert episode.audio_duration > 1
+        assert episode.audio_file.name.endswith("今日の回.mp3")
+        assert episode.youtube_id == "0aR63e1eKtA"
+        assert [a.title for a in episode.articles.all()] == ["一番目の記事", "二番目の記事"]
+        first = episode.articles.first()
+        assert first.start_seconds == 12.5
+        assert first.citation_url == "https://source.example.com/a"
+        assert "<script" not in first.summary_html
+        assert episode.actors == [host]
+        assert admin_client.get("/episode/100").status_code == 200
+
+    def test_text_renamed_mp3_refused_with_message_and_input_kept(self, admin_client):
+        show = make_show()
+        fake = SimpleUploadedFile("fake.mp3", b"definitely not audio\n" * 100, content_type="audio/mpeg")
+        response = admin_client.post("/admin/episodes/episode/add/", episode_form(show, audio_file=fake))
+        assert response.status_code == 200
+        assert "MP3 または M4A の音声として読み取れない" in response.text
+        assert "一番目の記事" in response.text  # what was typed is still there
+        assert not Episode.objects.exists()
+
+    def test_publishing_without_audio_is_explained(self, admin_client):
+        response = admin_client.post("/admin/episodes/episode/add/", episode_form(make_show()))
+        assert "公開するには音声ファイルか外部の音声URLが必要です" in response.text
+        assert not Episode.objects.exists()
+
+    def test_svg_cover_refused(self, admin_client):
+        svg = SimpleUploadedFile("cover.png", b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>")
+        response = admin_client.post(
+            "/admin/episodes/episode/add/", episode_form(make_show(), audio_file=mp3_upload(), image=svg)
+        )
+        assert response.status_code == 200
+        assert not Episode.objects.exists()
+
+    def test_change_page_shows_read_metadata(self, admin_client):
+        episode = make_episode()
+        body = admin_client.get(f"/admin/episodes/episode/{episode.pk}/change/").text
+        assert f"{episode.audio_size:,} バイト" in body
+        assert "audio/mpeg" in body
+        assert episode.guid in body
+
+
+class TestChangeList:
+    def test_columns_filters_and_search(self, admin_client):
+        actor = make_actor(name="春日部つむぎ")
+        episode = make_episode(title="量子の回", cast=[actor], articles=1)
+        make_episode(title="別の回")
+        body = admin_client.get("/admin/episodes/episode/").text
+        for label in ("番号", "番組", "公開日時", "公開状況", "長さ", "0:02"):
+            assert label in body
+        found = admin_client.get("/admin/episodes/episode/", {"q": "記事0"}).context["cl"].result_list
+        assert list(found) == [episode]
+        by_actor = admin_client.get("/admin/episodes/episode/", {"cast__id__exact": actor.pk}).context["cl"]
+        assert list(by_actor.result_list) == [episode]
+
+    def test_scheduled_filter(self, admin_client):
+        later = make_episode(published_at=timezone.now() + timedelta(days=2))
+        make_episode()
+        cl = admin_client.get("/admin/episodes/episode/", {"publication": "scheduled"}).context["cl"]
+        assert list(cl.result_list) == [later]
+
+    def test_publish_and_unpublish_actions(self, admin_client):
+        with_audio = make_episode(status=Episode.Status.DRAFT)
+        without_audio = make_episode(status=Episode.Status.DRAFT, audio=False)
+        response = admin_client.post(
+            "/admin/episodes/episode/",
+            {"action": "publish", "_selected_action": [with_audio.pk, without_audio.pk]},
+            follow=True,
+        )
+        assert "1 件を公開しました" in response.text
+        assert "音声のない 1 件は公開できませんでした" in response.text
+        with_audio.refresh_from_db()
+        without_audio.refresh_from_db()
+        assert with_audio.status == "published"
+        assert without_audio.status == "draft"
+        admin_client.post("/admin/episodes/episode/", {"action": "unpublish", "_selected_action": [with_audio.pk]})
+        with_audio.refresh_from_db()
+        assert with_audio.status == "draft"
+
+
+class TestShowAndActorAdmin:
+    def test_show_artwork_checked(self, admin_client):
+        data = {
+            "name": "新番組",
+            "slug": "new-show",
+            "description": "説明",
+            "long_description": "",
+            "author": "放送局",
+            "owner_name": "",
+            "owner_email": "owner@example.com",
+            "copyright": "",
+            "website_url": "",
+            "language": "ja",
+            "category": "Technology",
+        }
+        small = admin_client.post("/admin/episodes/show/add/", {**data, "artwork": image_upload("a.png")})
+        assert "1400〜3000px" in small.text
+        ok = admin_client.post(
+            "/admin/episodes/show/add/", {**data, "artwork": image_upload("a.jpg", width=1400, height=1400)}
+        )
+        assert ok.status_code == 302
+        assert Episode.objects.none().count() == 0
+
+    def test_actor_autocomplete_for_cast_picker(self, admin_client):
+        make_actor(name="ずんだもん")
+        response = admin_client.get(
+            "/admin/autocomplete/",
+            {"term": "ずんだ", "app_label": "episodes", "model_name": "appearance", "field_name": "actor"},
+        )
+        assert [r["text"] for r in response.json()["results"]] == ["ずんだもん"]
