@@ -18,7 +18,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 # A local `.env` (untracked; `make run` writes the secret key there) fills in
 # what the real environment does not set. The environment always wins.
-load_dotenv(BASE_DIR / ".env", override=False)
+load_dotenv(os.environ.get("ZUNDAPOD_ENV_FILE") or BASE_DIR / ".env", override=False)
 
 
 def env_str(name: str, default: str = "") -> str:

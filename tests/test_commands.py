@@ -1,0 +1,68 @@
+"""`load_demo` and `ensure_admin`, the steps `make run` takes."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from episodes.models import Actor, Episode, Show
+
+from .factories import make_episode
+
+pytestmark = pytest.mark.django_db
+
+
+class TestLoadDemo:
+    def test_loads_shows_cast_and_playable_episodes(self, client, capsys):
+        call_command("load_demo")
+        assert "5 件" in capsys.readouterr().out
+        assert Show.objects.count() >= 2
+        assert Actor.objects.count() >= 3
+        assert Episode.objects.published().count() >= 4
+        for episode in Episode.objects.all():
+            assert episode.audio_size > 0 and episode.audio_duration > 1
+            assert episode.articles.exists()
+            assert episode.actors
+        for show in Show.objects.all():
+            show.full_clean()  # the generated artwork meets the directory rules
+
+    def test_scheduled_demo_episode_stays_hidden(self, client):
+        call_command("load_demo")
+        scheduled = Episode.objects.scheduled().get()
+        assert scheduled.title not in client.get("/").text
+        assert client.get(scheduled.get_absolute_url()).status_code == 404
+
+    def test_never_mixes_into_real_data(self, capsys):
+        make_episode()
+        call_command("load_demo")
+        assert Episode.objects.count() == 1
+        assert "入れませんでした" in capsys.readouterr().out
+
+
+class TestEnsureAdmin:
+    def test_generates_and_prints_a_password_once(self, client, capsys, monkeypatch):
+        for name in ("DJANGO_SUPERUSER_USERNAME", "DJANGO_SUPERUSER_PASSWORD", "DJANGO_SUPERUSER_EMAIL"):
+            monkeypatch.delenv(name, raising=False)
+        call_command("ensure_admin")
+        out = capsys.readouterr().out
+        password = out.split("パスワード（一度だけ表示します）: ")[1].split()[0]
+        assert client.login(username="admin", password=password)
+        call_command("ensure_admin")
+        assert "パスワード" not in capsys.readouterr().out
+        assert get_user_model().objects.count() == 1
+
+    def test_uses_djangos_own_variables(self, client, monkeypatch, capsys):
+        monkeypatch.setenv("DJANGO_SUPERUSER_USERNAME", "editor")
+        monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a-long-test-password-42")
+        monkeypatch.setenv("DJANGO_SUPERUSER_EMAIL", "editor@example.com")
+        call_command("ensure_admin")
+        assert "a-long-test-password-42" not in capsys.readouterr().out
+        user = get_user_model().objects.get(username="editor")
+        assert user.is_superuser and user.email == "editor@example.com"
+        assert client.login(username="editor", password="a-long-test-password-42")
+
+    def test_never_changes_an_existing_account(self, monkeypatch):
+        get_user_model().objects.create_superuser("editor", "", "original-password-123")
+        monkeypatch.setenv("DJANGO_SUPERUSER_USERNAME", "editor")
+        monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "other-password-456")
+        call_command("ensure_admin")
+        assert get_user_model().objects.get(username="editor").check_password("original-password-123")

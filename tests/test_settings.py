@@ -1,0 +1,113 @@
+"""Settings come from the environment; production settings pass check --deploy."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PRODUCTION = {
+    "DJANGO_DEBUG": "0",
+    "DJANGO_SECRET_KEY": "a" * 20 + "-production-secret-with-enough-variety-0123456789",
+    "SITE_URL": "https://podcast.example.jp",
+    "DJANGO_ALLOWED_HOSTS": "podcast.example.jp",
+}
+# Variables that must not leak in from the machine running the tests.
+CLEARED = ["DATABASE_URL", "REDIS_URL", "AWS_STORAGE_BUCKET_NAME", "DJANGO_DEBUG", "DJANGO_SECRET_KEY", "SITE_URL"]
+
+
+def run(args, env, tmp_path):
+    full_env = {k: v for k, v in os.environ.items() if k not in CLEARED}
+    full_env.update(
+        {
+            "ZUNDAPOD_VAR_DIR": str(tmp_path),
+            "ZUNDAPOD_ENV_FILE": str(tmp_path / "no.env"),
+            "DJANGO_SETTINGS_MODULE": "zundapod.settings",
+            **env,
+        }
+    )
+    return subprocess.run(
+        [sys.executable, *args], cwd=tmp_path, env=full_env, capture_output=True, text=True, timeout=120
+    )
+
+
+def settings_of(env, tmp_path, *names):
+    code = (
+        "import django, json; django.setup(); from django.conf import settings; "
+        f"print(json.dumps({{n: getattr(settings, n) for n in {list(names)!r}}}, default=str))"
+    )
+    result = run(["-c", f"import sys; sys.path.insert(0, {str(ROOT)!r}); {code}"], env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_check_deploy_passes_with_production_settings(tmp_path):
+    result = run([str(ROOT / "manage.py"), "check", "--deploy", "--fail-level", "WARNING"], PRODUCTION, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_debug_off_without_secret_key_stops(tmp_path):
+    env = {k: v for k, v in PRODUCTION.items() if k != "DJANGO_SECRET_KEY"}
+    result = run([str(ROOT / "manage.py"), "check"], env, tmp_path)
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_embedded_default(tmp_path):
+    values = settings_of({"DJANGO_DEBUG": "1"}, tmp_path, "DATABASES", "CACHES", "STORAGES", "MEDIA_ROOT")
+    db = values["DATABASES"]["default"]
+    assert db["ENGINE"] == "django.db.backends.sqlite3"
+    assert db["NAME"] == str(tmp_path / "db.sqlite3")
+    assert db["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    assert "journal_mode=WAL" in db["OPTIONS"]["init_command"]
+    assert db["OPTIONS"]["timeout"] >= 5
+    assert values["CACHES"]["default"]["BACKEND"].endswith("LocMemCache")
+    assert values["STORAGES"]["default"]["BACKEND"].endswith("FileSystemStorage")
+    assert values["MEDIA_ROOT"] == str(tmp_path / "media")
+
+
+def test_sqlite_is_really_in_wal_mode(tmp_path):
+    code = (
+        "import django; django.setup(); from django.db import connection; "
+        "c = connection.cursor(); c.execute('PRAGMA journal_mode'); print(c.fetchone()[0])"
+    )
+    result = run(["-c", f"import sys; sys.path.insert(0, {str(ROOT)!r}); {code}"], {"DJANGO_DEBUG": "1"}, tmp_path)
+    assert result.stdout.strip() == "wal", result.stderr
+
+
+def test_scale_out_parts_switch_on_from_the_environment(tmp_path):
+    env = {
+        "DJANGO_DEBUG": "1",
+        "DATABASE_URL": "postgres://user:pw@db.internal:5432/zundapod",
+        "REDIS_URL": "redis://cache.internal:6379/1",
+        "AWS_STORAGE_BUCKET_NAME": "podcast-media",
+        "AWS_S3_ENDPOINT_URL": "http://127.0.0.1:9000",
+        "AWS_S3_CUSTOM_DOMAIN": "media.example.jp",
+    }
+    values = settings_of(env, tmp_path, "DATABASES", "CACHES", "STORAGES")
+    db = values["DATABASES"]["default"]
+    assert db["ENGINE"] == "django.db.backends.postgresql"
+    assert (db["HOST"], db["NAME"], db["USER"]) == ("db.internal", "zundapod", "user")
+    assert values["CACHES"]["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert values["CACHES"]["default"]["LOCATION"] == "redis://cache.internal:6379/1"
+    storage = values["STORAGES"]["default"]
+    assert storage["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert storage["OPTIONS"]["bucket_name"] == "podcast-media"
+    assert storage["OPTIONS"]["custom_domain"] == "media.example.jp"
+    assert storage["OPTIONS"]["file_overwrite"] is False
+
+
+@pytest.mark.parametrize("bad", ["ftp://example.com", "not a url"])
+def test_bad_site_url_stops(tmp_path, bad):
+    result = run([str(ROOT / "manage.py"), "check"], {"DJANGO_DEBUG": "1", "SITE_URL": bad}, tmp_path)
+    assert result.returncode != 0
+    assert "SITE_URL" in result.stderr
+
+
+def test_language_and_time_zone(settings):
+    assert settings.LANGUAGE_CODE == "ja"
+    assert settings.TIME_ZONE == "Asia/Tokyo"
