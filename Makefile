@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run dev test lint format clean
+.PHONY: run dev setup secret-key test lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,12 +20,12 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	touch $@ $(VENV)/.runtime
 
 # A secret key generated once into the untracked .env, kept across runs.
-.env:
+secret-key:
 	@touch .env
-	@grep -q '^DJANGO_SECRET_KEY=' .env || \
+	@grep -qE '^DJANGO_SECRET_KEY=.' .env || \
 		echo "DJANGO_SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" >> .env
 
-setup: $(VENV)/.runtime .env
+setup: $(VENV)/.runtime secret-key
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py load_demo
@@ -33,10 +33,10 @@ setup: $(VENV)/.runtime .env
 
 run: setup
 	@echo "http://127.0.0.1:$(PORT)/ を開いてください（管理画面は /admin/）。Ctrl+C で停止します。"
-	SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/gunicorn zundapod.wsgi \
+	$(BIN)/gunicorn zundapod.wsgi \
 		--bind 127.0.0.1:$(PORT) --workers $${WEB_CONCURRENCY:-2} --access-logfile -
 
-dev: $(VENV)/.dev .env
+dev: $(VENV)/.dev secret-key
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DJANGO_DEBUG=1 $(BIN)/python manage.py load_demo
 	DJANGO_DEBUG=1 $(BIN)/python manage.py ensure_admin
