@@ -124,7 +124,9 @@ class TestAddEpisode:
         assert not Episode.objects.exists()
 
     def test_svg_cover_refused(self, admin_client):
-        svg = SimpleUploadedFile("cover.png", b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>")
+        svg = SimpleUploadedFile(
+            "cover.png", b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>"
+        )
         response = admin_client.post(
             "/admin/episodes/episode/add/", episode_form(make_show(), audio_file=mp3_upload(), image=svg)
         )
