@@ -123,6 +123,9 @@ VAR_DIR = Path(env_str("ZUNDAPOD_VAR_DIR", str(BASE_DIR / "var")))
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    if DATABASES["default"]["NAME"] != ":memory:":
+        # A fresh clone has no var/ yet; SQLite cannot create the folder itself.
+        Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # WAL lets readers run beside a writer; IMMEDIATE takes the write lock at
     # BEGIN, so concurrent writers queue on the busy timeout instead of failing
