@@ -4,6 +4,7 @@ from datetime import UTC, timedelta
 
 import pytest
 from django.utils import timezone
+from django.views.defaults import server_error
 
 from episodes.models import Appearance, Episode, LinkedArticle
 
@@ -190,3 +191,15 @@ class TestEpisodePage:
         assert "script-src 'self'" in csp
         assert "frame-src https://www.youtube-nocookie.com" in csp
         assert "unsafe-inline" not in csp
+
+
+class TestErrorPages:
+    def test_404_in_japanese(self, client):
+        response = client.get("/no/such/page")
+        assert response.status_code == 404
+        assert "ページが見つかりません" in response.text
+
+    def test_500_in_japanese(self, rf):
+        response = server_error(rf.get("/"))
+        assert response.status_code == 500
+        assert "エラーが発生しました" in response.content.decode()
