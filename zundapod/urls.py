@@ -9,6 +9,8 @@ from episodes import editor, media
 admin.site.site_header = "zundapod 管理画面"
 admin.site.site_title = "zundapod"
 admin.site.index_title = "番組の管理"
+# The changelist needs the width more than a second navigation column.
+admin.site.enable_nav_sidebar = False
 
 urlpatterns = [
     path("admin/", admin.site.urls),
