@@ -40,7 +40,7 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None:
         return None
     if not first:  # suffix range: the last N bytes
         length = int(last)
-        if length == 0:
+        if length == 0 or size == 0:
             raise Unsatisfiable
         return max(size - length, 0), size - 1
     start = int(first)
@@ -71,7 +71,8 @@ def serve_media(request, path: str):
     """GET or HEAD a stored file, whole or by byte range."""
     storage = default_storage
     try:
-        if not os.path.isfile(storage.path(path)):
+        # A trailing slash would name the same file twice; folders are never served.
+        if path.endswith("/") or not os.path.isfile(storage.path(path)):
             raise FileNotFoundError(path)
         size = storage.size(path)
         modified = storage.get_modified_time(path)
@@ -91,7 +92,7 @@ def serve_media(request, path: str):
 
     if_none_match = request.headers.get("If-None-Match")
     if_modified_since = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
-    if (if_none_match and etag in if_none_match) or (
+    if (if_none_match and (if_none_match.strip() == "*" or etag in if_none_match)) or (
         not if_none_match and if_modified_since and int(modified.timestamp()) <= if_modified_since
     ):
         response = HttpResponse(status=304)
