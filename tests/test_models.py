@@ -10,9 +10,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from PIL import Image
 
-from episodes import models
 from episodes.audio import AudioError
-from episodes.models import Episode, LinkedArticle
+from episodes.models import Episode, LinkedArticle, SiteRevision, Station, podcast_guid_for
+from episodes.models import episodes as episode_models
 
 from .factories import (
     MP3,
@@ -88,8 +88,8 @@ class TestAudio:
         episode = Episode(show=make_show(), number=3, title="t", audio_file=mp3_upload())
         episode.full_clean()
         calls = []
-        real_probe = models.probe_audio
-        monkeypatch.setattr(models, "probe_audio", lambda f: calls.append(f) or real_probe(f))
+        real_probe = episode_models.probe_audio
+        monkeypatch.setattr(episode_models, "probe_audio", lambda f: calls.append(f) or real_probe(f))
         episode.save()
         assert calls == []
         assert episode.audio_size == MP3.stat().st_size
@@ -275,3 +275,52 @@ class TestCredits:
         episode = make_episode(cast=[tsumugi, zundamon, ojou])
         assert [a.name for a in episode.actors] == ["春日部つむぎ", "ずんだもん", "お嬢様ずんだもん"]
         assert episode.credits == ["VOICEVOX:春日部つむぎ", "VOICEVOX:ずんだもん"]
+
+
+class TestPodcastGuid:
+    def test_matches_the_namespace_spec_example(self):
+        assert str(podcast_guid_for("https://podnews.net/rss")) == "9b024349-ccf0-5f69-a609-6b82873eab3c"
+        assert podcast_guid_for("http://podnews.net/rss/") == podcast_guid_for("https://podnews.net/rss")
+
+    def test_stored_once_and_kept_across_domain_and_slug_changes(self, settings):
+        settings.SITE_URL = "https://old.example.jp"
+        show = make_show(slug="daily")
+        guid = show.podcast_guid
+        assert guid == podcast_guid_for("https://old.example.jp/shows/daily/feed.xml")
+        settings.SITE_URL = "https://new.example.jp"
+        show.slug = "renamed"
+        show.save()
+        show.refresh_from_db()
+        assert show.podcast_guid == guid
+
+    def test_station_feed_guid(self, settings):
+        settings.SITE_URL = "https://zundapod.example.jp"
+        station = Station.load()
+        assert station.podcast_guid == podcast_guid_for("zundapod.example.jp/feed.xml")
+        assert Station.load().pk == station.pk
+
+
+class TestSiteRevision:
+    def test_moves_on_every_kind_of_write(self):
+        def moved(action):
+            before = SiteRevision.current()[0]
+            action()
+            return SiteRevision.current()[0] > before
+
+        actor = make_actor()
+        show = make_show()
+        episode = make_episode(show=show)
+        assert moved(lambda: episode.save())
+        assert moved(lambda: Episode.objects.filter(pk=episode.pk).update(title="一括"))
+        assert moved(lambda: show.hosts.add(actor))
+        assert moved(lambda: show.hosts.clear())
+        assert moved(lambda: LinkedArticle.objects.create(episode=episode, title="t", url="https://e.com"))
+        assert moved(lambda: LinkedArticle.objects.filter(episode=episode).delete())
+        assert moved(lambda: actor.save())
+        assert moved(lambda: episode.delete())
+
+    def test_reads_do_not_move_it(self):
+        make_episode()
+        before = SiteRevision.current()
+        list(Episode.objects.published())
+        assert SiteRevision.current() == before

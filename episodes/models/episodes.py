@@ -1,4 +1,4 @@
-"""Shows, cast, episodes and the news articles each episode covers.
+"""Episodes, their cast and the news articles each one covers.
 
 Every rule lives here (database constraints plus `clean()`), and derived
 values are computed once at save time so that pages only print stored data.
@@ -13,111 +13,17 @@ from django.urls import reverse
 from django.utils import timezone
 from markdownx.models import MarkdownxField
 
-from . import images
-from .audio import AudioError, AudioInfo, format_duration, probe_audio
-from .markdown import render_markdown
-from .youtube import youtube_video_id
+from .. import images
+from ..audio import AudioError, AudioInfo, format_duration, probe_audio
+from ..markdown import render_markdown
+from ..youtube import youtube_video_id
+from .cast import Actor
+from .revision import RevisionedModel, RevisionedQuerySet
+from .shows import Show
+from .uploads import audio_upload_to, image_upload_to, thumbnail_upload_to
 
 
-def audio_upload_to(instance, filename: str) -> str:
-    """A fresh folder per upload: replaced audio always gets a new URL."""
-    return f"audio/{images.random_folder()}/{filename}"
-
-
-def image_upload_to(instance, filename: str) -> str:
-    """Images keep their name under a fresh folder, like audio."""
-    return f"images/{instance._meta.model_name}/{images.random_folder()}/{filename}"
-
-
-def thumbnail_upload_to(instance, filename: str) -> str:
-    return f"images/thumbnails/{images.random_folder()}/{filename}"
-
-
-class Actor(models.Model):
-    """A voice on the shows: a VOICEVOX character with its required credit."""
-
-    name = models.CharField("名前", max_length=100, unique=True)
-    slug = models.SlugField("スラッグ", max_length=100, unique=True, allow_unicode=True)
-    image = models.ImageField(
-        "画像", upload_to=image_upload_to, blank=True, max_length=500, validators=[images.validate_image]
-    )
-    credit = models.CharField(
-        "クレジット表記",
-        max_length=200,
-        blank=True,
-        help_text="キャラクターの利用規約で必要な表記。例: VOICEVOX:ずんだもん",
-    )
-    profile_url = models.URLField("プロフィールURL", max_length=500, blank=True)
-    bio = MarkdownxField("紹介文", blank=True, help_text="Markdown で書けます。")
-    bio_html = models.TextField("紹介文（HTML）", blank=True, editable=False)
-
-    class Meta:
-        verbose_name = "出演者"
-        verbose_name_plural = "出演者"
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-    def save(self, *args, **kwargs):
-        self.bio_html = render_markdown(self.bio)
-        images.fix_uploaded_extension(self.image)
-        super().save(*args, **kwargs)
-
-    def get_absolute_url(self) -> str:
-        return reverse("episodes:actor", kwargs={"slug": self.slug})
-
-
-class Show(models.Model):
-    """A podcast: one feed, one artwork, its usual hosts."""
-
-    name = models.CharField("番組名", max_length=200, unique=True)
-    slug = models.SlugField("スラッグ", max_length=100, unique=True, allow_unicode=True)
-    description = models.CharField("短い説明", max_length=500, help_text="一覧や検索結果に出る一文。")
-    long_description = models.TextField("詳しい説明", blank=True, help_text="番組ページとフィードに出ます。")
-    author = models.CharField("制作者", max_length=200)
-    owner_name = models.CharField("オーナー名", max_length=200, blank=True)
-    owner_email = models.EmailField("オーナーのメールアドレス")
-    artwork = models.ImageField(
-        "アートワーク",
-        upload_to=image_upload_to,
-        blank=True,
-        max_length=500,
-        validators=[images.validate_artwork],
-        help_text="正方形の JPEG か PNG、1400〜3000px 四方。",
-    )
-    language = models.CharField("言語", max_length=10, default="ja")
-    category = models.CharField("カテゴリー", max_length=100, default="Technology")
-    explicit = models.BooleanField("成人向け表現あり", default=False)
-    website_url = models.URLField("ウェブサイト", max_length=500, blank=True)
-    copyright = models.CharField("著作権表示", max_length=200, blank=True)
-    hosts = models.ManyToManyField(Actor, verbose_name="ホスト", blank=True, related_name="hosted_shows")
-
-    class Meta:
-        verbose_name = "番組"
-        verbose_name_plural = "番組"
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-    def save(self, *args, **kwargs):
-        images.fix_uploaded_extension(self.artwork)
-        super().save(*args, **kwargs)
-
-    def get_absolute_url(self) -> str:
-        return reverse("episodes:show", kwargs={"slug": self.slug})
-
-    @property
-    def owner_display_name(self) -> str:
-        return self.owner_name or self.author
-
-    def default_title(self, day) -> str:
-        """The station's title pattern: `<show> podcast YYYYMMDD`."""
-        return f"{self.name} podcast {day:%Y%m%d}"
-
-
-class EpisodeQuerySet(models.QuerySet):
+class EpisodeQuerySet(RevisionedQuerySet):
     """Reusable filters; `published()` is the one definition of what the public sees."""
 
     def published(self):
@@ -136,7 +42,7 @@ class EpisodeQuerySet(models.QuerySet):
         return self.select_related("show").prefetch_related("appearances__actor", "articles")
 
 
-class Episode(models.Model):
+class Episode(RevisionedModel):
     """One daily programme: audio, cast, the news it covers, a YouTube version."""
 
     class Status(models.TextChoices):
@@ -159,6 +65,9 @@ class Episode(models.Model):
     notice = models.TextField("お知らせ", blank=True)
     notes = MarkdownxField("ショーノート", blank=True, help_text="Markdown で書けます。")
     notes_html = models.TextField("ショーノート（HTML）", blank=True, editable=False)
+    transcript = models.TextField(
+        "文字起こし", blank=True, help_text="音声の台本（プレーンテキスト）。フィードとエピソードページに出ます。"
+    )
     cast = models.ManyToManyField(Actor, verbose_name="出演者", through="Appearance", related_name="episodes")
 
     audio_file = models.FileField(
@@ -350,7 +259,7 @@ class Episode(models.Model):
         return f"https://www.youtube-nocookie.com/embed/{self.youtube_id}?autoplay=1" if self.youtube_id else ""
 
 
-class Appearance(models.Model):
+class Appearance(RevisionedModel):
     """An actor in an episode's cast, in order."""
 
     episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="appearances")
@@ -367,7 +276,7 @@ class Appearance(models.Model):
         return self.actor.name
 
 
-class LinkedArticle(models.Model):
+class LinkedArticle(RevisionedModel):
     """A news article the episode reads out: title, link, summary and 引用元."""
 
     episode = models.ForeignKey(Episode, verbose_name="エピソード", on_delete=models.CASCADE, related_name="articles")

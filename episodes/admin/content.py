@@ -1,4 +1,4 @@
-"""The editors' admin, in Japanese, tuned for publishing one episode a day."""
+"""Admin for what listeners see: station, shows, cast, episodes and articles."""
 
 from django.contrib import admin, messages
 from django.db import models
@@ -9,7 +9,7 @@ from django.utils.html import format_html
 from markdownx.models import MarkdownxField
 from markdownx.widgets import AdminMarkdownxWidget
 
-from .models import Actor, Appearance, Episode, LinkedArticle, Show
+from ..models import Actor, Appearance, Episode, LinkedArticle, Show, Station
 
 # Markdown fields get the live-preview editor; URLs typed without a scheme
 # become https:// (Django 6.0's default, chosen explicitly now).
@@ -37,6 +37,43 @@ class ActorAdmin(admin.ModelAdmin):
         return _image_preview(obj.image, 48)
 
 
+CHANNEL_FIELDS = [
+    "author",
+    "owner_name",
+    "owner_email",
+    "copyright",
+    "website_url",
+    "language",
+    "category",
+    "explicit",
+    "update_frequency",
+    "podcast_guid",
+]
+
+
+@admin.register(Station)
+class StationAdmin(admin.ModelAdmin):
+    """The one station row: what /feed.xml says about the whole broadcaster."""
+
+    readonly_fields = ["artwork_preview", "podcast_guid"]
+    formfield_overrides = FORM_FIELDS
+    fieldsets = [
+        (None, {"fields": ["name", "description", "long_description"]}),
+        ("アートワーク", {"fields": ["artwork", "artwork_preview"]}),
+        ("ポッドキャストの情報", {"fields": CHANNEL_FIELDS}),
+    ]
+
+    def has_add_permission(self, request):
+        return not Station.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="プレビュー")
+    def artwork_preview(self, obj):
+        return _image_preview(obj.artwork, 200)
+
+
 @admin.register(Show)
 class ShowAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "author", "episode_count"]
@@ -44,7 +81,7 @@ class ShowAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["hosts"]
     formfield_overrides = FORM_FIELDS
-    readonly_fields = ["artwork_preview"]
+    readonly_fields = ["artwork_preview", "podcast_guid"]
     fieldsets = [
         (None, {"fields": ["name", "slug", "description", "long_description", "hosts"]}),
         ("アートワーク", {"fields": ["artwork", "artwork_preview"]}),
@@ -123,7 +160,7 @@ class EpisodeAdmin(admin.ModelAdmin):
     readonly_fields = ["audio_info", "thumbnail_preview", "youtube_id", "guid", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["show", "number", "title", "status", "published_at"]}),
-        ("内容", {"fields": ["description", "notice", "notes"]}),
+        ("内容", {"fields": ["description", "notice", "notes", "transcript"]}),
         ("音声", {"fields": ["audio_file", "audio_url", "audio_info"]}),
         ("画像と動画", {"fields": ["image", "thumbnail_preview", "youtube_url", "youtube_id"]}),
         ("識別情報", {"fields": ["guid", "created_at", "updated_at"], "classes": ["collapse"]}),

@@ -1,0 +1,27 @@
+"""The domain: the station, its shows and cast, episodes, articles, letters."""
+
+from .cast import Actor
+from .episodes import Appearance, Episode, EpisodeQuerySet, LinkedArticle
+from .letters import Letter
+from .revision import RevisionedModel, RevisionedQuerySet, SiteRevision
+from .shows import Channel, Show, Station, podcast_guid_for
+from .uploads import audio_upload_to, image_upload_to, thumbnail_upload_to
+
+__all__ = [
+    "Actor",
+    "Appearance",
+    "Channel",
+    "Episode",
+    "EpisodeQuerySet",
+    "LinkedArticle",
+    "Letter",
+    "RevisionedModel",
+    "RevisionedQuerySet",
+    "Show",
+    "SiteRevision",
+    "Station",
+    "audio_upload_to",
+    "image_upload_to",
+    "podcast_guid_for",
+    "thumbnail_upload_to",
+]

@@ -1,0 +1,45 @@
+"""The voices: VOICEVOX characters and the credit lines their terms require."""
+
+from django.db import models
+from django.urls import reverse
+from markdownx.models import MarkdownxField
+
+from .. import images
+from ..markdown import render_markdown
+from .revision import RevisionedModel
+from .uploads import image_upload_to
+
+
+class Actor(RevisionedModel):
+    """A voice on the shows: a VOICEVOX character with its required credit."""
+
+    name = models.CharField("名前", max_length=100, unique=True)
+    slug = models.SlugField("スラッグ", max_length=100, unique=True, allow_unicode=True)
+    image = models.ImageField(
+        "画像", upload_to=image_upload_to, blank=True, max_length=500, validators=[images.validate_image]
+    )
+    credit = models.CharField(
+        "クレジット表記",
+        max_length=200,
+        blank=True,
+        help_text="キャラクターの利用規約で必要な表記。例: VOICEVOX:ずんだもん",
+    )
+    profile_url = models.URLField("プロフィールURL", max_length=500, blank=True)
+    bio = MarkdownxField("紹介文", blank=True, help_text="Markdown で書けます。")
+    bio_html = models.TextField("紹介文（HTML）", blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "出演者"
+        verbose_name_plural = "出演者"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.bio_html = render_markdown(self.bio)
+        images.fix_uploaded_extension(self.image)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("episodes:actor", kwargs={"slug": self.slug})

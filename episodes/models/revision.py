@@ -1,0 +1,84 @@
+"""One counter that moves whenever anything a page or feed shows changes.
+
+Feeds key their ETag and cache on it, so every process (several gunicorn
+workers, several servers) sees a change on its next request, whatever cache
+backend runs. Saves, deletes and bulk queryset writes all move it; no signal
+is needed except for many-to-many changes (see `EpisodesConfig.ready`).
+"""
+
+from django.db import models
+from django.db.models import F
+from django.utils import timezone
+
+
+class SiteRevision(models.Model):
+    """A single row: the content revision and when it last moved."""
+
+    value = models.PositiveBigIntegerField("リビジョン", default=0)
+    changed_at = models.DateTimeField("最終変更", default=timezone.now)
+
+    class Meta:
+        verbose_name = "サイトのリビジョン"
+        verbose_name_plural = "サイトのリビジョン"
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    @classmethod
+    def bump(cls) -> None:
+        """Move the revision forward (one UPDATE; the row is created on first use)."""
+        if not cls.objects.filter(pk=1).update(value=F("value") + 1, changed_at=timezone.now()):
+            cls.objects.get_or_create(pk=1, defaults={"value": 1})
+
+    @classmethod
+    def current(cls) -> tuple[int, object]:
+        """(value, changed_at) of the current revision."""
+        row = cls.objects.filter(pk=1).values_list("value", "changed_at").first()
+        return row or (0, None)
+
+
+class RevisionedQuerySet(models.QuerySet):
+    """Bulk writes (admin actions, imports) move the revision too."""
+
+    def update(self, **kwargs):
+        rows = super().update(**kwargs)
+        if rows:
+            SiteRevision.bump()
+        return rows
+
+    update.alters_data = True
+
+    def delete(self):
+        result = super().delete()
+        SiteRevision.bump()
+        return result
+
+    delete.alters_data = True
+
+    def bulk_create(self, objs, *args, **kwargs):
+        created = super().bulk_create(objs, *args, **kwargs)
+        SiteRevision.bump()
+        return created
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        rows = super().bulk_update(objs, fields, *args, **kwargs)
+        SiteRevision.bump()
+        return rows
+
+
+class RevisionedModel(models.Model):
+    """Base for everything listeners see: saving or deleting moves the revision."""
+
+    objects = RevisionedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        SiteRevision.bump()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        SiteRevision.bump()
+        return result
