@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import feeds, views
 
 app_name = "episodes"
 
@@ -10,4 +10,13 @@ urlpatterns = [
     path("actors/<str:slug>/", views.actor_detail, name="actor"),
     path("episode/<int:number>", views.episode_detail, name="episode"),
     path("episode/<int:number>/", views.episode_slash_redirect),
+    # Podcast feeds and what they point at.
+    path("feed.xml", feeds.StationFeed(), name="feed"),
+    path("shows/<str:slug>/feed.xml", feeds.ShowFeed(), name="show_feed"),
+    path("episode/<int:number>/chapters.json", feeds.chapters, name="chapters"),
+    path("episode/<int:number>/transcript.txt", feeds.transcript_text, name="transcript_text"),
+    path("episode/<int:number>/transcript.vtt", feeds.transcript_vtt, name="transcript_vtt"),
+    # Listener letters.
+    path("letters/", views.letter_form, name="letters"),
+    path("letters/thanks/", views.letter_thanks, name="letters_thanks"),
 ]

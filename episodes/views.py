@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
 from .models import Actor, Episode, Show
@@ -41,3 +42,13 @@ def episode_detail(request, number):
 def episode_slash_redirect(request, number):
     """`/episode/<n>/` → `/episode/<n>`, the old site's permalink form."""
     return redirect("episodes:episode", number=number, permanent=True)
+
+
+def letter_form(request):
+    """Placeholder until the letters form lands."""
+    raise Http404
+
+
+def letter_thanks(request):
+    """Placeholder until the letters form lands."""
+    raise Http404
