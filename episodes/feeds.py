@@ -1,25 +1,279 @@
-"""Podcast feeds (RSS 2.0 with the iTunes and Podcasting 2.0 namespaces)."""
+"""Podcast feeds: RSS 2.0 with the iTunes and Podcasting 2.0 namespaces.
 
-from django.http import Http404
+Built with Django's syndication framework. A podcast app polling the feed
+gets, in order: a 304 from the ETag (two small queries, nothing built), the
+cached bytes, or a build from stored fields in a fixed number of queries.
+"""
+
+import hashlib
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.core.cache import cache
+from django.db.models import Count, Max
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.feedgenerator import Enclosure, Rss201rev2Feed
+from django.utils.http import http_date
+
+from . import transcripts
+from .links import absolute_url
+from .models import Episode, Show, SiteRevision, Station
+
+ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+PODCAST_NS = "https://podcastindex.org/namespace/1.0"
+CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
+AI_CONTENT_NOTICE = "この番組の音声は VOICEVOX などの音声合成で作られた合成音声です（AI による音声）。"
+WEEKDAYS_LABEL = "平日毎日"
 
 
-class StationFeed:
-    def __call__(self, request):
-        raise Http404
+def _cdata(handler, name: str, text: str) -> None:
+    """Write an element whose text is raw HTML inside CDATA.
+
+    SAX's generator only writes escaped text; `ignorableWhitespace` is its one
+    method that writes unescaped, so the CDATA section goes through it. A
+    literal `]]>` in the HTML is split across two sections.
+    """
+    handler.startElement(name, {})
+    handler.ignorableWhitespace("<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>")
+    handler.endElement(name)
 
 
-class ShowFeed:
-    def __call__(self, request, slug):
-        raise Http404
+class PodcastRssFeed(Rss201rev2Feed):
+    """RSS 2.0 plus the channel and item tags podcast directories and apps read."""
+
+    content_type = "application/rss+xml; charset=utf-8"
+
+    def rss_attributes(self):
+        return {
+            **super().rss_attributes(),
+            "xmlns:itunes": ITUNES_NS,
+            "xmlns:podcast": PODCAST_NS,
+            "xmlns:content": CONTENT_NS,
+        }
+
+    def add_root_elements(self, handler):
+        super().add_root_elements(handler)
+        channel = self.feed["channel"]
+        add = handler.addQuickElement
+        if channel.artwork:
+            artwork = absolute_url(channel.artwork.url)
+            add("itunes:image", None, {"href": artwork})
+            handler.startElement("image", {})
+            add("url", artwork)
+            add("title", channel.name)
+            add("link", self.feed["link"])
+            handler.endElement("image")
+        add("itunes:category", None, {"text": channel.category})
+        add("itunes:explicit", "true" if channel.explicit else "false")
+        add("itunes:author", channel.author)
+        handler.startElement("itunes:owner", {})
+        add("itunes:name", channel.owner_display_name)
+        add("itunes:email", channel.owner_email)
+        handler.endElement("itunes:owner")
+        add("itunes:summary", self.feed["description"])
+        add("itunes:type", "episodic")
+        add("podcast:guid", str(channel.podcast_guid))
+        add("podcast:locked", "yes", {"owner": channel.owner_email})
+        for host in channel.feed_hosts:
+            add("podcast:person", host.name, _person_attributes(host, role="host", group="cast"))
+        add(
+            "podcast:updateFrequency",
+            WEEKDAYS_LABEL if channel.update_frequency == "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR" else "定期配信",
+            {"rrule": channel.update_frequency},
+        )
+        add("podcast:txt", AI_CONTENT_NOTICE, {"purpose": "ai-content"})
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, item)
+        episode = item["episode"]
+        add = handler.addQuickElement
+        _cdata(handler, "description", item["show_notes"])
+        _cdata(handler, "content:encoded", item["show_notes"])
+        add("itunes:duration", str(max(1, round(episode.audio_duration))))
+        if episode.image_src:
+            add("itunes:image", None, {"href": absolute_url(episode.image_src)})
+        add("itunes:explicit", "true" if episode.show.explicit else "false")
+        add("itunes:episode", str(episode.number))
+        add("itunes:episodeType", "full")
+        # Episode-level persons replace the channel's list, so hosts come again.
+        cast = episode.actors
+        for host in episode.show.hosts.all():
+            if host not in cast:
+                add("podcast:person", host.name, _person_attributes(host, role="host", group="cast"))
+        for actor in cast:
+            add("podcast:person", actor.name, _person_attributes(actor, role="Voice Actor", group="cast"))
+        if episode.has_chapters:
+            add(
+                "podcast:chapters",
+                None,
+                {"url": absolute_url(episode.chapters_url), "type": "application/json+chapters"},
+            )
+        if episode.transcript.strip():
+            add(
+                "podcast:transcript",
+                None,
+                {"url": absolute_url(episode.transcript_url), "type": "text/plain", "language": "ja"},
+            )
+            if transcripts.can_time(episode):
+                add(
+                    "podcast:transcript",
+                    None,
+                    {"url": absolute_url(episode.transcript_vtt_url), "type": "text/vtt", "language": "ja"},
+                )
+        if episode.youtube_id:
+            add(
+                "podcast:contentLink",
+                "YouTube版（スライド付き）",
+                {"href": f"https://www.youtube.com/watch?v={episode.youtube_id}"},
+            )
+
+
+def _person_attributes(actor, *, role: str, group: str) -> dict[str, str]:
+    attributes = {"role": role, "group": group}
+    if actor.image:
+        attributes["img"] = absolute_url(actor.image.url)
+    attributes["href"] = absolute_url(actor.profile_url or actor.get_absolute_url())
+    return attributes
+
+
+class PodcastFeed(Feed):
+    """Shared behaviour of the station feed and the per-show feeds."""
+
+    feed_type = PodcastRssFeed
+    # HTML goes into CDATA by the generator, not into the escaped description.
+    item_description = None
+
+    # --- conditional GET and caching ------------------------------------------
+
+    def __call__(self, request, *args, **kwargs):
+        channel = self.get_object(request, *args, **kwargs)
+        revision, changed_at = SiteRevision.current()
+        visible = self.visible_episodes(channel).aggregate(count=Count("pk"), latest=Max("published_at"))
+        # Scheduled episodes become visible without any write, so the visible
+        # set is part of the key beside the revision.
+        fingerprint = f"{request.path}|{revision}|{visible['count']}|{visible['latest']}|{settings.SITE_URL}"
+        etag = '"' + hashlib.sha256(fingerprint.encode()).hexdigest()[:32] + '"'
+        moments = [moment for moment in (changed_at, visible["latest"]) if moment]
+        # Whole seconds: HTTP dates have no fractions, so If-Modified-Since can match.
+        last_modified = int(max(moments).timestamp()) if moments else None
+
+        response = get_conditional_response(request, etag=etag, last_modified=last_modified)
+        if response is None:
+            cache_key = f"zundapod:feed:{etag.strip(chr(34))}"
+            body = cache.get(cache_key)
+            if body is None:
+                body = self.get_feed(channel, request).writeString("utf-8").encode()
+                cache.set(cache_key, body, settings.FEED_CACHE_SECONDS)
+            response = HttpResponse(body, content_type=PodcastRssFeed.content_type)
+        response["ETag"] = etag
+        if last_modified:
+            response["Last-Modified"] = http_date(last_modified)
+        patch_cache_control(response, public=True, max_age=settings.FEED_MAX_AGE)
+        return response
+
+    # --- channel -------------------------------------------------------------------
+
+    def get_object(self, request, *args, **kwargs):
+        return self.load_channel(*args, **kwargs)
+
+    def title(self, channel):
+        return channel.name
+
+    def link(self, channel):
+        return absolute_url(channel.get_absolute_url())
+
+    def feed_url(self, channel):
+        return channel.feed_url
+
+    def description(self, channel):
+        return channel.long_description or channel.description
+
+    def feed_copyright(self, channel):
+        return channel.copyright or None
+
+    def feed_extra_kwargs(self, channel):
+        return {"channel": channel}
+
+    # --- items ---------------------------------------------------------------------
+
+    def items(self, channel):
+        episodes = self.visible_episodes(channel).for_feed()
+        limit = settings.FEED_ITEM_LIMIT
+        return episodes[:limit] if limit else episodes
+
+    def item_title(self, episode):
+        return episode.title
+
+    def item_link(self, episode):
+        return absolute_url(episode.get_absolute_url())
+
+    def item_guid(self, episode):
+        return episode.guid
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, episode):
+        # In the station's time zone, as the old feed wrote it (+0900).
+        return timezone.localtime(episode.published_at)
+
+    def item_updateddate(self, episode):
+        return None
+
+    def item_enclosures(self, episode):
+        return [Enclosure(absolute_url(episode.audio_src), str(episode.audio_size), episode.audio_mime_display)]
+
+    def item_extra_kwargs(self, episode):
+        return {"episode": episode, "show_notes": episode.show_notes_html()}
+
+
+class StationFeed(PodcastFeed):
+    """`/feed.xml`: every show together, at the old site's feed URL."""
+
+    def load_channel(self):
+        return Station.load()
+
+    def visible_episodes(self, channel):
+        return Episode.objects.published().in_feed()
+
+
+class ShowFeed(PodcastFeed):
+    """`/shows/<slug>/feed.xml`: one show."""
+
+    def load_channel(self, slug):
+        return get_object_or_404(Show, slug=slug)
+
+    def visible_episodes(self, channel):
+        return Episode.objects.published().in_feed().filter(show=channel)
 
 
 def chapters(request, number):
-    raise Http404
+    """Podcasting 2.0 JSON chapters: an opening, then one per timed article."""
+    episode = get_object_or_404(Episode.objects.published().prefetch_related("articles"), number=number)
+    if not episode.has_chapters:
+        return HttpResponse("チャプターはありません。", status=404, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(transcripts.chapters_json(episode), content_type="application/json+chapters")
+    patch_cache_control(response, public=True, max_age=settings.FEED_MAX_AGE)
+    return response
 
 
 def transcript_text(request, number):
-    raise Http404
+    episode = get_object_or_404(Episode.objects.published(), number=number)
+    if not episode.transcript.strip():
+        return HttpResponse("文字起こしはありません。", status=404, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(episode.transcript, content_type="text/plain; charset=utf-8")
+    patch_cache_control(response, public=True, max_age=settings.FEED_MAX_AGE)
+    return response
 
 
 def transcript_vtt(request, number):
-    raise Http404
+    episode = get_object_or_404(
+        Episode.objects.published().prefetch_related("articles", "appearances__actor"), number=number
+    )
+    if not (episode.transcript.strip() and transcripts.can_time(episode)):
+        return HttpResponse("WebVTT の文字起こしはありません。", status=404, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(transcripts.webvtt(episode), content_type="text/vtt; charset=utf-8")
+    patch_cache_control(response, public=True, max_age=settings.FEED_MAX_AGE)
+    return response

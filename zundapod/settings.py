@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.sitemaps",
     "csp",
     "markdownx",
     "episodes",
@@ -245,6 +246,14 @@ MARKDOWNX_UPLOAD_MAX_SIZE = 10 * 1024 * 1024
 # --- Site -------------------------------------------------------------------
 SITE_NAME = env_str("SITE_NAME", "ずんだもん技術室AI放送局")
 EPISODES_PER_PAGE = env_int("EPISODES_PER_PAGE", 20)
+
+# --- Feeds ------------------------------------------------------------------
+# Items per feed; 0 means every published episode.
+FEED_ITEM_LIMIT = env_int("FEED_ITEM_LIMIT", 0) or None
+# How long a built feed stays in the cache (its key changes with the content anyway).
+FEED_CACHE_SECONDS = env_int("FEED_CACHE_SECONDS", 86400)
+# What apps and proxies may reuse without asking again.
+FEED_MAX_AGE = env_int("FEED_MAX_AGE", 300)
 
 LOGGING = {
     "version": 1,

@@ -2,9 +2,11 @@
 
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 
 from episodes import editor, media
+from episodes.sitemaps import SITEMAPS, robots_txt
 
 admin.site.site_header = "zundapod 管理画面"
 admin.site.site_title = "zundapod"
@@ -17,6 +19,8 @@ urlpatterns = [
     # The paths markdownx's editor script posts to, answered by staff-only views.
     path("markdownx/markdownify/", editor.markdown_preview, name="markdownx_markdownify"),
     path("markdownx/upload/", editor.markdown_image_upload, name="markdownx_upload"),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("robots.txt", robots_txt, name="robots"),
     path("", include("episodes.urls")),
 ]
 

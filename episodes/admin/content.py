@@ -1,5 +1,6 @@
 """Admin for what listeners see: station, shows, cast, episodes and articles."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.db import models
 from django.db.models import Max
@@ -10,6 +11,7 @@ from markdownx.models import MarkdownxField
 from markdownx.widgets import AdminMarkdownxWidget
 
 from ..models import Actor, Appearance, Episode, LinkedArticle, Show, Station
+from ..timecode import TimecodeField
 
 # Markdown fields get the live-preview editor; URLs typed without a scheme
 # become https:// (Django 6.0's default, chosen explicitly now).
@@ -119,8 +121,27 @@ class AppearanceInline(admin.TabularInline):
     verbose_name_plural = "出演者（空のまま保存すると番組のホストが入ります）"
 
 
+def _https_urls(db_field, **kwargs):
+    """Form fields for a ModelForm declared here, with https as the assumed scheme."""
+    if isinstance(db_field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return db_field.formfield(**kwargs)
+
+
+class LinkedArticleForm(forms.ModelForm):
+    start_seconds = TimecodeField(
+        label="開始位置", required=False, help_text="音声の中でこの記事が始まる位置（例 3:25）。"
+    )
+
+    class Meta:
+        model = LinkedArticle
+        fields = ["position", "title", "url", "summary", "citation_url", "start_seconds"]
+        formfield_callback = _https_urls
+
+
 class LinkedArticleInline(admin.StackedInline):
     model = LinkedArticle
+    form = LinkedArticleForm
     extra = 0
     fields = ["position", "title", "url", "summary", "citation_url", "start_seconds"]
     formfield_overrides = FORM_FIELDS
@@ -147,7 +168,7 @@ class PublicationFilter(admin.SimpleListFilter):
 
 @admin.register(Episode)
 class EpisodeAdmin(admin.ModelAdmin):
-    list_display = ["number", "title", "show", "published_at", "publication", "duration"]
+    list_display = ["number", "title", "show", "published_at", "publication", "duration", "in_feed"]
     list_display_links = ["number", "title"]
     list_filter = [PublicationFilter, "show", "status", "cast"]
     list_select_related = ["show"]
@@ -157,11 +178,19 @@ class EpisodeAdmin(admin.ModelAdmin):
     actions = ["publish", "unpublish"]
     inlines = [AppearanceInline, LinkedArticleInline]
     formfield_overrides = FORM_FIELDS
-    readonly_fields = ["audio_info", "thumbnail_preview", "youtube_id", "guid", "created_at", "updated_at"]
+    readonly_fields = [
+        "audio_info",
+        "feed_status",
+        "thumbnail_preview",
+        "youtube_id",
+        "guid",
+        "created_at",
+        "updated_at",
+    ]
     fieldsets = [
         (None, {"fields": ["show", "number", "title", "status", "published_at"]}),
         ("内容", {"fields": ["description", "notice", "notes", "transcript"]}),
-        ("音声", {"fields": ["audio_file", "audio_url", "audio_info"]}),
+        ("音声", {"fields": ["audio_file", "audio_url", "audio_info", "feed_status"]}),
         ("画像と動画", {"fields": ["image", "thumbnail_preview", "youtube_url", "youtube_id"]}),
         ("識別情報", {"fields": ["guid", "created_at", "updated_at"], "classes": ["collapse"]}),
     ]
@@ -175,6 +204,16 @@ class EpisodeAdmin(admin.ModelAdmin):
     @admin.display(description="長さ", ordering="audio_duration")
     def duration(self, obj):
         return obj.duration_display or "—"
+
+    @admin.display(description="フィード", boolean=True)
+    def in_feed(self, obj):
+        return not obj.feed_problem
+
+    @admin.display(description="フィードへの掲載")
+    def feed_status(self, obj):
+        if not obj.pk:
+            return "保存すると音声を読み取り、フィードに載るかどうかをここに表示します。"
+        return obj.feed_problem or "フィードに載ります（公開日時を過ぎていれば）。"
 
     @admin.display(description="音声の情報（自動で読み取り）")
     def audio_info(self, obj):

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
-from ..models import Actor, Appearance, Episode, LinkedArticle, Show
+from ..models import Actor, Appearance, Episode, LinkedArticle, Show, Station
 
 AUDIO_DIR = Path(__file__).parent / "audio"
 
@@ -148,6 +148,17 @@ EPISODES = [
 ]
 
 
+# Episode 2 shows chapters and a transcript: article start times in its
+# 4-second chime, and a short script of our own.
+DEMO_STARTS = {2: [0.8, 2.0, 3.0]}
+DEMO_TRANSCRIPTS = {
+    2: "おはようございます、ずんだもんなのだ。\n今日は三本のニュースを紹介するのだ。\n"
+    "一本目は、音声合成キャラクターで作るポッドキャストの話なのだ。\n"
+    "二本目は、ブラウザだけで動く画像認識なのだ。\n"
+    "三本目は、小さなチームのためのコードレビューなのだ。\nまた明日なのだ。",
+}
+
+
 def _png(size: int, color: tuple[int, int, int], *, circle: bool) -> ContentFile:
     """Draw a simple cover or portrait, so demo pages have real images."""
     image = Image.new("RGB", (size, size), (250, 253, 245) if circle else color)
@@ -172,6 +183,17 @@ def load_demo_content() -> int:
         actor.image.save(f"{data['slug']}.png", _png(256, data["color"], circle=True), save=False)
         actor.save()
         actors[actor.slug] = actor
+
+    station = Station.load()
+    station.name = "ずんだもん技術室デモ局"
+    station.description = "AIとテクノロジーのニュースを平日の朝に届けるデモ放送局なのだ。"
+    station.long_description = "平日の朝、AIとテクノロジーのニュースを合成音声のキャラクターが届けるデモ放送局です。（デモ用の架空の放送局です）"
+    station.author = "ずんだもん技術室デモ局"
+    station.owner_name = "デモ局の編集部"
+    station.owner_email = "podcast@example.com"
+    station.copyright = "© ずんだもん技術室デモ局"
+    station.artwork.save("station.png", _png(1400, (56, 142, 60), circle=False), save=False)
+    station.save()
 
     shows = {}
     for data in SHOWS:
@@ -204,6 +226,7 @@ def load_demo_content() -> int:
             description="、".join(titles),
             notice=notice,
             youtube_url=f"https://www.youtube.com/watch?v={youtube_id}" if youtube_id else "",
+            transcript=DEMO_TRANSCRIPTS.get(number, ""),
         )
         audio_path = AUDIO_DIR / f"demo-{number}.mp3"
         with audio_path.open("rb") as audio:
@@ -211,6 +234,9 @@ def load_demo_content() -> int:
             episode.save()
         for position, slug in enumerate(cast):
             Appearance.objects.create(episode=episode, actor=actors[slug], position=position)
-        for position, (title, url, summary) in enumerate(articles):
-            LinkedArticle.objects.create(episode=episode, position=position, title=title, url=url, summary=summary)
+        starts = DEMO_STARTS.get(number, [None] * len(articles))
+        for position, ((title, url, summary), start) in enumerate(zip(articles, starts, strict=True)):
+            LinkedArticle.objects.create(
+                episode=episode, position=position, title=title, url=url, summary=summary, start_seconds=start
+            )
     return len(EPISODES)

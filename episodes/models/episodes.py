@@ -9,13 +9,17 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.template.defaultfilters import linebreaksbr
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from markdownx.models import MarkdownxField
 
 from .. import images
 from ..audio import AudioError, AudioInfo, format_duration, probe_audio
 from ..markdown import render_markdown
+from ..timecode import format_timecode
 from ..youtube import youtube_video_id
 from .cast import Actor
 from .revision import RevisionedModel, RevisionedQuerySet
@@ -36,6 +40,14 @@ class EpisodeQuerySet(RevisionedQuerySet):
     def for_listing(self):
         """What list pages print, in a fixed number of queries."""
         return self.select_related("show").prefetch_related("appearances__actor")
+
+    def in_feed(self):
+        """Episodes whose audio size and length are known: a feed never claims 0."""
+        return self.filter(audio_size__isnull=False, audio_duration__isnull=False)
+
+    def for_feed(self):
+        """What a feed item prints, in a fixed number of queries."""
+        return self.select_related("show").prefetch_related("appearances__actor", "articles", "show__hosts")
 
     def for_page(self):
         """What the episode page prints, in a fixed number of queries."""
@@ -251,6 +263,56 @@ class Episode(RevisionedModel):
         return list(dict.fromkeys(actor.credit for actor in self.actors if actor.credit))
 
     @property
+    def feed_problem(self) -> str:
+        """Why the episode is left out of the feeds, or "" when it is in them."""
+        if self.audio_size is None and self.audio_duration is None:
+            return "音声のサイズと長さがまだ分からないため、フィードに載りません。"
+        if self.audio_size is None:
+            return "音声のサイズがまだ分からないため、フィードに載りません。"
+        if self.audio_duration is None:
+            return "音声の長さがまだ分からないため、フィードに載りません。"
+        return ""
+
+    @property
+    def has_chapters(self) -> bool:
+        return any(article.start_seconds is not None for article in self.articles.all())
+
+    @property
+    def chapters_url(self) -> str:
+        return reverse("episodes:chapters", kwargs={"number": self.number})
+
+    @property
+    def transcript_url(self) -> str:
+        return reverse("episodes:transcript_text", kwargs={"number": self.number})
+
+    @property
+    def transcript_vtt_url(self) -> str:
+        return reverse("episodes:transcript_vtt", kwargs={"number": self.number})
+
+    def show_notes_html(self) -> str:
+        """The feed's show notes, assembled from stored HTML (no Markdown at build time)."""
+        parts = []
+        if self.notice:
+            parts.append(format_html("<p><strong>お知らせ</strong><br>{}</p>", linebreaksbr(self.notice)))
+        if self.description:
+            parts.append(format_html("<p>{}</p>", linebreaksbr(self.description)))
+        articles = list(self.articles.all())
+        if articles:
+            items = format_html_join(
+                "",
+                '<li><a href="{}">{}</a>{}<p>引用元: <a href="{}">{}</a></p></li>',
+                (
+                    (a.url, a.title, mark_safe(a.summary_html), a.citation_url, a.citation_url)  # sanitised when saved
+                    for a in articles
+                ),
+            )
+            parts.append(format_html("<h3>関連リンク</h3><ol>{}</ol>", items))
+        if self.notes_html:
+            parts.append(self.notes_html)
+        parts.extend(format_html("<p>{}</p>", credit) for credit in self.credits)
+        return "".join(str(part) for part in parts)
+
+    @property
     def youtube_thumbnail_url(self) -> str:
         return f"https://i.ytimg.com/vi/{self.youtube_id}/hqdefault.jpg" if self.youtube_id else ""
 
@@ -312,3 +374,7 @@ class LinkedArticle(RevisionedModel):
             self.citation_url = self.url
         self.summary_html = render_markdown(self.summary)
         super().save(*args, **kwargs)
+
+    @property
+    def start_timecode(self) -> str:
+        return format_timecode(self.start_seconds)

@@ -73,6 +73,10 @@ class Channel(RevisionedModel):
         return settings.SITE_URL + self.get_feed_path()
 
     @property
+    def artwork_src(self) -> str:
+        return self.artwork.url if self.artwork else ""
+
+    @property
     def owner_display_name(self) -> str:
         return self.owner_name or self.author
 
@@ -106,8 +110,13 @@ class Station(Channel):
     def get_absolute_url(self) -> str:
         return reverse("episodes:home")
 
+    @property
+    def feed_hosts(self) -> list[Actor]:
+        """The station feed mixes shows; each item names its own show's hosts."""
+        return []
+
     def get_feed_path(self) -> str:
-        return "/feed.xml"
+        return reverse("episodes:feed")
 
 
 class Show(Channel):
@@ -125,8 +134,12 @@ class Show(Channel):
     def get_absolute_url(self) -> str:
         return reverse("episodes:show", kwargs={"slug": self.slug})
 
+    @property
+    def feed_hosts(self) -> list[Actor]:
+        return list(self.hosts.all())
+
     def get_feed_path(self) -> str:
-        return f"/shows/{self.slug}/feed.xml"
+        return reverse("episodes:show_feed", kwargs={"slug": self.slug})
 
     def default_title(self, day) -> str:
         """The station's title pattern: `<show> podcast YYYYMMDD`."""

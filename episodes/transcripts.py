@@ -1,0 +1,88 @@
+"""Chapters and transcripts, built from stored fields for apps that show them.
+
+The voices are synthesised at a steady pace, so a line's share of the audio
+is close to its share of the script's characters: WebVTT cue times are
+estimated that way, and pinned to each article's known start time, so cues
+never drift more than one article's length.
+"""
+
+import json
+
+from django.utils.html import strip_tags
+
+from .links import absolute_url
+
+OPENING_TITLE = "オープニング"
+
+
+def chapters_json(episode) -> str:
+    """Podcasting 2.0 JSON chapters (version 1.2.0), sorted by start time."""
+    timed = sorted(
+        (a for a in episode.articles.all() if a.start_seconds is not None), key=lambda a: (a.start_seconds, a.position)
+    )
+    chapters = []
+    if not timed or timed[0].start_seconds > 0:
+        opening = {"startTime": 0, "title": OPENING_TITLE}
+        if episode.image_src:
+            opening["img"] = absolute_url(episode.image_src)
+        chapters.append(opening)
+    chapters.extend({"startTime": round(a.start_seconds, 3), "title": strip_tags(a.title), "url": a.url} for a in timed)
+    return json.dumps({"version": "1.2.0", "chapters": chapters}, ensure_ascii=False, indent=2)
+
+
+def can_time(episode) -> bool:
+    """WebVTT needs the audio's length to place the lines."""
+    return bool(episode.audio_duration) and bool(episode.transcript.strip())
+
+
+def _vtt_time(seconds: float) -> str:
+    millis = round(seconds * 1000)
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    secs, millis = divmod(rest, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}.{millis:03d}"
+
+
+def _segments(lines: list[str], anchors: list[float], duration: float) -> list[tuple[float, float, list[str]]]:
+    """Split lines into one segment per anchor span, in proportion to characters."""
+    spans = list(zip([0.0, *anchors], [*anchors, duration], strict=True))
+    total_chars = sum(len(line) for line in lines) or 1
+    segments, position = [], 0
+    for index, (start, end) in enumerate(spans):
+        if index == len(spans) - 1:
+            chunk = lines[position:]
+        else:
+            # Give this span as many lines as its share of the duration.
+            budget = total_chars * (end - start) / duration
+            chunk, used = [], 0
+            while position < len(lines) and (not chunk or used + len(lines[position]) / 2 <= budget):
+                chunk.append(lines[position])
+                used += len(lines[position])
+                position += 1
+        segments.append((start, end, chunk))
+    return segments
+
+
+def webvtt(episode) -> str:
+    """The transcript as WebVTT: one cue per script line, named after the voice."""
+    lines = [line.strip() for line in episode.transcript.splitlines() if line.strip()]
+    duration = float(episode.audio_duration)
+    anchors = sorted(
+        {a.start_seconds for a in episode.articles.all() if a.start_seconds and a.start_seconds < duration}
+    )
+    actors = episode.actors
+    voice = actors[0].name if len(actors) == 1 else ""
+    out = ["WEBVTT", "Language: ja", ""]
+    for start, end, chunk in _segments(lines, anchors, duration):
+        chars = sum(len(line) for line in chunk) or 1
+        cursor = start
+        for line in chunk:
+            length = (end - start) * len(line) / chars
+            text = line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            out += [
+                f"{_vtt_time(cursor)} --> {_vtt_time(cursor + length)}",
+                f"<v {voice}>{text}" if voice else text,
+                "",
+            ]
+            cursor += length
+    return "\n".join(out)
