@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run dev setup secret-key test lint format clean
+.PHONY: run dev setup secret-key test lint format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,10 @@ test: $(VENV)/.dev lint
 	DJANGO_SECRET_KEY=make-test-only-not-a-secret $(BIN)/python manage.py check --fail-level WARNING
 	DJANGO_SECRET_KEY=make-test-only-not-a-secret $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
+
+# Benchmarks print their figures; each uses its own temporary database.
+bench: $(VENV)/.dev
+	$(BIN)/python bench/feed.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

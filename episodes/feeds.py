@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.feedgenerator import Enclosure, Rss201rev2Feed
 from django.utils.http import http_date
+from django.views.decorators.gzip import gzip_page
 
 from . import transcripts
 from .links import absolute_url
@@ -24,7 +25,6 @@ from .models import Episode, Show, SiteRevision, Station
 
 ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
-CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 AI_CONTENT_NOTICE = "この番組の音声は VOICEVOX などの音声合成で作られた合成音声です（AI による音声）。"
 WEEKDAYS_LABEL = "平日毎日"
 
@@ -51,7 +51,6 @@ class PodcastRssFeed(Rss201rev2Feed):
             **super().rss_attributes(),
             "xmlns:itunes": ITUNES_NS,
             "xmlns:podcast": PODCAST_NS,
-            "xmlns:content": CONTENT_NS,
         }
 
     def add_root_elements(self, handler):
@@ -90,8 +89,9 @@ class PodcastRssFeed(Rss201rev2Feed):
         super().add_item_elements(handler, item)
         episode = item["episode"]
         add = handler.addQuickElement
+        # Once only: a second copy in content:encoded would double a feed that
+        # already carries the whole archive's show notes.
         _cdata(handler, "description", item["show_notes"])
-        _cdata(handler, "content:encoded", item["show_notes"])
         add("itunes:duration", str(max(1, round(episode.audio_duration))))
         if episode.image_src:
             add("itunes:image", None, {"href": absolute_url(episode.image_src)})
@@ -149,6 +149,11 @@ class PodcastFeed(Feed):
     # --- conditional GET and caching ------------------------------------------
 
     def __call__(self, request, *args, **kwargs):
+        # Feeds are large and compress about tenfold; pages with CSRF tokens
+        # are not compressed (BREACH), but a feed holds no secrets.
+        return gzip_page(self._conditional_feed)(request, *args, **kwargs)
+
+    def _conditional_feed(self, request, *args, **kwargs):
         channel = self.get_object(request, *args, **kwargs)
         revision, changed_at = SiteRevision.current()
         visible = self.visible_episodes(channel).aggregate(count=Count("pk"), latest=Max("published_at"))
