@@ -109,6 +109,21 @@ class TestAddEpisode:
         assert episode.actors == [host]
         assert admin_client.get("/episode/100").status_code == 200
 
+    def test_article_start_times_typed_as_mm_ss(self, admin_client):
+        show = make_show()
+        data = episode_form(show, audio_file=mp3_upload(), **{"articles-0-start_seconds": "1:05"})
+        assert admin_client.post("/admin/episodes/episode/add/", data).status_code == 302
+        episode = Episode.objects.get(number=100)
+        assert episode.articles.get(title="二番目の記事").start_seconds == 65
+        page = admin_client.get(f"/admin/episodes/episode/{episode.pk}/change/").text
+        assert 'value="1:05"' in page
+
+    def test_bad_start_time_explained(self, admin_client):
+        data = episode_form(make_show(), audio_file=mp3_upload(), **{"articles-0-start_seconds": "1分5秒"})
+        response = admin_client.post("/admin/episodes/episode/add/", data)
+        assert "1:05 や 1:02:03 の形" in response.text
+        assert not Episode.objects.exists()
+
     def test_text_renamed_mp3_refused_with_message_and_input_kept(self, admin_client):
         show = make_show()
         fake = SimpleUploadedFile("fake.mp3", b"definitely not audio\n" * 100, content_type="audio/mpeg")
