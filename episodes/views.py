@@ -1,11 +1,17 @@
-"""Public pages: thin views over `Episode.objects.published()`."""
+"""Public pages: thin views over `Episode.objects.published()`, and the letters form."""
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_safe
 
-from .models import Actor, Episode, Show
+from . import letters
+from .forms import LetterForm, linked_episode
+from .models import Actor, Episode, Letter, Show
 
 
 def _page(request, queryset):
@@ -35,7 +41,12 @@ def actor_detail(request, slug):
 def episode_detail(request, number):
     """The episode page; staff also see drafts and scheduled episodes, marked as such."""
     episodes = Episode.objects.all() if request.user.is_staff else Episode.objects.published()
-    episode = get_object_or_404(episodes.for_page(), number=number)
+    credited = Prefetch(
+        "aired_letters",
+        queryset=Letter.objects.credited_on_air().only("radio_name", "aired_in"),
+        to_attr="credited_letters",
+    )
+    episode = get_object_or_404(episodes.for_page().prefetch_related(credited), number=number)
     return render(request, "episodes/episode_detail.html", {"episode": episode, "show": episode.show})
 
 
@@ -44,11 +55,39 @@ def episode_slash_redirect(request, number):
     return redirect("episodes:episode", number=number, permanent=True)
 
 
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
 def letter_form(request):
-    """Placeholder until the letters form lands."""
-    raise Http404
+    """The listeners' mail-in form: validate, hold back floods, store once, then thank (POST/redirect/GET).
+
+    A submission with errors is shown again and does not count against the
+    sender's rate limit; only a letter that would be stored takes a slot.
+    """
+    if request.method != "POST":
+        form = LetterForm(episode=linked_episode(request.GET.get("episode")))
+        return render(request, "letters/form.html", {"form": form})
+
+    form = LetterForm(request.POST)
+    sender = letters.client_hash_for(request)
+    if form.caught_by_honeypot:
+        letters.record_spam(sender=sender)
+        return redirect("episodes:letters_thanks")
+    if not form.is_valid():
+        return render(request, "letters/form.html", {"form": form})
+    try:
+        letters.submit_letter(sender=sender, **form.letter_fields())
+    except letters.RateLimited as limited:
+        context = {"form": form, "wait": letters.format_wait(limited.retry_after)}
+        response = render(request, "letters/form.html", context, status=429)
+        response["Retry-After"] = str(limited.retry_after)
+        return response
+    thanks = reverse("episodes:letters_thanks")
+    if form.referred_episode is not None:
+        thanks += "?" + urlencode({"episode": form.referred_episode.number})
+    return redirect(thanks)
 
 
+@require_safe
 def letter_thanks(request):
-    """Placeholder until the letters form lands."""
-    raise Http404
+    """Thanks after a letter, with the way back to the episode it was about."""
+    return render(request, "letters/thanks.html", {"episode": linked_episode(request.GET.get("episode"))})

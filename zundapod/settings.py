@@ -255,6 +255,31 @@ FEED_CACHE_SECONDS = env_int("FEED_CACHE_SECONDS", 86400)
 # What apps and proxies may reuse without asking again.
 FEED_MAX_AGE = env_int("FEED_MAX_AGE", 300)
 
+# --- Listener letters (お便り) ------------------------------------------------
+# Staff e-mailed when a letter arrives (comma-separated); empty: nobody is e-mailed.
+LETTERS_NOTIFY_EMAILS = env_list("LETTERS_NOTIFY_EMAILS")
+# At most LETTERS_RATE_LIMIT letters per sender in any LETTERS_RATE_WINDOW seconds (0: no limit).
+LETTERS_RATE_LIMIT = env_int("LETTERS_RATE_LIMIT", 5)
+LETTERS_RATE_WINDOW = env_int("LETTERS_RATE_WINDOW", 600)
+# Set only behind a proxy that writes the client's address there (e.g. X-Forwarded-For);
+# empty means REMOTE_ADDR. Anyone can send the header when no proxy overwrites it.
+LETTERS_TRUSTED_CLIENT_IP_HEADER = env_str("LETTERS_TRUSTED_CLIENT_IP_HEADER")
+# Secret for hashing senders' addresses; empty means SECRET_KEY.
+LETTERS_CLIENT_HASH_SALT = env_str("LETTERS_CLIENT_HASH_SALT")
+
+# --- E-mail -----------------------------------------------------------------
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+# A slow mail server must not hold a listener's request for long (the letter is already stored).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "webmaster@localhost")
+SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -12,6 +12,7 @@ from markdownx.widgets import AdminMarkdownxWidget
 
 from ..models import Actor, Appearance, Episode, LinkedArticle, Show, Station
 from ..timecode import TimecodeField
+from .letters import AiredLetterInline
 
 # Markdown fields get the live-preview editor; URLs typed without a scheme
 # become https:// (Django 6.0's default, chosen explicitly now).
@@ -176,7 +177,7 @@ class EpisodeAdmin(admin.ModelAdmin):
     date_hierarchy = "published_at"
     ordering = ["-published_at", "-number"]
     actions = ["publish", "unpublish"]
-    inlines = [AppearanceInline, LinkedArticleInline]
+    inlines = [AppearanceInline, LinkedArticleInline, AiredLetterInline]
     formfield_overrides = FORM_FIELDS
     readonly_fields = [
         "audio_info",

@@ -1,16 +1,49 @@
-"""Listener letters (お便り): the one thing anonymous visitors can write."""
+"""Listener letters (お便り): the one thing anonymous visitors can write.
+
+How a letter arrives (form, rate limit, one INSERT, notification) lives in
+`episodes/letters.py`; this module holds what a letter is and its rules.
+"""
 
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Length
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
+from django.urls import reverse
 from django.utils import timezone
 
 from .episodes import Episode
+from .revision import SiteRevision
 from .shows import Show
 
 RADIO_NAME_MAX = 40
 MESSAGE_MAX = 2000
+FIRST_LINE_MAX = 40
+
+
+class LetterQuerySet(models.QuerySet):
+    """The inbox's reusable filters."""
+
+    def credited_on_air(self):
+        """Letters read out in an episode whose senders agreed: the page may name them."""
+        return self.filter(aired_in__isnull=False, consent_to_air=True).order_by("received_at", "id")
+
+    def awaiting_notification(self, *, since, until):
+        """Letters received in [since, until] that staff were never told about."""
+        return self.filter(notified_at__isnull=True, received_at__gte=since, received_at__lte=until)
+
+    def purgeable(self, *, before):
+        """Archived letters received before `before`: what `purge_letters` removes."""
+        return self.filter(status=Letter.Status.ARCHIVED, received_at__lt=before)
+
+    def delete(self):
+        # Deleting a credited letter changes what an episode page shows.
+        credited = self.filter(aired_in__isnull=False, consent_to_air=True).exists()
+        result = super().delete()
+        if credited:
+            SiteRevision.bump()
+        return result
+
+    delete.alters_data = True
 
 
 class Letter(models.Model):
@@ -47,6 +80,7 @@ class Letter(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="aired_letters",
+        help_text="入れると状態は「放送済み」になります。",
     )
     staff_memo = models.TextField("スタッフメモ", blank=True)
     # Only a salted hash of the sender's IP, for rate limiting and abuse review.
@@ -54,6 +88,8 @@ class Letter(models.Model):
     # Same sender, same text, same minute: a double click stores one letter.
     dedupe_key = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
     notified_at = models.DateTimeField("スタッフへの通知日時", null=True, blank=True, editable=False)
+
+    objects = LetterQuerySet.as_manager()
 
     class Meta:
         verbose_name = "お便り"
@@ -73,12 +109,57 @@ class Letter(models.Model):
             models.CheckConstraint(
                 condition=LessThanOrEqual(Length("message"), MESSAGE_MAX), name="letter_message_max"
             ),
+            # A letter read out in an episode is aired (or archived after airing).
+            models.CheckConstraint(
+                condition=Q(aired_in__isnull=True) | Q(status__in=["aired", "archived"]),
+                name="letter_aired_in_is_aired",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.radio_name}: {self.first_line}"
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        if self._public_credit() != getattr(self, "_saved_credit", None):
+            SiteRevision.bump()
+        self._saved_credit = self._public_credit()
+
+    def delete(self, *args, **kwargs):
+        credited = self._public_credit() is not None
+        result = super().delete(*args, **kwargs)
+        if credited:
+            SiteRevision.bump()
+        return result
+
+    def clean(self):
+        if self.aired_in_id is not None and self.status in {self.Status.NEW, self.Status.READ, self.Status.PICKED}:
+            # Choosing the episode it was read in is how staff say "aired".
+            self.status = self.Status.AIRED
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        if {"aired_in_id", "consent_to_air", "radio_name"} <= set(field_names):
+            instance._saved_credit = instance._public_credit()
+        return instance
+
+    def _public_credit(self) -> tuple | None:
+        """What an episode page shows of this letter (None: nothing)."""
+        if self.aired_in_id and self.consent_to_air:
+            return (self.aired_in_id, self.radio_name)
+        return None
+
     @property
     def first_line(self) -> str:
+        """The message's first non-blank line, shortened for lists."""
         line = self.message.strip().splitlines()[0] if self.message.strip() else ""
-        return line if len(line) <= 40 else line[:39] + "…"
+        return line if len(line) <= FIRST_LINE_MAX else line[: FIRST_LINE_MAX - 1] + "…"
+
+    @property
+    def is_credited(self) -> bool:
+        """True when an episode page names this letter's sender."""
+        return self._public_credit() is not None
+
+    def get_admin_url(self) -> str:
+        return reverse("admin:episodes_letter_change", args=[self.pk])
