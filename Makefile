@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run dev setup secret-key test lint format bench clean
+.PHONY: run dev setup secret-key test lint format bench bench-feed bench-letters clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,8 +56,13 @@ test: $(VENV)/.dev lint
 	$(BIN)/pytest
 
 # Benchmarks print their figures; each uses its own temporary database.
-bench: $(VENV)/.dev
+bench: bench-feed bench-letters
+
+bench-feed: $(VENV)/.dev
 	$(BIN)/python bench/feed.py
+
+bench-letters: $(VENV)/.dev
+	$(BIN)/python bench/letters_load.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
