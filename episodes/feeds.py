@@ -133,8 +133,8 @@ class PodcastRssFeed(Rss201rev2Feed):
 
 def _person_attributes(actor, *, role: str, group: str) -> dict[str, str]:
     attributes = {"role": role, "group": group}
-    if actor.image:
-        attributes["img"] = absolute_url(actor.image.url)
+    if actor.image_src:
+        attributes["img"] = absolute_url(actor.image_src)
     attributes["href"] = absolute_url(actor.profile_url or actor.get_absolute_url())
     return attributes
 

@@ -1,9 +1,10 @@
 """Chapters and transcripts, built from stored fields for apps that show them.
 
-The voices are synthesised at a steady pace, so a line's share of the audio
-is close to its share of the script's characters: WebVTT cue times are
-estimated that way, and pinned to each article's known start time, so cues
-never drift more than one article's length.
+When the pipeline's slide timeline was imported, every line of narration has
+its exact time. Otherwise: the voices are synthesised at a steady pace, so a
+line's share of the audio is close to its share of the script's characters;
+cue times are estimated that way and pinned to each article's known start
+time, so they never drift more than one article's length.
 """
 
 import json
@@ -31,8 +32,8 @@ def chapters_json(episode) -> str:
 
 
 def can_time(episode) -> bool:
-    """WebVTT needs the audio's length to place the lines."""
-    return bool(episode.audio_duration) and bool(episode.transcript.strip())
+    """WebVTT needs timed lines from the slide timeline, or the audio's length to estimate them."""
+    return bool(episode.transcript_cues) or (bool(episode.audio_duration) and bool(episode.transcript.strip()))
 
 
 def _vtt_time(seconds: float) -> str:

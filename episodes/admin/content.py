@@ -31,6 +31,7 @@ def _image_preview(fieldfile, size: int = 80):
 @admin.register(Actor)
 class ActorAdmin(admin.ModelAdmin):
     list_display = ["name", "credit", "preview"]
+    fields = ["name", "slug", "image", "image_url", "credit", "profile_url", "bio"]
     search_fields = ["name", "credit"]
     prepopulated_fields = {"slug": ["name"]}
     formfield_overrides = FORM_FIELDS
@@ -192,7 +193,20 @@ class EpisodeAdmin(admin.ModelAdmin):
         (None, {"fields": ["show", "number", "title", "status", "published_at"]}),
         ("内容", {"fields": ["description", "notice", "notes", "transcript"]}),
         ("音声", {"fields": ["audio_file", "audio_url", "audio_info", "feed_status"]}),
-        ("画像と動画", {"fields": ["image", "thumbnail_preview", "youtube_url", "youtube_id"]}),
+        (
+            "画像と動画",
+            {
+                "fields": [
+                    "image",
+                    "thumbnail_preview",
+                    "image_url",
+                    "thumbnail_url",
+                    "social_card",
+                    "youtube_url",
+                    "youtube_id",
+                ]
+            },
+        ),
         ("識別情報", {"fields": ["guid", "created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 

@@ -2,6 +2,7 @@
 
 from .cast import Actor
 from .episodes import Appearance, Episode, EpisodeQuerySet, LinkedArticle
+from .legacy import LegacyPath
 from .letters import Letter
 from .revision import RevisionedModel, RevisionedQuerySet, SiteRevision
 from .shows import Channel, Show, Station, podcast_guid_for
@@ -13,6 +14,7 @@ __all__ = [
     "Channel",
     "Episode",
     "EpisodeQuerySet",
+    "LegacyPath",
     "LinkedArticle",
     "Letter",
     "RevisionedModel",

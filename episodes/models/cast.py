@@ -18,6 +18,9 @@ class Actor(RevisionedModel):
     image = models.ImageField(
         "画像", upload_to=image_upload_to, blank=True, max_length=500, validators=[images.validate_image]
     )
+    image_url = models.URLField(
+        "外部の画像URL", max_length=1000, blank=True, help_text="画像ファイルがないときに使う、別の場所の画像。"
+    )
     credit = models.CharField(
         "クレジット表記",
         max_length=200,
@@ -43,3 +46,7 @@ class Actor(RevisionedModel):
 
     def get_absolute_url(self) -> str:
         return reverse("episodes:actor", kwargs={"slug": self.slug})
+
+    @property
+    def image_src(self) -> str:
+        return self.image.url if self.image else self.image_url

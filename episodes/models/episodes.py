@@ -104,10 +104,30 @@ class Episode(RevisionedModel):
     thumbnail = models.ImageField(
         "サムネイル", upload_to=thumbnail_upload_to, blank=True, max_length=500, editable=False
     )
+    image_url = models.URLField(
+        "外部の画像URL", max_length=1000, blank=True, help_text="画像ファイルがないときに使う、別の場所の画像。"
+    )
+    thumbnail_url = models.URLField("外部のサムネイルURL", max_length=1000, blank=True)
+    social_card = models.CharField(
+        "SNSカードの形",
+        max_length=30,
+        blank=True,
+        choices=[("summary_large_image", "大きな画像"), ("summary", "小さな画像")],
+        help_text="空なら大きな画像。",
+    )
     youtube_url = models.URLField("YouTube版のURL", max_length=500, blank=True)
     youtube_id = models.CharField("YouTube動画ID", max_length=20, blank=True, editable=False)
+    transcript_cues = models.JSONField(
+        "文字起こしのタイミング",
+        default=list,
+        blank=True,
+        editable=False,
+        help_text="スライドのタイムラインから読んだ [開始秒, 終了秒, 台詞] の並び。",
+    )
 
     guid = models.CharField("GUID", max_length=500, unique=True, editable=False)
+    # What the importer last wrote, to tell an unchanged post from edits made in the CMS.
+    source_hash = models.CharField("取り込み元のハッシュ", max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField("作成日時", auto_now_add=True)
     updated_at = models.DateTimeField("更新日時", auto_now=True)
 
@@ -242,6 +262,8 @@ class Episode(RevisionedModel):
     def image_src(self) -> str:
         if self.image:
             return self.image.url
+        if self.image_url:
+            return self.image_url
         if self.show.artwork:
             return self.show.artwork.url
         return ""
@@ -250,7 +272,13 @@ class Episode(RevisionedModel):
     def thumbnail_src(self) -> str:
         if self.thumbnail:
             return self.thumbnail.url
+        if self.thumbnail_url and not self.image:
+            return self.thumbnail_url
         return self.image_src
+
+    @property
+    def twitter_card(self) -> str:
+        return self.social_card or "summary_large_image"
 
     @property
     def actors(self) -> list[Actor]:
