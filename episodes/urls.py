@@ -16,6 +16,11 @@ urlpatterns = [
     path("episode/<int:number>/chapters.json", feeds.chapters, name="chapters"),
     path("episode/<int:number>/transcript.txt", feeds.transcript_text, name="transcript_text"),
     path("episode/<int:number>/transcript.vtt", feeds.transcript_vtt, name="transcript_vtt"),
+    # The old static site's addresses keep working.
+    path("index.html", views.legacy_index),
+    path("episode/<int:number>.html", views.legacy_episode_html),
+    path("audio/<path:path>", views.legacy_path, {"prefix": "audio"}, name="legacy_audio"),
+    path("images/<path:path>", views.legacy_path, {"prefix": "images"}, name="legacy_image"),
     # Listener letters.
     path("letters/", views.letter_form, name="letters"),
     path("letters/thanks/", views.letter_thanks, name="letters_thanks"),

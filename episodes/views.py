@@ -1,8 +1,11 @@
 """Public pages: thin views over `Episode.objects.published()`, and the letters form."""
 
+from urllib.parse import unquote
+
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -11,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from . import letters
 from .forms import LetterForm, linked_episode
-from .models import Actor, Episode, Letter, Show
+from .models import Actor, Episode, LegacyPath, Letter, Show
 
 
 def _page(request, queryset):
@@ -91,3 +94,21 @@ def letter_form(request):
 def letter_thanks(request):
     """Thanks after a letter, with the way back to the episode it was about."""
     return render(request, "letters/thanks.html", {"episode": linked_episode(request.GET.get("episode"))})
+
+
+def legacy_path(request, prefix, path):
+    """Old audio and image addresses (`/audio/…`, `/images/…`) → where they live now (301)."""
+    old = f"/{prefix}/{unquote(path)}"
+    legacy = get_object_or_404(LegacyPath.objects.select_related("episode"), path=old)
+    target = legacy.target_url()
+    if not target or (legacy.episode_id and not legacy.episode.is_public):
+        raise Http404("ファイルが見つかりません。")
+    return redirect(target, permanent=True)
+
+
+def legacy_index(request):
+    return redirect("episodes:home", permanent=True)
+
+
+def legacy_episode_html(request, number):
+    return redirect("episodes:episode", number=number, permanent=True)

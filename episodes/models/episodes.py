@@ -126,8 +126,10 @@ class Episode(RevisionedModel):
     )
 
     guid = models.CharField("GUID", max_length=500, unique=True, editable=False)
-    # What the importer last wrote, to tell an unchanged post from edits made in the CMS.
+    # The importer's fingerprints: of the post last imported (an unchanged post is
+    # skipped) and of the row it wrote (a differing row was edited in the CMS since).
     source_hash = models.CharField("取り込み元のハッシュ", max_length=64, blank=True, editable=False)
+    written_hash = models.CharField("取り込み時の内容のハッシュ", max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField("作成日時", auto_now_add=True)
     updated_at = models.DateTimeField("更新日時", auto_now=True)
 

@@ -1,0 +1,282 @@
+"""Reading the old Jekyll site: `_config.yml` and posts, into plain data.
+
+Nothing here touches the database: `episodes.importers.archive` turns what
+this module reads into rows. Liberal in what it accepts (the archive spans
+years of hand-fed posts), precise in what it reports: every problem names
+its file and line.
+"""
+
+import html
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import yaml
+
+from ..youtube import youtube_video_id
+
+JST = ZoneInfo("Asia/Tokyo")
+ARTICLES_HEADING = re.compile(r"^##\s*関連リンク\s*$")
+HEADING = re.compile(r"^##\s")
+# `- [title](url)` with optional trailing spaces (Markdown line breaks).
+ITEM = re.compile(r"^\s{0,3}[-*]\s+\[(?P<title>.+)\]\((?P<url>[^)\s]+)\)\s*$")
+CITATION = re.compile(r"^\s*引用元\s*[:：]\s*(?P<url>\S+)\s*$")
+TITLE_SHOW = re.compile(r"^(?P<show>.+?)\s+podcast\s+(?P<day>\d{8})\s*$")
+FILE_NAME = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2})-(?P<serial>\d+)\.(?:md|markdown)$")
+IFRAME_SRC = re.compile(r"""<iframe[^>]*\ssrc=["']([^"']+)["']""", re.IGNORECASE)
+LETTER_FORM_HOSTS = ("forms.gle", "docs.google.com/forms")
+DATE_FORMATS = ("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%d %H:%M %z", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
+
+
+class PostError(ValueError):
+    """A post that cannot be imported: which file, which line, and why."""
+
+    def __init__(self, path: Path, line: int | None, reason: str):
+        self.path, self.line, self.reason = path, line, reason
+        where = f"{path.name}:{line}" if line else path.name
+        super().__init__(f"{where}: {reason}")
+
+
+@dataclass
+class ActorConfig:
+    key: str
+    name: str
+    image_url: str = ""
+    url: str = ""
+
+
+@dataclass
+class SiteConfig:
+    title: str
+    description: str = ""
+    description_long: str = ""
+    author: str = ""
+    email: str = ""
+    url: str = ""
+    actors: dict[str, ActorConfig] = field(default_factory=dict)
+
+
+@dataclass
+class Article:
+    title: str
+    url: str
+    summary: str
+    citation_url: str
+    line: int
+
+
+@dataclass
+class Post:
+    path: Path
+    serial: int
+    title: str
+    published_at: datetime
+    description: str
+    notice: str
+    actor_ids: list[str]
+    audio_path: str
+    image_url: str
+    thumbnail_url: str
+    card: str
+    youtube_id: str
+    articles: list[Article]
+    letter_form_url: str
+    trailer: str
+
+    @property
+    def show_name(self) -> str | None:
+        """The show's name from a `<show> podcast YYYYMMDD` title, or None for a special."""
+        match = TITLE_SHOW.match(self.title)
+        return match["show"].strip() if match else None
+
+    @property
+    def audio_stem(self) -> str:
+        """The audio file's name without folder and extension (its script and timeline share it)."""
+        name = self.audio_path.rsplit("/", 1)[-1]
+        return name.rsplit(".", 1)[0] if "." in name else name
+
+
+def read_config(site_dir: Path) -> SiteConfig:
+    """The site's `_config.yml`: title, description, author and the `actors:` map."""
+    path = site_dir / "_config.yml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError as exc:
+        raise PostError(path, None, "_config.yml がありません") from exc
+    except yaml.YAMLError as exc:
+        line = exc.problem_mark.line + 1 if getattr(exc, "problem_mark", None) else None
+        raise PostError(path, line, f"YAML を読めません: {exc}") from exc
+    actors = {}
+    for key, value in (data.get("actors") or {}).items():
+        value = value if isinstance(value, dict) else {}
+        actors[str(key)] = ActorConfig(
+            key=str(key),
+            name=str(value.get("name") or key),
+            image_url=str(value.get("image_url") or ""),
+            url=str(value.get("url") or ""),
+        )
+    return SiteConfig(
+        title=str(data.get("title") or ""),
+        description=str(data.get("description") or ""),
+        description_long=str(data.get("description_long") or data.get("description") or ""),
+        author=str(data.get("author") or ""),
+        email=str(data.get("email") or ""),
+        url=str(data.get("url") or "").rstrip("/"),
+        actors=actors,
+    )
+
+
+def split_front_matter(path: Path, text: str) -> tuple[dict, str, int]:
+    """(front matter, body, line number where the body starts)."""
+    lines = text.splitlines()
+    if not lines or lines[0].strip() != "---":
+        raise PostError(path, 1, "フロントマター（--- で始まる YAML）がありません")
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() in ("---", "..."))
+    except StopIteration as exc:
+        raise PostError(path, 1, "フロントマターの終わり（---）がありません") from exc
+    try:
+        data = yaml.safe_load("\n".join(lines[1:end])) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark else 2
+        raise PostError(path, line, f"フロントマターの YAML を読めません（{getattr(exc, 'problem', exc)}）") from exc
+    if not isinstance(data, dict):
+        raise PostError(path, 2, "フロントマターが key: value の形ではありません")
+    return data, "\n".join(lines[end + 1 :]), end + 2
+
+
+def parse_date(path: Path, value) -> datetime:
+    """Jekyll dates: `2026-08-21 00:00:00 +0900`, with or without seconds or zone (JST then)."""
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        text = str(value or "").strip()
+        for fmt in DATE_FORMATS:
+            try:
+                moment = datetime.strptime(text, fmt)
+                break
+            except ValueError:
+                continue
+        else:
+            raise PostError(path, None, f"date を読めません: {text!r}" if text else "date がありません")
+    return moment if moment.tzinfo else moment.replace(tzinfo=JST)
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _youtube_id(body: str) -> str:
+    for src in IFRAME_SRC.findall(body):
+        video = youtube_video_id(html.unescape(src))
+        if video:
+            return video
+    return ""
+
+
+def _is_letter_form(title: str, url: str) -> bool:
+    return "お便り" in title or any(host in url for host in LETTER_FORM_HOSTS)
+
+
+def parse_articles(path: Path, body: str, first_line: int) -> tuple[list[Article], str, str]:
+    """Articles from the `## 関連リンク` list, the letter-form link, and the trailing lines."""
+    lines = body.splitlines()
+    start = next((i for i, line in enumerate(lines) if ARTICLES_HEADING.match(line.strip())), None)
+    if start is None:
+        return [], "", ""
+    end = next((i for i in range(start + 1, len(lines)) if HEADING.match(lines[i])), len(lines))
+    articles: list[Article] = []
+    letter_form = ""
+    current: dict | None = None
+    trailer: list[str] = []
+
+    def finish():
+        if current is None:
+            return
+        summary = "\n".join(current["summary"]).strip("\n")
+        articles.append(
+            Article(
+                title=html.unescape(current["title"]).strip(),
+                url=current["url"],
+                summary=summary,
+                citation_url=current["citation"] or current["url"],
+                line=current["line"],
+            )
+        )
+
+    for index in range(start + 1, end):
+        line = lines[index]
+        item = ITEM.match(line)
+        if item:
+            finish()
+            current = None
+            if _is_letter_form(item["title"], item["url"]):
+                letter_form = item["url"]
+                trailer = []
+                continue
+            current = {
+                "title": item["title"],
+                "url": item["url"],
+                "summary": [],
+                "citation": "",
+                "line": first_line + index,
+                "closed": False,
+            }
+            continue
+        if current is None:
+            if letter_form or articles:
+                trailer.append(line)
+            continue
+        citation = CITATION.match(line)
+        if citation and not current["closed"]:
+            current["citation"] = citation["url"]
+            current["closed"] = True
+            continue
+        if not current["closed"]:
+            current["summary"].append(line)
+        elif line.strip():
+            # Text after 引用元 and before the next item belongs to nobody: keep it.
+            trailer.append(line)
+    finish()
+    return articles, letter_form, "\n".join(trailer).strip()
+
+
+def parse_post(path: Path) -> Post:
+    """Read one post file; raise PostError naming the file and line on anything unusable."""
+    match = FILE_NAME.match(path.name)
+    if not match:
+        raise PostError(path, None, "ファイル名が YYYY-MM-DD-番号.md の形ではありません")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PostError(path, None, "UTF-8 として読めません") from exc
+    except OSError as exc:
+        raise PostError(path, None, f"読めません（{exc.strerror}）") from exc
+    data, body, body_line = split_front_matter(path, text)
+    title = _text(data.get("title"))
+    if not title:
+        raise PostError(path, 2, "title がありません")
+    actor_ids = data.get("actor_ids") or []
+    if isinstance(actor_ids, str):
+        actor_ids = [actor_ids]
+    articles, letter_form, trailer = parse_articles(path, body, body_line)
+    return Post(
+        path=path,
+        serial=int(match["serial"]),
+        title=title,
+        published_at=parse_date(path, data.get("date") or match["date"]),
+        description=html.unescape(_text(data.get("description"))),
+        notice=html.unescape(_text(data.get("information"))),
+        actor_ids=[str(a).strip() for a in actor_ids if str(a).strip()],
+        audio_path=_text(data.get("audio_file_path")),
+        image_url=_text(data.get("image_url")),
+        thumbnail_url=_text(data.get("thumbnail_url")),
+        card=_text(data.get("card")),
+        youtube_id=_youtube_id(body),
+        articles=articles,
+        letter_form_url=letter_form,
+        trailer=trailer,
+    )

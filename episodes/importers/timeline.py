@@ -1,0 +1,92 @@
+"""The pipeline's slide timeline (`<name>.json` beside the MP3).
+
+A list of slides, each with `start_ms`/`end_ms` and usually `notes` (the
+narration read over it). `section` slides open a news article and carry its
+`url`: they give the chapters. The notes give an exact, timed transcript.
+"""
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class TimelineError(ValueError):
+    """The file is not a timeline we can read."""
+
+
+@dataclass
+class Section:
+    url: str
+    title: str
+    start: float
+
+
+@dataclass
+class Timeline:
+    sections: list[Section] = field(default_factory=list)
+    cues: list[tuple[float, float, str]] = field(default_factory=list)
+    duration: float | None = None
+
+
+def _seconds(value) -> float | None:
+    try:
+        return max(float(value) / 1000, 0.0)
+    except (TypeError, ValueError):
+        return None
+
+
+def read_timeline(path: Path) -> Timeline:
+    """Sections, narration cues and total length; tolerant of slides missing fields."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise TimelineError(f"{path.name}: タイムライン JSON を読めません（{exc}）") from exc
+    if isinstance(data, dict):
+        data = data.get("slides") or data.get("timeline") or []
+    if not isinstance(data, list):
+        raise TimelineError(f"{path.name}: タイムラインがスライドの配列ではありません")
+    timeline = Timeline()
+    ends = []
+    for slide in data:
+        if not isinstance(slide, dict):
+            continue
+        start, end = _seconds(slide.get("start_ms")), _seconds(slide.get("end_ms"))
+        if end is not None:
+            ends.append(end)
+        if slide.get("type") == "section" and slide.get("url") and start is not None:
+            timeline.sections.append(Section(url=str(slide["url"]), title=str(slide.get("title") or ""), start=start))
+        notes = str(slide.get("notes") or "").strip()
+        if notes and start is not None and end is not None and end > start:
+            timeline.cues.append((start, end, " ".join(notes.split())))
+    timeline.cues.sort()
+    timeline.duration = max(ends) if ends else None
+    return timeline
+
+
+def match_sections(article_urls: list[str], sections: list[Section]) -> tuple[dict[int, float], list[Section]]:
+    """Start time per article index: by URL first, then by order for the rest.
+
+    Returns the matches and the sections that matched no article.
+    """
+
+    def norm(url: str) -> str:
+        return url.strip().rstrip("/").split("#", 1)[0]
+
+    starts: dict[int, float] = {}
+    unmatched: list[Section] = []
+    by_url = {norm(url): index for index, url in enumerate(article_urls)}
+    leftovers = []
+    for section in sections:
+        index = by_url.get(norm(section.url))
+        if index is not None and index not in starts:
+            starts[index] = section.start
+        else:
+            leftovers.append(section)
+    free = [index for index in range(len(article_urls)) if index not in starts]
+    for section in leftovers:
+        # By order only where it keeps the chapters in article order.
+        if free and all(section.start > starts[i] for i in starts if i < free[0]):
+            starts[free.pop(0)] = section.start
+        else:
+            unmatched.append(section)
+    return starts, unmatched

@@ -1,0 +1,132 @@
+"""Import the old Jekyll site: `_config.yml`, `_posts/` and `_posts.bak/`."""
+
+import fnmatch
+import sys
+from collections import Counter
+from pathlib import Path
+
+import yaml
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
+
+from episodes.importers.archive import CREATED, SKIPPED, UNCHANGED, UPDATED, ArchiveImporter, EditedInCms
+from episodes.importers.jekyll import FILE_NAME, PostError, parse_post, read_config
+
+LABELS = {CREATED: "新規", UPDATED: "更新", UNCHANGED: "変更なし", SKIPPED: "スキップ"}
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return (
+            "、".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+            if hasattr(exc, "error_dict")
+            else "、".join(exc.messages)
+        )
+    return str(exc)
+
+
+class Command(BaseCommand):
+    help = "Jekyll サイト（_config.yml、_posts/、_posts.bak/）を番組・出演者・エピソードとして取り込みます。何度実行しても重複しません。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("site_dir", type=Path, help="Jekyll サイトのフォルダー")
+        parser.add_argument("--audio-root", type=Path, help="/audio/… の MP3 を探すフォルダー（既定: SITE_DIR/audio）")
+        parser.add_argument("--dry-run", action="store_true", help="何も書き込まず、何が起きるかだけ報告します")
+        parser.add_argument("--only", metavar="GLOB", help="このパターンに合う投稿ファイルだけ（例: 2026-08-*）")
+        parser.add_argument(
+            "--overwrite", action="store_true", help="取り込み後に CMS で編集したエピソードも上書きします"
+        )
+        parser.add_argument(
+            "--show-map", type=Path, metavar="YAML", help="タイトルの番組名 → 取り込み先の番組名の対応表"
+        )
+        parser.add_argument("--default-show", help="番組名を読み取れない投稿（特別回など）の行き先")
+
+    def handle(
+        self, *args, site_dir: Path, audio_root, dry_run, only, overwrite, show_map, default_show, verbosity, **options
+    ):
+        if not site_dir.is_dir():
+            raise CommandError(f"{site_dir} はフォルダーではありません")
+        try:
+            config = read_config(site_dir)
+        except PostError as exc:
+            raise CommandError(str(exc)) from exc
+        mapping = {}
+        if show_map:
+            try:
+                mapping = {
+                    str(k): str(v) for k, v in (yaml.safe_load(show_map.read_text(encoding="utf-8")) or {}).items()
+                }
+            except (OSError, yaml.YAMLError, AttributeError) as exc:
+                raise CommandError(f"--show-map {show_map} を読めません: {exc}") from exc
+
+        files = self._post_files(site_dir, only)
+        importer = ArchiveImporter(
+            site_dir=site_dir,
+            config=config,
+            audio_root=audio_root,
+            show_map=mapping,
+            default_show=default_show,
+            overwrite=overwrite,
+            dry_run=dry_run,
+        )
+        counts, warnings, skipped = Counter(), Counter(), []
+        posts = []
+        for path in files:
+            try:
+                posts.append(parse_post(path))
+            except PostError as exc:
+                skipped.append(str(exc))
+        importer.learn_hosts(posts)
+        importer.import_config()
+
+        total = len(posts)
+        for done, post in enumerate(posts, start=1):
+            try:
+                outcome = importer.import_post(post)
+            except EditedInCms as exc:
+                counts[SKIPPED] += 1
+                warnings["edited_in_cms"] += 1
+                skipped.append(f"{post.path.name}: {exc}")
+            except (PostError, ValidationError, DatabaseError, OSError, ValueError) as exc:
+                counts[SKIPPED] += 1
+                reason = str(exc) if isinstance(exc, PostError) else f"{post.path.name}: {_reason(exc)}"
+                skipped.append(reason)
+            else:
+                counts[outcome.status] += 1
+                for kind, message in outcome.warnings:
+                    warnings[kind] += 1
+                    if verbosity >= 2:
+                        self.stdout.write(f"  注意: {message}")
+            if verbosity >= 1 and (done % 50 == 0 or done == total):
+                sys.stderr.write(f"\r取り込み中 {done}/{total}")
+                sys.stderr.flush()
+        if verbosity >= 1 and total:
+            sys.stderr.write("\n")
+
+        counts[SKIPPED] += len(files) - total  # posts that could not even be parsed
+        self._summary(counts, warnings, skipped, dry_run)
+        if skipped:
+            raise CommandError(f"{len(skipped)} 件の投稿を取り込めませんでした（上の一覧を見てください）")
+
+    def _post_files(self, site_dir: Path, only: str | None) -> list[Path]:
+        """Posts of `_posts.bak/` then `_posts/`; a serial in both is taken from `_posts/` (the live one)."""
+        by_serial: dict[int, Path] = {}
+        for folder in ("_posts.bak", "_posts"):
+            for path in sorted((site_dir / folder).glob("*")):
+                if path.suffix not in {".md", ".markdown"} or (only and not fnmatch.fnmatch(path.name, only)):
+                    continue
+                match = FILE_NAME.match(path.name)
+                key = int(match["serial"]) if match else -len(by_serial) - 1
+                by_serial[key] = path
+        return [by_serial[key] for key in sorted(by_serial, key=lambda k: (k < 0, k))]
+
+    def _summary(self, counts, warnings, skipped, dry_run) -> None:
+        head = "（試行のみ: 何も書き込んでいません）" if dry_run else ""
+        line = "、".join(f"{LABELS[s]} {counts[s]}" for s in (CREATED, UPDATED, UNCHANGED, SKIPPED))
+        style = self.style.WARNING if skipped else self.style.SUCCESS
+        self.stdout.write(style(f"取り込み結果{head}: {line}"))
+        for kind, n in sorted(warnings.items()):
+            self.stdout.write(f"  注意 {kind}: {n} 件")
+        for reason in skipped:
+            self.stdout.write(self.style.ERROR(f"  スキップ: {reason}"))
