@@ -1,0 +1,58 @@
+"""The old static site's addresses answer 301 to where things live now."""
+
+from urllib.parse import quote
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+
+from episodes.models import Episode, LegacyPath
+
+from .factories import make_episode, mp3_upload
+
+pytestmark = pytest.mark.django_db
+OLD_NAME = "私立ずんだもん女学園放送部_podcast_20251121.mp3"
+
+
+@pytest.fixture
+def episode():
+    episode = make_episode(number=371, audio=False, audio_file=mp3_upload("renamed.mp3"))
+    LegacyPath.objects.create(path=f"/audio/{OLD_NAME}", episode=episode)
+    return episode
+
+
+@pytest.mark.parametrize("requested", [quote(OLD_NAME), OLD_NAME], ids=["percent-encoded", "raw"])
+def test_old_audio_path_redirects_to_current_audio(client, episode, requested):
+    response = client.get(f"/audio/{requested}")
+    assert response.status_code == 301
+    assert response["Location"] == episode.audio_src
+
+
+def test_audio_redirect_follows_a_replaced_file(client, episode):
+    episode.audio_file = mp3_upload("new.mp3")
+    episode.save()
+    assert client.get(f"/audio/{quote(OLD_NAME)}")["Location"] == episode.audio_src
+
+
+def test_hidden_episode_audio_is_not_revealed(client, episode):
+    Episode.objects.filter(pk=episode.pk).update(status=Episode.Status.DRAFT)
+    assert client.get(f"/audio/{quote(OLD_NAME)}").status_code == 404
+
+
+def test_old_image_path(client):
+    stored = default_storage.save("images/imported/abc/ojousama.jpg", ContentFile(b"x"))
+    LegacyPath.objects.create(path="/images/ojousama_zundamon_square.jpg", target=stored)
+    response = client.get("/images/ojousama_zundamon_square.jpg")
+    assert response.status_code == 301
+    assert response["Location"] == default_storage.url(stored)
+
+
+def test_unknown_old_paths_are_404(client):
+    assert client.get("/audio/nothing.mp3").status_code == 404
+    assert client.get("/images/nothing.png").status_code == 404
+
+
+def test_index_and_html_permalinks(client, episode):
+    assert (client.get("/index.html").status_code, client.get("/index.html")["Location"]) == (301, "/")
+    response = client.get("/episode/371.html")
+    assert (response.status_code, response["Location"]) == (301, "/episode/371")

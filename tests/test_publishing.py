@@ -1,0 +1,153 @@
+"""`publish_episode`: the pipeline's daily post, end to end (episodes/publishing.py and its command)."""
+
+import io
+import json
+import shutil
+import xml.etree.ElementTree as ET
+
+import feedparser
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from episodes.models import Episode
+
+from .factories import MP3, make_actor
+
+pytestmark = pytest.mark.django_db
+
+POST = """---
+actor_ids:
+  - ずんだもん
+audio_file_path: /audio/毎朝の番組_podcast_20260105.mp3
+date: 2026-01-05 06:00:00 +0900
+description: '一本目、二本目'
+title: 毎朝の番組 podcast 20260105
+---
+
+## 関連リンク
+
+- [一本目の記事](https://example.com/one)
+
+一本目の**要約**。
+
+引用元: https://example.com/one
+
+- [二本目の記事](https://example.com/two)
+
+二本目の要約。
+
+引用元: https://example.com/two
+
+- [お便り投稿フォーム](https://forms.gle/x)
+
+VOICEVOX:ずんだもん
+"""
+
+
+@pytest.fixture
+def pipeline(tmp_path):
+    """What the pipeline writes: the post, and the MP3, script and timeline beside the MP3."""
+    out = tmp_path / "out"
+    out.mkdir()
+    post = out / "2026-01-05-600.md"
+    post.write_text(POST, encoding="utf-8")
+    stem = "毎朝の番組_podcast_20260105"
+    shutil.copy(MP3, out / f"{stem}.mp3")
+    (out / f"{stem}.txt").write_text("おはようなのだ。\n一本目なのだ。\n二本目なのだ。\n", encoding="utf-8")
+    timeline = [
+        {"type": "agenda", "notes": "おはようなのだ。", "start_ms": 0, "end_ms": 500},
+        {
+            "type": "section",
+            "url": "https://example.com/one",
+            "notes": "一本目なのだ。",
+            "start_ms": 500,
+            "end_ms": 1200,
+        },
+        {
+            "type": "section",
+            "url": "https://example.com/two",
+            "notes": "二本目なのだ。",
+            "start_ms": 1200,
+            "end_ms": 2000,
+        },
+    ]
+    (out / f"{stem}.json").write_text(json.dumps(timeline, ensure_ascii=False), encoding="utf-8")
+    return post
+
+
+def publish(*args):
+    out = io.StringIO()
+    call_command("publish_episode", *map(str, args), stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def test_end_to_end(client, pipeline, settings):
+    settings.SITE_URL = "https://podcast.example.jp"
+    make_actor(name="ずんだもん", credit="VOICEVOX:ずんだもん")
+    printed = publish(pipeline, "--publish-at", "2026-01-05T06:00:00+09:00")
+    assert "https://podcast.example.jp/episode/600" in printed
+    episode = Episode.objects.get(number=600)
+    assert episode.status == "published" and episode.is_public
+    assert episode.audio_size == MP3.stat().st_size
+
+    assert "毎朝の番組 podcast 20260105" in client.get("/").text
+    feed = feedparser.parse(client.get("/feed.xml").content)
+    (entry,) = feed.entries
+    assert int(entry.enclosures[0].length) == MP3.stat().st_size
+    assert int(entry.itunes_duration) == round(episode.audio_duration)
+    assert entry.id == "https://podcast.example.jp/episode/600"
+    item = ET.fromstring(client.get("/feed.xml").content).find("channel/item")
+    chapters_url = item.find("{https://podcastindex.org/namespace/1.0}chapters").get("url")
+    chapters = json.loads(client.get(chapters_url.replace("https://podcast.example.jp", "")).content)
+    assert [c["startTime"] for c in chapters["chapters"]] == [0, 0.5, 1.2]
+    assert client.get("/episode/600/transcript.vtt").status_code == 200
+
+
+def test_same_post_twice_is_unchanged_and_different_content_is_refused(pipeline):
+    publish(pipeline)
+    assert "変更なし" in publish(pipeline)
+    pipeline.write_text(POST.replace("一本目の記事", "差し替えた記事"), encoding="utf-8")
+    with pytest.raises(CommandError, match="--overwrite"):
+        publish(pipeline)
+    assert Episode.objects.get(number=600).articles.first().title == "一本目の記事"
+    assert "更新" in publish(pipeline, "--overwrite")
+    assert Episode.objects.get(number=600).articles.first().title == "差し替えた記事"
+    assert Episode.objects.count() == 1
+
+
+def test_draft_and_schedule(pipeline):
+    publish(pipeline, "--draft")
+    assert Episode.objects.get(number=600).status == "draft"
+    Episode.objects.all().delete()
+    later = (timezone.now() + timezone.timedelta(days=1)).isoformat()
+    assert "予約" in publish(pipeline, "--publish-at", later)
+    assert Episode.objects.get(number=600).is_scheduled
+
+
+def test_explicit_audio_option(pipeline, tmp_path):
+    other = tmp_path / "elsewhere.mp3"
+    shutil.copy(MP3, other)
+    (pipeline.parent / "毎朝の番組_podcast_20260105.mp3").unlink()
+    publish(pipeline, "--audio", other)
+    assert Episode.objects.get(number=600).audio_file.name.endswith("elsewhere.mp3")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda post: post.write_text("---\ntitle: [broken\n---\n", encoding="utf-8"), "YAML"),
+        (lambda post: (post.parent / "毎朝の番組_podcast_20260105.mp3").write_bytes(b"not audio" * 100), "読めません"),
+    ],
+    ids=["bad-yaml", "not-audio"],
+)
+def test_refuses_with_a_clear_message_and_writes_nothing(pipeline, change, message):
+    change(pipeline)
+    with pytest.raises(CommandError, match=message):
+        publish(pipeline)
+    assert not Episode.objects.exists()
+
+
+def test_missing_audio_option_file(pipeline, tmp_path):
+    with pytest.raises(CommandError, match="ありません"):
+        publish(pipeline, "--audio", tmp_path / "nope.mp3")
