@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from episodes.models import Actor, Episode, Show
+from episodes.models import Actor, Episode, Show, Station
 
 from .factories import make_episode
 
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 class TestLoadDemo:
     def test_loads_shows_cast_and_playable_episodes(self, client, capsys):
         call_command("load_demo")
-        assert "5 件" in capsys.readouterr().out
+        assert "新規 5、更新 0、変更なし 0、スキップ 0" in capsys.readouterr().out
         assert Show.objects.count() >= 2
         assert Actor.objects.count() >= 3
         assert Episode.objects.published().count() >= 4
@@ -23,7 +23,11 @@ class TestLoadDemo:
             assert episode.articles.exists()
             assert episode.actors
         for show in Show.objects.all():
-            show.full_clean()  # the generated artwork meets the directory rules
+            assert show.artwork  # taken from the episodes' images by the importer
+            show.full_clean()  # and it meets the directory rules
+        assert Station.load().artwork
+        assert Episode.objects.get(number=2).has_chapters
+        assert Episode.objects.get(number=2).transcript_cues
 
     def test_scheduled_demo_episode_stays_hidden(self, client):
         call_command("load_demo")

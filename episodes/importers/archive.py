@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -187,6 +188,38 @@ class ArchiveImporter:
         if hosts and not show.hosts.exists():
             show.hosts.set(hosts)
         return show
+
+    def assign_artwork(self) -> list[str]:
+        """Shows without artwork take their most-used episode image when it meets the directory rules.
+
+        The station takes the main show's. Returns warnings for shows left without.
+        """
+        if self.dry_run:
+            return []
+        warnings = []
+        for show in Show.objects.filter(artwork=""):
+            names = Counter(
+                Episode.objects.filter(show=show).exclude(image="").values_list("image", flat=True)
+            ).most_common()
+            for name, _ in names:
+                try:
+                    with default_storage.open(name, "rb") as f:
+                        images.validate_artwork(f)
+                except (ValidationError, OSError):
+                    continue
+                show.artwork = name
+                show.save(update_fields=["artwork"])
+                break
+            else:
+                warnings.append(
+                    f"番組「{show.name}」のアートワークがありません（1400〜3000px 四方の画像を管理画面で設定してください）"
+                )
+        station = Station.load()
+        main = Show.objects.filter(name=self.default_show).exclude(artwork="").first()
+        if not station.artwork and main:
+            station.artwork = main.artwork.name
+            station.save(update_fields=["artwork"])
+        return warnings
 
     # --- files -------------------------------------------------------------------------
 

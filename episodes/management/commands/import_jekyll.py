@@ -1,7 +1,6 @@
 """Import the old Jekyll site: `_config.yml`, `_posts/` and `_posts.bak/`."""
 
 import fnmatch
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -99,12 +98,16 @@ class Command(BaseCommand):
                     if verbosity >= 2:
                         self.stdout.write(f"  注意: {message}")
             if verbosity >= 1 and (done % 50 == 0 or done == total):
-                sys.stderr.write(f"\r取り込み中 {done}/{total}")
-                sys.stderr.flush()
+                self.stderr.write(f"\r取り込み中 {done}/{total}", ending="")
+                self.stderr.flush()
         if verbosity >= 1 and total:
-            sys.stderr.write("\n")
+            self.stderr.write("")
 
         counts[SKIPPED] += len(files) - total  # posts that could not even be parsed
+        for message in importer.assign_artwork():
+            warnings["show_without_artwork"] += 1
+            if verbosity >= 2:
+                self.stdout.write(f"  注意: {message}")
         self._summary(counts, warnings, skipped, dry_run)
         if skipped:
             raise CommandError(f"{len(skipped)} 件の投稿を取り込めませんでした（上の一覧を見てください）")

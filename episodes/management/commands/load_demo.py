@@ -7,12 +7,12 @@ from episodes.models import Episode
 
 
 class Command(BaseCommand):
-    help = "エピソードが1件もないデータベースにだけ、デモ用の番組・出演者・エピソードを入れます。"
+    help = "エピソードが1件もないデータベースにだけ、デモ用の番組・出演者・エピソードを取り込みます。"
 
     def handle(self, *args, **options):
         if Episode.objects.exists():
             if options["verbosity"] >= 1:
                 self.stdout.write("エピソードがすでにあるので、デモ用データは入れませんでした。")
             return
-        count = load_demo_content()
-        self.stdout.write(self.style.SUCCESS(f"デモ用のエピソードを {count} 件入れました（うち1件は予約公開）。"))
+        summary = load_demo_content()
+        self.stdout.write(self.style.SUCCESS(f"デモ用のアーカイブを取り込みました。{summary}"))
