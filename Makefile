@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run dev setup secret-key test lint format bench bench-feed bench-letters clean
+.PHONY: run dev setup secret-key test lint format bench bench-feed bench-letters bench-import clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,7 +56,10 @@ test: $(VENV)/.dev lint
 	$(BIN)/pytest
 
 # Benchmarks print their figures; each uses its own temporary database.
-bench: bench-feed bench-letters
+bench: bench-feed bench-letters bench-import
+
+bench-import: $(VENV)/.dev
+	$(BIN)/python bench/import.py
 
 bench-feed: $(VENV)/.dev
 	$(BIN)/python bench/feed.py

@@ -441,7 +441,9 @@ class ArchiveImporter:
             episode.status = Episode.Status.DRAFT
         else:
             episode.status = Episode.Status.PUBLISHED
-        episode.full_clean(exclude=["audio_file", "image", "thumbnail", "guid"])
+        # Field checks and the model's rules; uniqueness is left to the database's constraints.
+        episode.clean_fields(exclude=["audio_file", "image", "thumbnail", "guid"])
+        episode.clean()
         episode.save()
 
         episode.appearances.all().delete()
@@ -459,7 +461,7 @@ class ArchiveImporter:
                 citation_url=citation,
                 start_seconds=start,
             )
-            article.full_clean(exclude=["episode"])
+            article.clean_fields(exclude=["episode"])
             article.save()
         if timeline:
             _, unmatched = match_sections([a.url for a in post.articles], timeline.sections)
