@@ -89,21 +89,7 @@ class ShowAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "slug", "description", "long_description", "hosts"]}),
         ("アートワーク", {"fields": ["artwork", "artwork_preview"]}),
-        (
-            "ポッドキャストの情報",
-            {
-                "fields": [
-                    "author",
-                    "owner_name",
-                    "owner_email",
-                    "copyright",
-                    "website_url",
-                    "language",
-                    "category",
-                    "explicit",
-                ]
-            },
-        ),
+        ("ポッドキャストの情報", {"fields": CHANNEL_FIELDS}),
     ]
 
     @admin.display(description="プレビュー")
