@@ -208,6 +208,7 @@ class TestShowAndActorAdmin:
             "website_url": "",
             "language": "ja",
             "category": "Technology",
+            "update_frequency": "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR",
         }
         small = admin_client.post("/admin/episodes/show/add/", {**data, "artwork": image_upload("a.png")})
         assert "1400〜3000px" in small.text
