@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core.checks import Tags, register
 from django.db.models.signals import m2m_changed
 
 
@@ -15,6 +16,8 @@ class EpisodesConfig(AppConfig):
     verbose_name = "番組とエピソード"
 
     def ready(self):
+        from . import search
         from .models import Show
 
+        register(search.check_database, Tags.database)
         m2m_changed.connect(_hosts_changed, sender=Show.hosts.through, dispatch_uid="show_hosts_revision")

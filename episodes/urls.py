@@ -8,6 +8,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("shows/<str:slug>/", views.show_detail, name="show"),
     path("actors/<str:slug>/", views.actor_detail, name="actor"),
+    path("search/", views.search_view, name="search"),
+    path("archive/", views.archive, name="archive"),
+    path("archive/<int:year>/<int:month>/", views.archive_month, name="archive_month"),
     path("episode/<int:number>", views.episode_detail, name="episode"),
     path("episode/<int:number>/", views.episode_slash_redirect),
     # Podcast feeds and what they point at.

@@ -1,18 +1,20 @@
 """Public pages: thin views over `Episode.objects.published()`, and the letters form."""
 
+from datetime import datetime
 from urllib.parse import unquote
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
-from . import letters
+from . import letters, search
 from .forms import LetterForm, linked_episode
 from .models import Actor, Episode, LegacyPath, Letter, Show
 
@@ -51,6 +53,58 @@ def episode_detail(request, number):
     )
     episode = get_object_or_404(episodes.for_page().prefetch_related(credited), number=number)
     return render(request, "episodes/episode_detail.html", {"episode": episode, "show": episode.show})
+
+
+def search_view(request):
+    """`/search/?q=…`: results grouped by episode, best first, with filters."""
+    query = search.clean_query(request.GET.get("q", ""))
+    show = Show.objects.filter(slug=request.GET.get("show", "")).first()
+    actor = Actor.objects.filter(slug=request.GET.get("actor", "")).first()
+    year = request.GET.get("year", "")
+    year = int(year) if year.isdigit() and 1900 < int(year) < 3000 else None
+    results = search.search(query, show=show, actor=actor, year=year)
+    page = _page(request, results.select_related("show").prefetch_related("appearances__actor", "articles"))
+    context = {
+        "query": query,
+        "page": page,
+        "hits": search.explain(page.object_list, query),
+        "shows": Show.objects.all(),
+        "actors": Actor.objects.all(),
+        "years": Episode.objects.published().dates("published_at", "year", order="DESC"),
+        "selected": {"show": show, "actor": actor, "year": year},
+        "filters": urlencode(
+            {
+                k: v
+                for k, v in {
+                    "q": query,
+                    "show": show and show.slug,
+                    "actor": actor and actor.slug,
+                    "year": year or "",
+                }.items()
+                if v
+            }
+        ),
+    }
+    return render(request, "episodes/search.html", context)
+
+
+def archive(request):
+    """`/archive/`: every month with its number of episodes, and the shows and voices."""
+    published = Episode.objects.published()
+    context = {
+        "years": published.counts_by_month(),
+        "shows": Show.objects.annotate(count=Count("episodes", filter=Q(episodes__in=published))),
+        "actors": Actor.objects.annotate(count=Count("appearances", filter=Q(appearances__episode__in=published))),
+    }
+    return render(request, "episodes/archive.html", context)
+
+
+def archive_month(request, year, month):
+    if not 1 <= month <= 12:
+        raise Http404("月が正しくありません。")
+    start = datetime(year, month, 1, tzinfo=timezone.get_default_timezone())
+    episodes = Episode.objects.published().in_month(year, month).for_listing()
+    return render(request, "episodes/archive_month.html", {"page": _page(request, episodes), "month": start})
 
 
 def episode_slash_redirect(request, number):

@@ -4,11 +4,14 @@ Every rule lives here (database constraints plus `clean()`), and derived
 values are computed once at save time so that pages only print stored data.
 """
 
+from datetime import datetime
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Q
+from django.db.models.functions import TruncMonth
 from django.template.defaultfilters import linebreaksbr
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +22,7 @@ from markdownx.models import MarkdownxField
 from .. import images
 from ..audio import AudioError, AudioInfo, format_duration, probe_audio
 from ..markdown import render_markdown
+from ..search_text import domain, normalize
 from ..timecode import format_timecode
 from ..youtube import youtube_video_id
 from .cast import Actor
@@ -40,6 +44,28 @@ class EpisodeQuerySet(RevisionedQuerySet):
     def for_listing(self):
         """What list pages print, in a fixed number of queries."""
         return self.select_related("show").prefetch_related("appearances__actor")
+
+    def in_year(self, year: int):
+        """Episodes published in a calendar year of the station's time zone."""
+        tz = timezone.get_default_timezone()
+        return self.filter(
+            published_at__gte=datetime(year, 1, 1, tzinfo=tz), published_at__lt=datetime(year + 1, 1, 1, tzinfo=tz)
+        )
+
+    def in_month(self, year: int, month: int):
+        """Episodes published in a calendar month of the station's time zone."""
+        tz = timezone.get_default_timezone()
+        start = datetime(year, month, 1, tzinfo=tz)
+        end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=tz)
+        return self.filter(published_at__gte=start, published_at__lt=end)
+
+    def counts_by_month(self) -> list[tuple[int, list[dict], int]]:
+        """[(year, [{"month": date, "count": n}, …], year total)], newest first, in one query."""
+        rows = self.annotate(month=TruncMonth("published_at")).values("month").annotate(count=Count("pk"))
+        years: dict[int, list[dict]] = {}
+        for row in rows.order_by("-month"):
+            years.setdefault(row["month"].year, []).append(row)
+        return [(year, months, sum(m["count"] for m in months)) for year, months in years.items()]
 
     def in_feed(self):
         """Episodes whose audio size and length are known: a feed never claims 0."""
@@ -126,6 +152,9 @@ class Episode(RevisionedModel):
     )
 
     guid = models.CharField("GUID", max_length=500, unique=True, editable=False)
+    # Normalised copies for search (episodes/search.py), written on every save.
+    search_title = models.TextField(blank=True, editable=False)
+    search_body = models.TextField(blank=True, editable=False)
     # The importer's fingerprints: of the post last imported (an unchanged post is
     # skipped) and of the row it wrote (a differing row was edited in the CMS since).
     source_hash = models.CharField("取り込み元のハッシュ", max_length=64, blank=True, editable=False)
@@ -165,6 +194,8 @@ class Episode(RevisionedModel):
             self.guid = f"{settings.SITE_URL}/episode/{self.number}"
         self.youtube_id = youtube_video_id(self.youtube_url) or ""
         self.notes_html = render_markdown(self.notes)
+        self.search_title = normalize(self.title)
+        self.search_body = normalize(f"{self.description}\n{self.notice}")
         self._refresh_audio_info()
         self._refresh_images()
         super().save(*args, **kwargs)
@@ -378,6 +409,8 @@ class LinkedArticle(RevisionedModel):
     summary = MarkdownxField("要約", blank=True, help_text="Markdown で書けます。")
     summary_html = models.TextField("要約（HTML）", blank=True, editable=False)
     citation_url = models.URLField("引用元", max_length=1000, blank=True, help_text="空なら記事のURLと同じです。")
+    search_title = models.TextField(blank=True, editable=False)
+    search_body = models.TextField(blank=True, editable=False)
     start_seconds = models.FloatField(
         "開始位置（秒）",
         null=True,
@@ -403,6 +436,8 @@ class LinkedArticle(RevisionedModel):
         if not self.citation_url:
             self.citation_url = self.url
         self.summary_html = render_markdown(self.summary)
+        self.search_title = normalize(self.title)
+        self.search_body = normalize(f"{self.summary}\n{domain(self.url)}")
         super().save(*args, **kwargs)
 
     @property

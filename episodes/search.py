@@ -1,0 +1,313 @@
+"""Japanese full-text search over episodes and the articles they cover.
+
+Japanese has no spaces between words, so the index is character n-grams:
+SQLite's FTS5 `trigram` tokenizer in the embedded default, `pg_trgm` on
+PostgreSQL. Both index the normalised copies (`search_title`, `search_body`)
+that episodes and articles write on save (see `search_text.normalize`).
+
+Every query term must appear in one row: an episode (title; description and
+notice) or one of its articles (title; summary and the link's domain).
+Results: title matches first, then newer first. Terms of one or two
+characters cannot use trigrams; they take a LIKE scan over the same columns.
+The view only calls `search()`; nothing outside this module knows the backend.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from django.core.checks import Warning as CheckWarning
+from django.db import connection
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Value, When
+from django.db.models.expressions import RawSQL
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from .search_text import normalize
+
+FTS_TABLE = "episodes_search_fts"
+MAX_QUERY_CHARS = 200
+MAX_TERMS = 8
+EXCERPT_CHARS = 60
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+
+# Rowids: 2*id for an episode's own row, 2*id+1 for an article's row, so the
+# triggers find a row to replace by rowid instead of scanning the index.
+_SQLITE_SETUP = [
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(episode_id UNINDEXED, title, body, tokenize='trigram')",
+    f"""CREATE TRIGGER IF NOT EXISTS episodes_search_episode_insert AFTER INSERT ON episodes_episode BEGIN
+        INSERT INTO {FTS_TABLE}(rowid, episode_id, title, body) VALUES (2 * new.id, new.id, new.search_title, new.search_body);
+    END""",
+    f"""CREATE TRIGGER IF NOT EXISTS episodes_search_episode_update
+        AFTER UPDATE OF search_title, search_body ON episodes_episode BEGIN
+        DELETE FROM {FTS_TABLE} WHERE rowid = 2 * old.id;
+        INSERT INTO {FTS_TABLE}(rowid, episode_id, title, body) VALUES (2 * new.id, new.id, new.search_title, new.search_body);
+    END""",
+    f"""CREATE TRIGGER IF NOT EXISTS episodes_search_episode_delete AFTER DELETE ON episodes_episode BEGIN
+        DELETE FROM {FTS_TABLE} WHERE rowid = 2 * old.id;
+    END""",
+    f"""CREATE TRIGGER IF NOT EXISTS episodes_search_article_insert AFTER INSERT ON episodes_linkedarticle BEGIN
+        INSERT INTO {FTS_TABLE}(rowid, episode_id, title, body)
+        VALUES (2 * new.id + 1, new.episode_id, new.search_title, new.search_body);
+    END""",
+    f"""CREATE TRIGGER IF NOT EXISTS episodes_search_article_update
+        AFTER UPDATE OF search_title, search_body, episode_id ON episodes_linkedarticle BEGIN
+        DELETE FROM {FTS_TABLE} WHERE rowid = 2 * old.id + 1;
+        INSERT INTO {FTS_TABLE}(rowid, episode_id, title, body)
+        VALUES (2 * new.id + 1, new.episode_id, new.search_title, new.search_body);
+    END""",
+    f"""CREATE TRIGGER IF NOT EXISTS episodes_search_article_delete AFTER DELETE ON episodes_linkedarticle BEGIN
+        DELETE FROM {FTS_TABLE} WHERE rowid = 2 * old.id + 1;
+    END""",
+]
+_SQLITE_TEARDOWN = [
+    *(
+        f"DROP TRIGGER IF EXISTS episodes_search_{name}"
+        for name in (
+            "episode_insert",
+            "episode_update",
+            "episode_delete",
+            "article_insert",
+            "article_update",
+            "article_delete",
+        )
+    ),
+    f"DROP TABLE IF EXISTS {FTS_TABLE}",
+]
+_POSTGRES_SETUP = [
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    *(
+        f"CREATE INDEX IF NOT EXISTS {table}_{column}_trgm ON {table} USING gin ({column} gin_trgm_ops)"
+        for table in ("episodes_episode", "episodes_linkedarticle")
+        for column in ("search_title", "search_body")
+    ),
+]
+_POSTGRES_TEARDOWN = [
+    f"DROP INDEX IF EXISTS {table}_{column}_trgm"
+    for table in ("episodes_episode", "episodes_linkedarticle")
+    for column in ("search_title", "search_body")
+]
+
+
+# --- the index ---------------------------------------------------------------------
+
+
+def sqlite_has_trigram(conn) -> bool:
+    import sqlite3
+
+    return conn.vendor == "sqlite" and sqlite3.sqlite_version_info >= (3, 34, 0)
+
+
+def install_index(conn) -> None:
+    """Create the index structures for this database (called by a migration)."""
+    with conn.cursor() as cursor:
+        if sqlite_has_trigram(conn):
+            for statement in _SQLITE_SETUP:
+                cursor.execute(statement)
+        elif conn.vendor == "postgresql":
+            for statement in _POSTGRES_SETUP:
+                cursor.execute(statement)
+
+
+def remove_index(conn) -> None:
+    with conn.cursor() as cursor:
+        if conn.vendor == "sqlite":
+            for statement in _SQLITE_TEARDOWN:
+                cursor.execute(statement)
+        elif conn.vendor == "postgresql":
+            for statement in _POSTGRES_TEARDOWN:
+                cursor.execute(statement)
+
+
+def _uses_fts() -> bool:
+    if not sqlite_has_trigram(connection):
+        return False
+    return FTS_TABLE in connection.introspection.table_names()
+
+
+def rebuild_index() -> int:
+    """Recompute every normalised column and refill the index; returns rows indexed."""
+    from .models import Episode, LinkedArticle
+    from .search_text import domain
+
+    episodes = list(Episode.objects.only("id", "title", "description", "notice"))
+    for episode in episodes:
+        episode.search_title = normalize(episode.title)
+        episode.search_body = normalize(f"{episode.description}\n{episode.notice}")
+    Episode.objects.bulk_update(episodes, ["search_title", "search_body"], batch_size=500)
+    articles = list(LinkedArticle.objects.only("id", "title", "summary", "url"))
+    for article in articles:
+        article.search_title = normalize(article.title)
+        article.search_body = normalize(f"{article.summary}\n{domain(article.url)}")
+    LinkedArticle.objects.bulk_update(articles, ["search_title", "search_body"], batch_size=500)
+    refill_index(connection)
+    return len(episodes) + len(articles)
+
+
+def refill_index(conn) -> None:
+    """Fill the SQLite index from the normalised columns (PostgreSQL's indexes need no filling)."""
+    if not (sqlite_has_trigram(conn) and FTS_TABLE in conn.introspection.table_names()):
+        return
+    with conn.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {FTS_TABLE}")
+        cursor.execute(
+            f"INSERT INTO {FTS_TABLE}(rowid, episode_id, title, body) "
+            "SELECT 2 * id, id, search_title, search_body FROM episodes_episode"
+        )
+        cursor.execute(
+            f"INSERT INTO {FTS_TABLE}(rowid, episode_id, title, body) "
+            "SELECT 2 * id + 1, episode_id, search_title, search_body FROM episodes_linkedarticle"
+        )
+        cursor.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('optimize')")
+
+
+def check_database(**kwargs) -> list:
+    """pg_trgm drops characters its ctype does not call letters: Japanese needs a UTF-8 ctype."""
+    if connection.vendor != "postgresql":
+        return []
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT datctype FROM pg_database WHERE datname = current_database()")
+            (ctype,) = cursor.fetchone()
+    except Exception:  # noqa: BLE001 - no database yet is not this check's problem
+        return []
+    if "utf" in ctype.lower().replace("-", ""):
+        return []
+    return [
+        CheckWarning(
+            f"PostgreSQL database ctype is {ctype!r}: pg_trgm will drop Japanese characters, so search finds nothing.",
+            hint="Create the database with a UTF-8 ctype, e.g. LC_CTYPE='C.UTF-8' (TEMPLATE template0).",
+            id="episodes.W001",
+        )
+    ]
+
+
+# --- the query -----------------------------------------------------------------------
+
+
+def clean_query(text: str) -> str:
+    """What is safe to search for: no lone surrogates or control characters, capped in length."""
+    text = _SURROGATES.sub("", text or "")
+    text = "".join(ch for ch in text if ch.isprintable() or ch.isspace())
+    return text.strip()[:MAX_QUERY_CHARS]
+
+
+def terms_of(query: str) -> list[str]:
+    return list(dict.fromkeys(normalize(query).split()))[:MAX_TERMS]
+
+
+def _quoted(term: str) -> str:
+    """One FTS5 string: operators and quotes inside it are just characters."""
+    return '"' + term.replace('"', '""') + '"'
+
+
+def _matching(episodes, terms: list[str]):
+    """Filter to episodes with a row holding every term, annotated with `title_hit`."""
+    from .models import LinkedArticle
+
+    if _uses_fts() and all(len(term) >= 3 for term in terms):
+        expression = " AND ".join(_quoted(term) for term in terms)
+        title_expression = f"title : ({expression})"
+        match = f"SELECT episode_id FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
+        return episodes.filter(pk__in=RawSQL(match, [expression])).annotate(
+            title_hit=RawSQL(
+                f"EXISTS(SELECT 1 FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s "
+                f"AND {FTS_TABLE}.episode_id = episodes_episode.id)",
+                [title_expression],
+                output_field=IntegerField(),
+            )
+        )
+
+    def every(prefix: str, columns: tuple[str, ...]) -> Q:
+        condition = Q()
+        for term in terms:
+            either = Q()
+            for column in columns:
+                either |= Q(**{f"{prefix}{column}__contains": term})
+            condition &= either
+        return condition
+
+    articles = LinkedArticle.objects.filter(episode=OuterRef("pk"))
+    in_article = Exists(articles.filter(every("", ("search_title", "search_body"))))
+    in_article_title = Exists(articles.filter(every("", ("search_title",))))
+    return episodes.filter(every("", ("search_title", "search_body")) | in_article).annotate(
+        title_hit=Case(
+            When(every("", ("search_title",)), then=Value(1)),
+            When(in_article_title, then=Value(1)),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+    )
+
+
+@dataclass
+class Hit:
+    """One episode in the results, with what to show about why it matched."""
+
+    episode: object
+    excerpt: SafeString
+    article_titles: list[SafeString] = field(default_factory=list)
+
+
+def search(query: str, *, show=None, actor=None, year: int | None = None):
+    """Published episodes matching `query`, best first, as a queryset (empty for an empty query)."""
+    from .models import Episode
+
+    terms = terms_of(clean_query(query))
+    episodes = Episode.objects.published()
+    if show is not None:
+        episodes = episodes.filter(show=show)
+    if actor is not None:
+        episodes = episodes.filter(appearances__actor=actor)
+    if year:
+        episodes = episodes.in_year(year)
+    if not terms:
+        return episodes.none()
+    return _matching(episodes, terms).order_by("-title_hit", "-published_at", "-number").distinct()
+
+
+def highlight(text: str, terms: list[str], *, width: int = EXCERPT_CHARS) -> SafeString:
+    """A short, escaped excerpt of `text` around the first term, with every term in <mark>."""
+    shown = normalize_for_display(text)
+    lowered = shown.lower()
+    if len(lowered) != len(shown):  # a few characters change length when lower-cased
+        shown = lowered
+    positions = [lowered.find(term) for term in terms if lowered.find(term) >= 0]
+    if not positions:
+        return escape(shown[: width * 2]) + ("…" if len(shown) > width * 2 else "")
+    start = max(min(positions) - width // 2, 0)
+    end = min(start + width * 2, len(shown))
+    window = shown[start:end]
+    pattern = re.compile("|".join(re.escape(term) for term in sorted(terms, key=len, reverse=True)), re.IGNORECASE)
+    pieces, cursor = [], 0
+    for found in pattern.finditer(window):
+        pieces.append(escape(window[cursor : found.start()]))
+        pieces.append(f"<mark>{escape(found.group())}</mark>")
+        cursor = found.end()
+    pieces.append(escape(window[cursor:]))
+    return mark_safe(("…" if start else "") + "".join(pieces) + ("…" if end < len(shown) else ""))  # noqa: S308
+
+
+def normalize_for_display(text: str) -> str:
+    """NFKC without lower-casing, so the excerpt reads as written but matches the index."""
+    import unicodedata
+
+    return " ".join(unicodedata.normalize("NFKC", text or "").split())
+
+
+def explain(episodes, query: str) -> list[Hit]:
+    """For a page of results: an excerpt and the titles of the articles that matched."""
+    terms = terms_of(clean_query(query))
+    hits = []
+    for episode in episodes:
+        own = f"{episode.title} {episode.description} {episode.notice}"
+        articles = [a for a in episode.articles.all() if all(t in f"{a.search_title} {a.search_body}" for t in terms)]
+        body = f"{episode.description} {episode.notice}".strip()
+        if articles and not all(t in normalize(own) for t in terms):
+            source = articles[0].summary
+        elif any(t in normalize(body) for t in terms) or not body:
+            source = body or episode.title
+        else:
+            source = episode.title
+        excerpt = highlight(source, terms)
+        hits.append(Hit(episode=episode, excerpt=excerpt, article_titles=[highlight(a.title, terms) for a in articles]))
+    return hits
