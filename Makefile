@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run dev setup secret-key test lint format bench bench-feed bench-letters bench-import clean
+.PHONY: run dev setup secret-key test lint format bench bench-feed bench-letters bench-import bench-search clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,7 +56,10 @@ test: $(VENV)/.dev lint
 	$(BIN)/pytest
 
 # Benchmarks print their figures; each uses its own temporary database.
-bench: bench-feed bench-letters bench-import
+bench: bench-feed bench-letters bench-import bench-search
+
+bench-search: $(VENV)/.dev
+	$(BIN)/python bench/search.py
 
 bench-import: $(VENV)/.dev
 	$(BIN)/python bench/import.py

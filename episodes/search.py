@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from django.core.checks import Warning as CheckWarning
 from django.db import connection
-from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Value, When
+from django.db.models import Case, IntegerField, Prefetch, Q, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -119,9 +119,12 @@ def remove_index(conn) -> None:
 
 
 def _uses_fts() -> bool:
-    if not sqlite_has_trigram(connection):
-        return False
-    return FTS_TABLE in connection.introspection.table_names()
+    """Whether this database has the FTS5 index (looked up once per connection)."""
+    known = getattr(connection, "_zundapod_has_fts", None)
+    if known is None:
+        known = sqlite_has_trigram(connection) and FTS_TABLE in connection.introspection.table_names()
+        connection._zundapod_has_fts = known
+    return known
 
 
 def rebuild_index() -> int:
@@ -201,42 +204,46 @@ def _quoted(term: str) -> str:
 
 
 def _matching(episodes, terms: list[str]):
-    """Filter to episodes with a row holding every term, annotated with `title_hit`."""
+    """Filter to episodes with a row holding every term, annotated with `title_hit`.
+
+    Both conditions are uncorrelated `id IN (…)` subqueries, which the database
+    evaluates once per query rather than once per episode.
+    """
     from .models import LinkedArticle
 
     if _uses_fts() and all(len(term) >= 3 for term in terms):
         expression = " AND ".join(_quoted(term) for term in terms)
-        title_expression = f"title : ({expression})"
         match = f"SELECT episode_id FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
-        return episodes.filter(pk__in=RawSQL(match, [expression])).annotate(
-            title_hit=RawSQL(
-                f"EXISTS(SELECT 1 FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s "
-                f"AND {FTS_TABLE}.episode_id = episodes_episode.id)",
-                [title_expression],
-                output_field=IntegerField(),
-            )
-        )
+        anywhere = Q(pk__in=RawSQL(match, [expression]))
+        in_a_title = Q(pk__in=RawSQL(match, [f"title : ({expression})"]))
+    else:
 
-    def every(prefix: str, columns: tuple[str, ...]) -> Q:
-        condition = Q()
-        for term in terms:
-            either = Q()
-            for column in columns:
-                either |= Q(**{f"{prefix}{column}__contains": term})
-            condition &= either
-        return condition
+        def every(columns: tuple[str, ...]) -> Q:
+            condition = Q()
+            for term in terms:
+                either = Q()
+                for column in columns:
+                    either |= Q(**{f"{column}__contains": term})
+                condition &= either
+            return condition
 
-    articles = LinkedArticle.objects.filter(episode=OuterRef("pk"))
-    in_article = Exists(articles.filter(every("", ("search_title", "search_body"))))
-    in_article_title = Exists(articles.filter(every("", ("search_title",))))
-    return episodes.filter(every("", ("search_title", "search_body")) | in_article).annotate(
-        title_hit=Case(
-            When(every("", ("search_title",)), then=Value(1)),
-            When(in_article_title, then=Value(1)),
-            default=Value(0),
-            output_field=IntegerField(),
-        )
+        both = ("search_title", "search_body")
+        articles = LinkedArticle.objects.values("episode_id")
+        anywhere = every(both) | Q(pk__in=articles.filter(every(both)))
+        in_a_title = every(("search_title",)) | Q(pk__in=articles.filter(every(("search_title",))))
+    return episodes.filter(anywhere).annotate(
+        title_hit=Case(When(in_a_title, then=Value(1)), default=Value(0), output_field=IntegerField())
     )
+
+
+def for_results_page(results):
+    """What a results page prints: the show, and just enough of each article to explain the match."""
+    from .models import LinkedArticle
+
+    articles = LinkedArticle.objects.only(
+        "id", "episode_id", "position", "title", "summary", "search_title", "search_body"
+    )
+    return results.select_related("show").prefetch_related(Prefetch("articles", queryset=articles))
 
 
 @dataclass
@@ -257,12 +264,13 @@ def search(query: str, *, show=None, actor=None, year: int | None = None):
     if show is not None:
         episodes = episodes.filter(show=show)
     if actor is not None:
-        episodes = episodes.filter(appearances__actor=actor)
+        # A subquery, not a join: no duplicate rows, so no DISTINCT to pay for.
+        episodes = episodes.filter(pk__in=actor.appearances.values("episode_id"))
     if year:
         episodes = episodes.in_year(year)
     if not terms:
         return episodes.none()
-    return _matching(episodes, terms).order_by("-title_hit", "-published_at", "-number").distinct()
+    return _matching(episodes, terms).order_by("-title_hit", "-published_at", "-number")
 
 
 def highlight(text: str, terms: list[str], *, width: int = EXCERPT_CHARS) -> SafeString:

@@ -63,14 +63,14 @@ def search_view(request):
     year = request.GET.get("year", "")
     year = int(year) if year.isdigit() and 1900 < int(year) < 3000 else None
     results = search.search(query, show=show, actor=actor, year=year)
-    page = _page(request, results.select_related("show").prefetch_related("appearances__actor", "articles"))
+    page = _page(request, search.for_results_page(results))
     context = {
         "query": query,
         "page": page,
         "hits": search.explain(page.object_list, query),
         "shows": Show.objects.all(),
         "actors": Actor.objects.all(),
-        "years": Episode.objects.published().dates("published_at", "year", order="DESC"),
+        "years": Episode.objects.published().year_range(),
         "selected": {"show": show, "actor": actor, "year": year},
         "filters": urlencode(
             {

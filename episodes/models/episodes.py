@@ -52,6 +52,14 @@ class EpisodeQuerySet(RevisionedQuerySet):
             published_at__gte=datetime(year, 1, 1, tzinfo=tz), published_at__lt=datetime(year + 1, 1, 1, tzinfo=tz)
         )
 
+    def year_range(self) -> list[int]:
+        """Years from the newest episode back to the oldest (two index lookups, no scan)."""
+        newest, oldest = self.order_by("-published_at").first(), self.order_by("published_at").first()
+        if newest is None:
+            return []
+        last, first = (timezone.localtime(e.published_at).year for e in (newest, oldest))
+        return list(range(last, first - 1, -1))
+
     def in_month(self, year: int, month: int):
         """Episodes published in a calendar month of the station's time zone."""
         tz = timezone.get_default_timezone()
