@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from episodes.models import Episode
 
+from .audio_server import AudioServer, long_mp3, sample_files
 from .factories import MP3, image_upload, make_actor, make_episode, make_show, mp3_upload
 
 pytestmark = pytest.mark.django_db
@@ -154,6 +155,39 @@ class TestAddEpisode:
         assert f"{episode.audio_size:,} バイト" in body
         assert "audio/mpeg" in body
         assert episode.guid in body
+
+
+class TestExternalAudio:
+    def test_external_url_is_probed_on_save(self, admin_client):
+        with AudioServer(sample_files()) as server:
+            url = server.url("/long.mp3")
+            response = admin_client.post("/admin/episodes/episode/add/", episode_form(make_show(), audio_url=url))
+        assert response.status_code == 302
+        episode = Episode.objects.get(number=100)
+        assert episode.audio_size == len(long_mp3())
+        assert episode.audio_duration > 500
+        assert not episode.feed_problem
+
+    def test_a_url_that_is_not_audio_is_refused_with_a_message(self, admin_client):
+        with AudioServer(sample_files()) as server:
+            response = admin_client.post(
+                "/admin/episodes/episode/add/", episode_form(make_show(), audio_url=server.url("/missing.mp3"))
+            )
+        assert response.status_code == 200
+        assert "外部の音声URL" in response.text
+        assert not Episode.objects.exists()
+
+    def test_an_unreachable_host_still_saves_with_a_warning(self, admin_client, settings):
+        settings.PROBE_AUDIO_ADMIN_TIMEOUT = 1
+        with AudioServer(sample_files(), hang={"/tone.mp3"}) as server:
+            response = admin_client.post(
+                "/admin/episodes/episode/add/",
+                episode_form(make_show(), audio_url=server.url("/tone.mp3")),
+                follow=True,
+            )
+        assert "あとで manage.py probe_audio が読み直します" in response.text
+        episode = Episode.objects.get(number=100)
+        assert episode.audio_size is None and episode.feed_problem
 
 
 class TestChangeList:

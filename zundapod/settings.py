@@ -255,6 +255,12 @@ FEED_CACHE_SECONDS = env_int("FEED_CACHE_SECONDS", 86400)
 # What apps and proxies may reuse without asking again.
 FEED_MAX_AGE = env_int("FEED_MAX_AGE", 300)
 
+# --- External audio -----------------------------------------------------------
+# Bytes a probe may download when a server ignores Range requests.
+PROBE_AUDIO_MAX_DOWNLOAD = env_int("PROBE_AUDIO_MAX_DOWNLOAD", 300 * 1024 * 1024)
+# Seconds the admin waits for an external audio URL before saving without its metadata.
+PROBE_AUDIO_ADMIN_TIMEOUT = env_int("PROBE_AUDIO_ADMIN_TIMEOUT", 5)
+
 # --- Listener letters (お便り) ------------------------------------------------
 # Staff e-mailed when a letter arrives (comma-separated); empty: nobody is e-mailed.
 LETTERS_NOTIFY_EMAILS = env_list("LETTERS_NOTIFY_EMAILS")

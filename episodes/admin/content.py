@@ -1,6 +1,7 @@
 """Admin for what listeners see: station, shows, cast, episodes and articles."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db import models
 from django.db.models import Max
@@ -11,6 +12,7 @@ from markdownx.models import MarkdownxField
 from markdownx.widgets import AdminMarkdownxWidget
 
 from ..models import Actor, Appearance, Episode, LinkedArticle, Show, Station
+from ..remote_audio import RemoteAudioError, probe_remote_audio, timeline_duration
 from ..timecode import TimecodeField
 from .letters import AiredLetterInline
 
@@ -154,6 +156,36 @@ class PublicationFilter(admin.SimpleListFilter):
         return queryset
 
 
+class EpisodeAdminForm(forms.ModelForm):
+    """Probes a new external audio URL as the editor saves, like an upload is probed."""
+
+    remote_audio_info = None
+    remote_audio_problem = ""
+
+    class Meta:
+        model = Episode
+        fields = ["audio_file", "audio_url"]  # the admin adds the rest from its fieldsets
+        formfield_callback = _https_urls
+
+    def clean(self):
+        cleaned = super().clean()
+        url = cleaned.get("audio_url")
+        new_source = "audio_url" in self.changed_data or (self.instance.pk and self.instance.audio_size is None)
+        if url and not cleaned.get("audio_file") and new_source and not self.errors:
+            try:
+                self.remote_audio_info = probe_remote_audio(
+                    url,
+                    timeout=settings.PROBE_AUDIO_ADMIN_TIMEOUT,
+                    retries=1,
+                    fallback_duration=timeline_duration(self.instance.transcript_cues),
+                )
+            except RemoteAudioError as exc:
+                if not exc.temporary:
+                    self.add_error("audio_url", str(exc))
+                self.remote_audio_problem = str(exc)
+        return cleaned
+
+
 @admin.register(Episode)
 class EpisodeAdmin(admin.ModelAdmin):
     list_display = ["number", "title", "show", "published_at", "publication", "duration", "in_feed"]
@@ -164,6 +196,7 @@ class EpisodeAdmin(admin.ModelAdmin):
     date_hierarchy = "published_at"
     ordering = ["-published_at", "-number"]
     actions = ["publish", "unpublish"]
+    form = EpisodeAdminForm
     inlines = [AppearanceInline, LinkedArticleInline, AiredLetterInline]
     formfield_overrides = FORM_FIELDS
     readonly_fields = [
@@ -245,6 +278,17 @@ class EpisodeAdmin(admin.ModelAdmin):
             initial.setdefault("show", show.pk)
             initial.setdefault("title", show.default_title(today))
         return initial
+
+    def save_model(self, request, obj, form, change):
+        if form.remote_audio_info is not None:
+            obj.set_audio_info(form.remote_audio_info)
+        elif form.remote_audio_problem:
+            self.message_user(
+                request,
+                f"{form.remote_audio_problem} 保存はしました。あとで manage.py probe_audio が読み直します。",
+                level=messages.WARNING,
+            )
+        super().save_model(request, obj, form, change)
 
     def save_formset(self, request, form, formset, change):
         super().save_formset(request, form, formset, change)
