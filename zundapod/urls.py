@@ -19,6 +19,7 @@ urlpatterns = [
     # The paths markdownx's editor script posts to, answered by staff-only views.
     path("markdownx/markdownify/", editor.markdown_preview, name="markdownx_markdownify"),
     path("markdownx/upload/", editor.markdown_image_upload, name="markdownx_upload"),
+    path("api/v1/", include("episodes.api_urls")),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", robots_txt, name="robots"),
     path("", include("episodes.urls")),
