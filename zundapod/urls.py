@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 
-from episodes import editor, media
+from episodes import editor, health, media
 from episodes.sitemaps import SITEMAPS, robots_txt
 
 admin.site.site_header = "zundapod 管理画面"
@@ -19,6 +19,7 @@ urlpatterns = [
     # The paths markdownx's editor script posts to, answered by staff-only views.
     path("markdownx/markdownify/", editor.markdown_preview, name="markdownx_markdownify"),
     path("markdownx/upload/", editor.markdown_image_upload, name="markdownx_upload"),
+    path("healthz", health.healthz, name="healthz"),
     path("api/v1/", include("episodes.api_urls")),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", robots_txt, name="robots"),
