@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run dev setup secret-key test lint format bench bench-feed bench-letters bench-import bench-search clean
+.PHONY: run dev setup secret-key test test-postgres lint format bench bench-feed bench-letters bench-import bench-search clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,12 @@ bench-feed: $(VENV)/.dev
 
 bench-letters: $(VENV)/.dev
 	$(BIN)/python bench/letters_load.py
+
+# The whole suite again on the scale-out parts: PostgreSQL and Redis (both must be running).
+PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/zundapod
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
+test-postgres: $(VENV)/.dev
+	DATABASE_URL=$(PG_TEST_URL) REDIS_URL=$(REDIS_TEST_URL) $(BIN)/pytest
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
