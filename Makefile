@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run dev setup secret-key test test-postgres lint format bench bench-feed bench-letters bench-import bench-search clean
+.PHONY: run dev setup secret-key test test-postgres lint format bench bench-feed bench-letters bench-import bench-search bench-scaleout clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,10 @@ test: $(VENV)/.dev lint
 
 # Benchmarks print their figures; each uses its own temporary database.
 bench: bench-feed bench-letters bench-import bench-search
+
+# Two app servers sharing PostgreSQL, Redis and an S3 server (needs PostgreSQL and Redis running).
+bench-scaleout: $(VENV)/.dev
+	$(BIN)/python bench/scaleout.py
 
 bench-search: $(VENV)/.dev
 	$(BIN)/python bench/search.py

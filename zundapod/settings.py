@@ -178,6 +178,8 @@ if MEDIA_ON_S3:
             "custom_domain": env_str("AWS_S3_CUSTOM_DOMAIN") or None,
             # Public objects get plain URLs; private buckets get signed ones.
             "querystring_auth": env_bool("AWS_QUERYSTRING_AUTH", False),
+            # e.g. public-read where the bucket uses ACLs; with a bucket policy, leave empty.
+            "default_acl": env_str("AWS_DEFAULT_ACL") or None,
             "location": env_str("ZUNDAPOD_MEDIA_PREFIX", ""),
             # Never overwrite: a replaced file must get a new URL.
             "file_overwrite": False,
