@@ -6,6 +6,7 @@ app_name = "episodes"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("shows/", views.show_list, name="shows"),
     path("shows/<str:slug>/", views.show_detail, name="show"),
     path("actors/<str:slug>/", views.actor_detail, name="actor"),
     path("search/", views.search_view, name="search"),

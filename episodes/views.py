@@ -31,6 +31,13 @@ def home(request):
     return render(request, "episodes/home.html", {"page": page, "shows": shows})
 
 
+def show_list(request):
+    """Every show with its artwork, description and feed."""
+    published = Episode.objects.published()
+    shows = Show.objects.prefetch_related("hosts").annotate(count=Count("episodes", filter=Q(episodes__in=published)))
+    return render(request, "episodes/show_list.html", {"shows": shows})
+
+
 def show_detail(request, slug):
     show = get_object_or_404(Show.objects.prefetch_related("hosts"), slug=slug)
     page = _page(request, show.episodes.published().for_listing())

@@ -203,3 +203,17 @@ class TestErrorPages:
         response = server_error(rf.get("/"))
         assert response.status_code == 500
         assert "エラーが発生しました" in response.content.decode()
+
+
+class TestShowList:
+    def test_lists_every_show_with_its_feed(self, client, django_assert_max_num_queries):
+        for n in range(5):
+            show = make_show(slug=f"s{n}")
+            show.hosts.set([make_actor()])
+            make_episode(show=show)
+        with django_assert_max_num_queries(MAX_QUERIES):
+            response = client.get("/shows/")
+        assert response.status_code == 200
+        for n in range(5):
+            assert f'href="/shows/s{n}/feed.xml"' in response.text
+        assert 'href="/shows/"' in response.text  # in the header
