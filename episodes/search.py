@@ -12,6 +12,7 @@ characters cannot use trigrams; they take a LIKE scan over the same columns.
 The view only calls `search()`; nothing outside this module knows the backend.
 """
 
+import html
 import re
 from dataclasses import dataclass, field
 
@@ -19,7 +20,7 @@ from django.core.checks import Warning as CheckWarning
 from django.db import connection
 from django.db.models import Case, IntegerField, Prefetch, Q, Value, When
 from django.db.models.expressions import RawSQL
-from django.utils.html import escape
+from django.utils.html import escape, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 
 from .search_text import normalize
@@ -241,7 +242,7 @@ def for_results_page(results):
     from .models import LinkedArticle
 
     articles = LinkedArticle.objects.only(
-        "id", "episode_id", "position", "title", "summary", "search_title", "search_body"
+        "id", "episode_id", "position", "title", "summary", "summary_html", "search_title", "search_body"
     )
     return results.select_related("show").prefetch_related(Prefetch("articles", queryset=articles))
 
@@ -311,7 +312,7 @@ def explain(episodes, query: str) -> list[Hit]:
         articles = [a for a in episode.articles.all() if all(t in f"{a.search_title} {a.search_body}" for t in terms)]
         body = f"{episode.description} {episode.notice}".strip()
         if articles and not all(t in normalize(own) for t in terms):
-            source = articles[0].summary
+            source = html.unescape(strip_tags(articles[0].summary_html)) or articles[0].summary
         elif any(t in normalize(body) for t in terms) or not body:
             source = body or episode.title
         else:
