@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run dev setup secret-key test test-postgres lint format bench bench-feed bench-letters bench-import bench-search bench-scaleout clean
+.PHONY: run dev setup secret-key test test-postgres test-e2e lint format bench bench-feed bench-letters bench-import bench-search bench-scaleout clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -73,6 +73,10 @@ bench-feed: $(VENV)/.dev
 
 bench-letters: $(VENV)/.dev
 	$(BIN)/python bench/letters_load.py
+
+# Browser journeys of an editor and a listener in headless chromium (Debian's; skipped without it).
+test-e2e: $(VENV)/.dev
+	$(BIN)/pytest tests/e2e
 
 # The whole suite again on the scale-out parts: PostgreSQL and Redis (both must be running).
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/zundapod

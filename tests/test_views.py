@@ -217,3 +217,9 @@ class TestShowList:
         for n in range(5):
             assert f'href="/shows/s{n}/feed.xml"' in response.text
         assert 'href="/shows/"' in response.text  # in the header
+
+
+def test_favicon_ico_points_at_the_static_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("favicon.png")

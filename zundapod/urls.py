@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path, re_path
 
 from episodes import editor, health, media
@@ -20,6 +22,8 @@ urlpatterns = [
     path("markdownx/markdownify/", editor.markdown_preview, name="markdownx_markdownify"),
     path("markdownx/upload/", editor.markdown_image_upload, name="markdownx_upload"),
     path("healthz", health.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on pages that name none (the admin's).
+    path("favicon.ico", lambda request: redirect(static("favicon.png"), permanent=True)),
     path("api/v1/", include("episodes.api_urls")),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", robots_txt, name="robots"),
