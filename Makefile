@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run dev setup secret-key test test-postgres test-e2e lint format bench bench-feed bench-letters bench-import bench-search bench-scaleout clean
+.PHONY: run dev setup secret-key test test-postgres test-e2e lint format bench bench-feed bench-letters bench-import bench-search bench-scaleout bench-upload clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,7 @@ setup: $(VENV)/.runtime secret-key
 run: setup
 	@echo "http://127.0.0.1:$(PORT)/ を開いてください（管理画面は /admin/）。Ctrl+C で停止します。"
 	$(BIN)/gunicorn zundapod.wsgi \
-		--bind 127.0.0.1:$(PORT) --workers $${WEB_CONCURRENCY:-2} --access-logfile - --no-control-socket
+		--bind 127.0.0.1:$(PORT) --workers $${WEB_CONCURRENCY:-2} --access-logfile - --no-control-socket --timeout 300
 
 dev: $(VENV)/.dev secret-key
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
@@ -56,7 +56,11 @@ test: $(VENV)/.dev lint
 	$(BIN)/pytest
 
 # Benchmarks print their figures; each uses its own temporary database.
-bench: bench-feed bench-letters bench-import bench-search
+bench: bench-feed bench-letters bench-import bench-search bench-upload
+
+# A 100 MB MP3 through the publishing API: the server's memory must stay flat.
+bench-upload: $(VENV)/.dev
+	$(BIN)/python bench/upload.py
 
 # Two app servers sharing PostgreSQL, Redis and an S3 server (needs PostgreSQL and Redis running).
 bench-scaleout: $(VENV)/.dev

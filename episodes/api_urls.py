@@ -1,5 +1,14 @@
-"""The publishing API for the production pipeline (filled in by the API work)."""
+"""The publishing API for the production pipeline (episodes/api.py), under /api/v1/."""
+
+from django.urls import path
+
+from . import api
 
 app_name = "api"
 
-urlpatterns = []
+urlpatterns = [
+    path("episodes", api.publish, name="publish"),
+    path("episodes/<int:number>", api.episode, name="episode"),
+    path("health", api.health, name="health"),
+    path("openapi.json", api.openapi, name="openapi"),
+]

@@ -183,6 +183,12 @@ if MEDIA_ON_S3:
             "location": env_str("ZUNDAPOD_MEDIA_PREFIX", ""),
             # Never overwrite: a replaced file must get a new URL.
             "file_overwrite": False,
+            # SigV2 is deprecated on AWS and unsupported elsewhere (R2).
+            "signature_version": "s3v4",
+            # Signed URLs must outlive a cached feed (7 days is SigV4's maximum).
+            "querystring_expire": env_int("AWS_QUERYSTRING_EXPIRE", 7 * 24 * 3600),
+            # Every upload has a fresh key, so its bytes never change: let CDNs and apps keep them.
+            "object_parameters": {"CacheControl": "public, max-age=86400"},
         },
     }
 
@@ -256,12 +262,19 @@ FEED_ITEM_LIMIT = env_int("FEED_ITEM_LIMIT", 0) or None
 FEED_CACHE_SECONDS = env_int("FEED_CACHE_SECONDS", 86400)
 # What apps and proxies may reuse without asking again.
 FEED_MAX_AGE = env_int("FEED_MAX_AGE", 300)
+if MEDIA_ON_S3 and STORAGES["default"]["OPTIONS"]["querystring_auth"]:
+    # A cached feed must not hand out signed links that have already expired.
+    FEED_CACHE_SECONDS = min(FEED_CACHE_SECONDS, STORAGES["default"]["OPTIONS"]["querystring_expire"] // 2)
 
 # --- External audio -----------------------------------------------------------
 # Bytes a probe may download when a server ignores Range requests.
 PROBE_AUDIO_MAX_DOWNLOAD = env_int("PROBE_AUDIO_MAX_DOWNLOAD", 300 * 1024 * 1024)
 # Seconds the admin waits for an external audio URL before saving without its metadata.
 PROBE_AUDIO_ADMIN_TIMEOUT = env_int("PROBE_AUDIO_ADMIN_TIMEOUT", 5)
+
+# --- Publishing API ---------------------------------------------------------
+# The most bytes of files one POST /api/v1/episodes may upload (the MP3, script, timeline and post).
+API_MAX_UPLOAD_BYTES = env_int("API_MAX_UPLOAD_BYTES", 300 * 1024 * 1024)
 
 # --- Listener letters (お便り) ------------------------------------------------
 # Staff e-mailed when a letter arrives (comma-separated); empty: nobody is e-mailed.

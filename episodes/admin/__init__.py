@@ -1,3 +1,3 @@
 """The editors' admin, in Japanese: one module per area of work."""
 
-from . import content, letters  # noqa: F401
+from . import api, content, letters  # noqa: F401

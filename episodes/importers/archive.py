@@ -94,6 +94,7 @@ class ArchiveImporter:
         self.overwrite = overwrite
         self.dry_run = dry_run
         self._stored_images: dict[Path, str] = {}
+        self._stored_audio = ""
         self._host_shows: dict[str, str] = {}
         self.site_host = urlsplit(self.config.url).hostname or ""
 
@@ -170,7 +171,22 @@ class ArchiveImporter:
         for actor_id in post.actor_ids:
             if actor_id in self._host_shows:
                 return self._host_shows[actor_id]
-        return self.default_show
+        # A special with nothing learned from other posts (publish_episode): the show its voice hosts.
+        hosted = Show.objects.filter(hosts__name__in=[self._actor_name(a) for a in post.actor_ids]).first()
+        if hosted is not None:
+            return hosted.name
+        if self.default_show:
+            return self.default_show
+        raise PostError(
+            post.path,
+            None,
+            "タイトルが「番組名 podcast YYYYMMDD」の形でなく、出演者がホストの番組もないため番組を決められません"
+            "（--default-show か --show-map で指定してください）",
+        )
+
+    def show_name_for(self, post: Post) -> str | None:
+        """The name of the show importing the post would file it under (call `learn_hosts` first)."""
+        return self._show_name(post)
 
     def _show(self, name: str, hosts: list[Actor]) -> Show:
         show = Show.objects.filter(name=name).first()
@@ -355,7 +371,10 @@ class ArchiveImporter:
             except TimelineError as exc:
                 warn(("timeline_unreadable", str(exc)))
         if (txt_path := self._beside_audio(post, ".txt")) is not None:
-            transcript = txt_path.read_text(encoding="utf-8-sig").strip()
+            try:
+                transcript = txt_path.read_text(encoding="utf-8-sig").strip()
+            except UnicodeDecodeError as exc:
+                raise PostError(txt_path, None, "台本（.txt）が UTF-8 ではありません") from exc
         audio_file = audio_override or self.audio_file_for(post)
         desired = self.desired(post, timeline, transcript, audio_file.stat().st_size if audio_file else None)
         if publish_at is not None:
@@ -380,14 +399,21 @@ class ArchiveImporter:
             self._audio_warnings(post, audio_file, timeline, warn)
             return outcome
 
-        with transaction.atomic():
-            episode = self._write(
-                post, existing, desired, timeline, audio_file, warn, publish_at=publish_at, draft=draft
-            )
-            episode = Episode.objects.for_page().get(pk=episode.pk)
-            Episode.objects.filter(pk=episode.pk).update(
-                source_hash=new_hash, written_hash=self.fingerprint(self.current(episode))
-            )
+        self._stored_audio = ""
+        try:
+            with transaction.atomic():
+                episode = self._write(
+                    post, existing, desired, timeline, audio_file, warn, publish_at=publish_at, draft=draft
+                )
+                episode = Episode.objects.for_page().get(pk=episode.pk)
+                Episode.objects.filter(pk=episode.pk).update(
+                    source_hash=new_hash, written_hash=self.fingerprint(self.current(episode))
+                )
+        except BaseException:
+            # The rows rolled back; the MP3 stored on the way must not stay behind as an orphan.
+            if self._stored_audio:
+                default_storage.delete(self._stored_audio)
+            raise
         outcome.status = UPDATED if existing else CREATED
         outcome.episode = episode
         return outcome
@@ -513,3 +539,4 @@ class ArchiveImporter:
             episode.audio_file = File(f, name=audio_file.name)
             episode.set_audio_info(info)
             episode.save()  # stores the file while it is open
+            self._stored_audio = episode.audio_file.name

@@ -1,5 +1,6 @@
 """The domain: the station, its shows and cast, episodes, articles, letters."""
 
+from .api import ApiToken, IdempotencyRecord
 from .cast import Actor
 from .episodes import Appearance, Episode, EpisodeQuerySet, LinkedArticle
 from .legacy import LegacyPath
@@ -10,10 +11,12 @@ from .uploads import audio_upload_to, image_upload_to, thumbnail_upload_to
 
 __all__ = [
     "Actor",
+    "ApiToken",
     "Appearance",
     "Channel",
     "Episode",
     "EpisodeQuerySet",
+    "IdempotencyRecord",
     "LegacyPath",
     "LinkedArticle",
     "Letter",
