@@ -41,6 +41,13 @@ def _cdata(handler, name: str, text: str) -> None:
     handler.endElement(name)
 
 
+def _media_location() -> str:
+    """Where media URLs point (bucket, endpoint, CDN, prefix): moving media must change every feed."""
+    options = settings.STORAGES["default"].get("OPTIONS", {})
+    keys = ("endpoint_url", "bucket_name", "custom_domain", "location", "querystring_auth")
+    return "|".join([settings.MEDIA_URL, *(str(options.get(key) or "") for key in keys)])
+
+
 class PodcastRssFeed(Rss201rev2Feed):
     """RSS 2.0 plus the channel and item tags podcast directories and apps read."""
 
@@ -160,6 +167,7 @@ class PodcastFeed(Feed):
         # Scheduled episodes become visible without any write, so the visible
         # set is part of the key beside the revision.
         fingerprint = f"{request.path}|{revision}|{visible['count']}|{visible['latest']}|{settings.SITE_URL}"
+        fingerprint += f"|{_media_location()}"
         etag = '"' + hashlib.sha256(fingerprint.encode()).hexdigest()[:32] + '"'
         moments = [moment for moment in (changed_at, visible["latest"]) if moment]
         # Whole seconds: HTTP dates have no fractions, so If-Modified-Since can match.

@@ -133,11 +133,11 @@ class LinkedArticleInline(admin.StackedInline):
     model = LinkedArticle
     form = LinkedArticleForm
     extra = 0
+    fields = ["position", "title", "url", "summary", "citation_url", "start_seconds"]
+    formfield_overrides = FORM_FIELDS
 
     class Media:
         js = ["js/admin_markdownx_inlines.js"]
-    fields = ["position", "title", "url", "summary", "citation_url", "start_seconds"]
-    formfield_overrides = FORM_FIELDS
 
 
 class PublicationFilter(admin.SimpleListFilter):

@@ -252,6 +252,9 @@ class Episode(RevisionedModel):
         """Probe a new upload once; forget metadata that belongs to a replaced source."""
         if self._has_new_audio_upload():
             self.set_audio_info(probe_audio(self.audio_file.file))
+        if images.is_new_upload(self.audio_file):
+            # Object storage serves the type given at upload; a browser may have claimed octet-stream.
+            self.audio_file.file.content_type = self.audio_mime_type
             return
         known_source = getattr(self, "_audio_info_source", None)
         if known_source is not None and known_source != self._audio_source():
