@@ -6,34 +6,13 @@ measurement with the SQL query count.
 """
 
 import gzip
-import os
 import statistics
-import sys
-import tempfile
 import time
 from datetime import timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-WORKDIR = tempfile.mkdtemp(prefix="zundapod-bench-")
-os.environ.update(
-    {
-        "DJANGO_SETTINGS_MODULE": "zundapod.settings",
-        "DJANGO_SECRET_KEY": "bench-only-not-a-secret",
-        "ZUNDAPOD_VAR_DIR": WORKDIR,
-        "ZUNDAPOD_ENV_FILE": os.path.join(WORKDIR, "none.env"),
-        "DJANGO_ALLOWED_HOSTS": "testserver",
-        "SITE_URL": "https://podcast.example.jp",
-    }
-)
-os.makedirs(os.path.join(WORKDIR, "static"), exist_ok=True)
-os.environ.pop("DATABASE_URL", None)
-os.environ.pop("REDIS_URL", None)
+from benchsite import in_process_site
 
-import django  # noqa: E402
-
-django.setup()
+WORKDIR = in_process_site("zundapod-bench-", SITE_URL="https://podcast.example.jp")
 
 from django.core.cache import cache  # noqa: E402
 from django.core.management import call_command  # noqa: E402

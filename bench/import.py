@@ -7,33 +7,16 @@ Run with `make bench-import` or `.venv/bin/python bench/import.py [POSTS]`.
 """
 
 import io
-import os
 import random
 import shutil
 import sys
-import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-WORKDIR = Path(tempfile.mkdtemp(prefix="zundapod-import-bench-"))
-(WORKDIR / "static").mkdir()
-os.environ.update(
-    {
-        "DJANGO_SETTINGS_MODULE": "zundapod.settings",
-        "DJANGO_SECRET_KEY": "bench-only-not-a-secret",
-        "ZUNDAPOD_VAR_DIR": str(WORKDIR),
-        "ZUNDAPOD_ENV_FILE": str(WORKDIR / "none.env"),
-    }
-)
-for name in ("DATABASE_URL", "REDIS_URL", "AWS_STORAGE_BUCKET_NAME"):
-    os.environ.pop(name, None)
+from benchsite import ROOT, in_process_site
 
-import django  # noqa: E402
-
-django.setup()
+WORKDIR = in_process_site("zundapod-import-bench-")
 
 from django.core.management import call_command  # noqa: E402
 

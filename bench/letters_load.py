@@ -21,7 +21,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -34,6 +33,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
+
+from benchsite import free_port, start_gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 IP_HEADER = "X-Bench-Client-IP"
@@ -148,12 +149,6 @@ def letter_for(show_pk: int, client: int, n: int, *, label: str = "通目") -> d
     }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def percentile(values: list[float], pct: int) -> float:
     if len(values) < 2:
         return values[0] if values else 0.0
@@ -188,48 +183,6 @@ def prepare_site(workdir: Path, port: int, rate_limit: int) -> tuple[dict, int]:
     return env, int(seeded.stdout.strip().splitlines()[-1])
 
 
-def start_gunicorn(env: dict, workdir: Path, port: int, workers: int) -> subprocess.Popen:
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    if not gunicorn.exists():
-        gunicorn = ROOT / ".venv" / "bin" / "gunicorn"
-    server = subprocess.Popen(
-        [
-            str(gunicorn),
-            "zundapod.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--timeout",
-            "120",
-            "--error-logfile",
-            str(workdir / "gunicorn.log"),
-            # Django's own log (tracebacks, "database is locked") goes to the same file.
-            "--capture-output",
-            # Not the shared ~/.gunicorn/gunicorn.ctl another server on this machine may use.
-            "--no-control-socket",
-        ],
-        env=env,
-        cwd=workdir,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError("gunicorn exited at start-up; see " + str(workdir / "gunicorn.log"))
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/letters/", headers={IP_HEADER: "192.0.2.1"})
-            if conn.getresponse().status == 200:
-                conn.close()
-                return server
-            conn.close()
-        except OSError:
-            pass
-        time.sleep(0.2)
-    server.terminate()
-    raise RuntimeError("gunicorn did not answer within 30 s")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--letters", type=int, default=1000, help="letters in the main phase (default 1000)")
@@ -245,7 +198,9 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="zundapod-letters-bench-"))
     port = free_port()
     env, show_pk = prepare_site(workdir, port, rate_limit=per_client + pairs_per_client + 5)
-    server = start_gunicorn(env, workdir, port, options.workers)
+    server = start_gunicorn(
+        env, workdir, port, workers=options.workers, ready=("/letters/", {IP_HEADER: "192.0.2.1"}), cwd=workdir
+    )
     tally = Tally()
     expected: list[str] = []
     try:

@@ -17,7 +17,6 @@ import http.cookiejar
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,7 @@ from pathlib import Path
 
 import boto3
 import psycopg
+from benchsite import free_port, start_gunicorn
 from moto.server import ThreadedMotoServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,12 +40,6 @@ REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14")
 DB_NAME = "zundapod_scaleout"
 LETTERS_PER_INSTANCE = 50
 failures: list[str] = []
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def check(condition: bool, what: str) -> None:
@@ -71,24 +65,6 @@ def manage(env: dict, *args: str) -> str:
     if result.returncode:
         raise SystemExit(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
     return result.stdout
-
-
-def start_instance(env: dict, port: int, log: Path) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [GUNICORN, "zundapod.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--no-control-socket"],
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-    )
-    for _ in range(100):
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
-                if r.status == 200:
-                    return process
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"instance on {port} did not become healthy; see {log}")
 
 
 class Browser:
@@ -192,8 +168,8 @@ def main() -> None:
         "-c",
         "from episodes.models import Show; Show.objects.create(name='スケール番組', slug='scale', description='x', author='x', owner_email='x@example.jp')",
     )
-    a = start_instance(env, port_a, workdir / "a.log")
-    b = start_instance(env, port_b, workdir / "b.log")
+    a = start_gunicorn(env, workdir, port_a, log=workdir / "a.log")
+    b = start_gunicorn(env, workdir, port_b, log=workdir / "b.log")
     print(
         f"scale-out check: 2 gunicorn instances (:{port_a}, :{port_b}) × 2 workers, PostgreSQL {DB_NAME}, Redis {REDIS_URL}, S3 {endpoint}"
     )

@@ -7,34 +7,16 @@ database to measure pg_trgm instead (it is emptied first).
 Run with `make bench-search` or `.venv/bin/python bench/search.py [EPISODES]`.
 """
 
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from itertools import accumulate
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-WORKDIR = Path(tempfile.mkdtemp(prefix="zundapod-search-bench-"))
-(WORKDIR / "static").mkdir()
-os.environ.update(
-    {
-        "DJANGO_SETTINGS_MODULE": "zundapod.settings",
-        "DJANGO_SECRET_KEY": "bench-only-not-a-secret",
-        "ZUNDAPOD_VAR_DIR": str(WORKDIR),
-        "ZUNDAPOD_ENV_FILE": str(WORKDIR / "none.env"),
-        "DJANGO_ALLOWED_HOSTS": "testserver",
-    }
-)
-os.environ.pop("REDIS_URL", None)
+from benchsite import in_process_site
 
-import django  # noqa: E402
-
-django.setup()
+WORKDIR = in_process_site("zundapod-search-bench-", keep_database=True)
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402

@@ -21,7 +21,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,7 @@ import threading
 import time
 from pathlib import Path
 
+from benchsite import free_port, start_gunicorn
 from mutagen.id3 import BitPaddedInt
 from mutagen.mp3 import MPEGFrame
 
@@ -76,12 +76,6 @@ def write_long_mp3(path: Path, size: int) -> int:
         while out.tell() < size:
             out.write(frames)
         return out.tell()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def rss_kb(pid: int, field: str = "VmRSS") -> int:
@@ -135,47 +129,15 @@ def prepare_site(workdir: Path, port: int) -> tuple[dict, str]:
     return env, made.stdout.strip()
 
 
-def start_gunicorn(env: dict, workdir: Path, port: int) -> tuple[subprocess.Popen, int]:
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    if not gunicorn.exists():
-        gunicorn = ROOT / ".venv" / "bin" / "gunicorn"
-    server = subprocess.Popen(
-        [
-            str(gunicorn),
-            "zundapod.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-            "--timeout",
-            "300",
-            "--error-logfile",
-            str(workdir / "gunicorn.log"),
-            "--capture-output",
-            # Not the shared ~/.gunicorn/gunicorn.ctl another server on this machine may use.
-            "--no-control-socket",
-        ],
-        env=env,
-        cwd=workdir,
-    )
-    deadline = time.monotonic() + 30
+def worker_pid(server: subprocess.Popen) -> int:
+    """The one worker's pid (its memory is what the benchmark watches)."""
+    deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError("gunicorn exited at start-up; see " + str(workdir / "gunicorn.log"))
         children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
         if children:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                conn.request("GET", "/api/v1/openapi.json")
-                if conn.getresponse().status == 200:
-                    conn.close()
-                    return server, int(children[0])
-                conn.close()
-            except OSError:
-                pass
-        time.sleep(0.2)
-    server.terminate()
-    raise RuntimeError("gunicorn did not answer within 30 s")
+            return int(children[0])
+        time.sleep(0.1)
+    raise RuntimeError("gunicorn started no worker")
 
 
 def upload(port: int, token: str, post_name: str, post: str, mp3: Path, key: str) -> tuple[int, dict, float]:
@@ -226,7 +188,8 @@ def main() -> int:
     small, big = workdir / "bench_podcast_20260104.mp3", workdir / "bench_podcast_20260105.mp3"
     shutil.copy(TONE, small)
     size = write_long_mp3(big, int(options.size_mb * 1024 * 1024))
-    server, worker = start_gunicorn(env, workdir, port)
+    server = start_gunicorn(env, workdir, port, workers=1, timeout=300, ready=("/api/v1/openapi.json", {}), cwd=workdir)
+    worker = worker_pid(server)
     try:
         # Warm-up: every module the publish path needs is imported before the baseline is taken.
         warm_status, _, _ = upload(
