@@ -457,6 +457,10 @@ def _publish_upload(submission: Submission, folder: Path, token: ApiToken, key: 
         raise ApiError("show_unknown", file=post_path.name)
     if not token.allows_show(show):
         raise ApiError("show_not_allowed", show=show)
+    # The number may already belong to another show's episode: the token must cover that one too.
+    existing = Episode.objects.filter(number=post.serial).select_related("show").first()
+    if existing is not None and not token.allows_show(existing.show.name):
+        raise ApiError("show_not_allowed", show=existing.show.name)
     record = None
     if key:
         record, ours = IdempotencyRecord.objects.claim(token=token, key=key, fingerprint=submission.fingerprint)

@@ -6,6 +6,7 @@ by their name: a text file renamed `.mp3` is refused.
 """
 
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import BinaryIO
 
 from mutagen import MutagenError
@@ -60,6 +61,15 @@ def probe_audio(fileobj: BinaryIO) -> AudioInfo:
         return AudioInfo(size=size, duration=duration, mime_type=mime, bitrate=bitrate)
     fileobj.seek(0)
     raise AudioError("MP3 または M4A の音声として読み取れないファイルです。ファイルの中身を確認してください。")
+
+
+EXTENSIONS = {MIME_MP3: "mp3", MIME_M4A: "m4a"}
+
+
+def name_with_audio_extension(name: str, mime_type: str) -> str:
+    """An uploaded file's name ending as its probed type says: `x.html` holding MP3 frames becomes `x.mp3`."""
+    stem = PurePosixPath(name).stem or "audio"
+    return str(PurePosixPath(name).with_name(f"{stem}.{EXTENSIONS[mime_type]}"))
 
 
 def format_duration(seconds: float | None) -> str:

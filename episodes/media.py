@@ -82,6 +82,10 @@ def serve_media(request, path: str):
     last_modified = http_date(modified.timestamp())
     etag = f'"{size:x}-{int(modified.timestamp()):x}"'
     content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    # Uploads are audio and images; anything else is never rendered on this origin.
+    inline = content_type.startswith(("audio/", "image/")) and content_type != "image/svg+xml"
+    if not inline:
+        content_type = "application/octet-stream"
     common = {
         "Accept-Ranges": "bytes",
         "Last-Modified": last_modified,
@@ -123,6 +127,8 @@ def serve_media(request, path: str):
         response = StreamingHttpResponse(_stream(fileobj, start, length), status=status, content_type=content_type)
     for key, value in common.items():
         response[key] = value
+    if not inline:
+        response["Content-Disposition"] = "attachment"
     response["Content-Length"] = str(length)
     if byte_range:
         response["Content-Range"] = f"bytes {start}-{end}/{size}"

@@ -64,26 +64,32 @@ def _segments(lines: list[str], anchors: list[float], duration: float) -> list[t
     return segments
 
 
-def webvtt(episode) -> str:
-    """The transcript as WebVTT: one cue per script line, named after the voice."""
+def timed_lines(episode) -> list[tuple[float, float, str]]:
+    """(start, end, text) for every line: exact from the slide timeline, else estimated."""
+    if episode.transcript_cues:
+        return [(float(start), float(end), str(text)) for start, end, text in episode.transcript_cues]
     lines = [line.strip() for line in episode.transcript.splitlines() if line.strip()]
     duration = float(episode.audio_duration)
     anchors = sorted(
         {a.start_seconds for a in episode.articles.all() if a.start_seconds and a.start_seconds < duration}
     )
-    actors = episode.actors
-    voice = actors[0].name if len(actors) == 1 else ""
-    out = ["WEBVTT", "Language: ja", ""]
+    timed = []
     for start, end, chunk in _segments(lines, anchors, duration):
         chars = sum(len(line) for line in chunk) or 1
         cursor = start
         for line in chunk:
             length = (end - start) * len(line) / chars
-            text = line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            out += [
-                f"{_vtt_time(cursor)} --> {_vtt_time(cursor + length)}",
-                f"<v {voice}>{text}" if voice else text,
-                "",
-            ]
+            timed.append((cursor, cursor + length, line))
             cursor += length
+    return timed
+
+
+def webvtt(episode) -> str:
+    """The transcript as WebVTT: one cue per line, named after the voice when there is one."""
+    actors = episode.actors
+    voice = actors[0].name if len(actors) == 1 else ""
+    out = ["WEBVTT", "Language: ja", ""]
+    for start, end, line in timed_lines(episode):
+        text = line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        out += [f"{_vtt_time(start)} --> {_vtt_time(end)}", f"<v {voice}>{text}" if voice else text, ""]
     return "\n".join(out)

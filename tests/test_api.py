@@ -373,6 +373,15 @@ class TestErrors:
         assert "毎朝の番組" in body["message_ja"]
         assert_nothing_written(settings)
 
+    def test_a_token_cannot_take_over_another_shows_episode_number(self, client, secret):
+        other_show = make_show(name="別の番組", slug="other")
+        make_episode(show=other_show, number=600, title="別の番組の回")
+        data = {**pipeline_files(), "overwrite": "true"}
+        body = assert_error(send(client, secret, data), 403, "show_not_allowed")
+        assert body["show"] == "別の番組"
+        episode = Episode.objects.get(number=600)
+        assert (episode.show, episode.title) == (other_show, "別の番組の回")
+
     def test_a_token_for_named_shows_cannot_start_a_new_one(self, client, secret, settings):
         post = POST.replace("毎朝の番組 podcast", "新しい番組 podcast")
         assert_error(send(client, secret, pipeline_files(post=post)), 403, "show_not_allowed")

@@ -388,3 +388,19 @@ class TestTranscripts:
         number = site["episodes"][0].number
         assert client.get(f"/episode/{number}/transcript.txt").status_code == 404
         assert client.get(f"/episode/{number}/transcript.vtt").status_code == 404
+
+
+class TestTimedTranscript:
+    def test_timeline_cues_give_exact_times_even_without_a_known_duration(self, client, site):
+        episode = site["episodes"][0]
+        Episode.objects.filter(pk=episode.pk).update(
+            transcript="一行目\n二行目",
+            transcript_cues=[[0.5, 2.0, "一行目"], [2.0, 4.25, "二行目"]],
+            audio_duration=None,
+        )
+        response = client.get(f"/episode/{episode.number}/transcript.vtt")
+        captions = list(webvtt.from_string(response.content.decode()))
+        assert [(c.start, c.end, c.text) for c in captions] == [
+            ("00:00:00.500", "00:00:02.000", "一行目"),
+            ("00:00:02.000", "00:00:04.250", "二行目"),
+        ]

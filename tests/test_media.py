@@ -509,3 +509,12 @@ def test_content_range_header_shape(server, mp3):
 
 def test_trailing_slash_is_not_a_second_url_for_a_file(server, mp3):
     assert server.request("GET", mp3.url + "/").status == 404
+
+
+def test_files_that_are_not_audio_or_images_are_never_rendered_inline(server):
+    for name in ("stray/page.html", "stray/drawing.svg"):
+        stored = store(name, ContentFile(b"<html><script>alert(1)</script></html>"))
+        reply = server.request("GET", stored.url)
+        assert reply.status == 200
+        assert reply.headers["Content-Type"] == "application/octet-stream"
+        assert reply.headers["Content-Disposition"] == "attachment"

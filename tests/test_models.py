@@ -324,3 +324,15 @@ class TestSiteRevision:
         before = SiteRevision.current()
         list(Episode.objects.published())
         assert SiteRevision.current() == before
+
+
+class TestAudioNames:
+    def test_a_file_named_html_is_stored_as_what_it_is(self):
+        polyglot = SimpleUploadedFile("evil.html", b"<html><script>alert(1)</script></html>" + MP3.read_bytes())
+        episode = make_episode(audio=False, audio_file=polyglot)
+        assert episode.audio_file.name.endswith("/evil.mp3")
+        assert episode.audio_mime_type == "audio/mpeg"
+
+    def test_m4a_keeps_its_own_extension(self):
+        episode = make_episode(audio=False, audio_file=m4a_upload("episode.mp3"))
+        assert episode.audio_file.name.endswith("/episode.m4a")

@@ -20,7 +20,7 @@ from django.utils.safestring import mark_safe
 from markdownx.models import MarkdownxField
 
 from .. import images
-from ..audio import AudioError, AudioInfo, format_duration, probe_audio
+from ..audio import AudioError, AudioInfo, format_duration, name_with_audio_extension, probe_audio
 from ..markdown import render_markdown
 from ..search_text import domain, normalize
 from ..timecode import format_timecode
@@ -253,8 +253,10 @@ class Episode(RevisionedModel):
         if self._has_new_audio_upload():
             self.set_audio_info(probe_audio(self.audio_file.file))
         if images.is_new_upload(self.audio_file):
-            # Object storage serves the type given at upload; a browser may have claimed octet-stream.
+            # Stored and served as what it is, whatever the uploader named or typed it.
+            self.audio_file.name = name_with_audio_extension(self.audio_file.name, self.audio_mime_type)
             self.audio_file.file.content_type = self.audio_mime_type
+            self._audio_info_source = self._audio_source()
             return
         known_source = getattr(self, "_audio_info_source", None)
         if known_source is not None and known_source != self._audio_source():
