@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache, wraps
 from pathlib import Path
-from urllib.parse import unquote
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent, ValidationError
@@ -386,7 +385,7 @@ def _lay_out(submission: Submission, folder: Path) -> tuple[Path, Post, Path | N
     post_path = _move(submission.post, folder / submission.post.name)
     post = parse_post(post_path)
     external = post.audio_path.startswith(("http://", "https://"))
-    audio_name, stem = unquote(post.audio_path).rsplit("/", 1)[-1], unquote(post.audio_stem)
+    audio_name, stem = post.audio_filename, post.audio_stem
     names = [f"{stem}.txt", f"{stem}.json"] + ([] if external else [audio_name])
     usable = len({*names, post_path.name}) == len(names) + 1 and all(_plain_name(name) for name in names)
     if not post.audio_path or not usable:

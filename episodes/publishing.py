@@ -19,10 +19,9 @@ def _config_near(post_path: Path) -> SiteConfig | None:
     return None
 
 
-def _audio_root(post_path: Path, audio_path: str, audio: Path | None) -> Path:
+def _audio_root(post_path: Path, name: str, audio: Path | None) -> Path:
     if audio is not None:
         return audio.parent
-    name = audio_path.rsplit("/", 1)[-1]
     for folder in (post_path.parent, post_path.parent / "audio", post_path.parent.parent / "audio"):
         if name and (folder / name).is_file():
             return folder
@@ -49,7 +48,7 @@ def publish_post_file(
     importer = ArchiveImporter(
         site_dir=post_path.parent.parent if config else None,
         config=config,
-        audio_root=_audio_root(post_path, post.audio_path, audio),
+        audio_root=_audio_root(post_path, post.audio_filename, audio),
         overwrite=overwrite,
     )
     importer.learn_hosts([post])

@@ -31,6 +31,7 @@ from .remote_http import (
     content_range,
     int_header,
     media_type,
+    require_public_host,
 )
 
 # What a probe may download at most (settings.PROBE_AUDIO_MAX_DOWNLOAD overrides it).
@@ -213,6 +214,7 @@ def _checked_url(url: str) -> str:
         raise RemoteAudioError(
             "URL の形が不正", message="外部の音声URLは http:// か https:// で始まる完全な URL にしてください。"
         )
+    require_public_host(uri)
     return uri
 
 

@@ -10,6 +10,7 @@ GETs, not worth an HTTP client dependency.
 """
 
 import io
+import ipaddress
 import re
 import socket
 import ssl
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from http.client import HTTPException, HTTPResponse
 from typing import TypeVar
 from urllib.error import HTTPError, URLError
+from urllib.parse import urlsplit
 from urllib.request import (
     HTTPDefaultErrorHandler,
     HTTPErrorProcessor,
@@ -30,6 +32,8 @@ from urllib.request import (
     Request,
     UnknownHandler,
 )
+
+from django.conf import settings
 
 from .audio import AudioError
 
@@ -64,10 +68,33 @@ class RemoteAudioError(AudioError):
         super().__init__(message or f"外部の音声URLを読み取れませんでした（{reason}）。")
 
 
+def require_public_host(url: str) -> None:
+    """Refuse URLs whose host resolves to a loopback, private, link-local or other non-public address.
+
+    Staff and API tokens choose these URLs, and the probe reports what it found:
+    without this it could read the cloud metadata service or map the internal
+    network. PROBE_AUDIO_ALLOW_PRIVATE_HOSTS lifts it (tests on loopback, a LAN MinIO).
+    """
+    if settings.PROBE_AUDIO_ALLOW_PRIVATE_HOSTS:
+        return
+    host = urlsplit(url).hostname or ""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except (OSError, UnicodeError) as exc:
+        raise RemoteAudioError(
+            "ホスト名を引けない", message=f"外部の音声URLのホスト {host} が見つかりません。"
+        ) from exc
+    if not addresses or not all(ipaddress.ip_address(a.split("%", 1)[0]).is_global for a in addresses):
+        raise RemoteAudioError(
+            "内部のアドレス", message="外部の音声URLが内部のネットワークを指しています。公開された URL にしてください。"
+        )
+
+
 class _RedirectHandler(HTTPRedirectHandler):
     """Follow redirects keeping HEAD a HEAD (urllib turns it into GET before Python 3.13)."""
 
     def redirect_request(self, req, fp, code, msg, headers, newurl):
+        require_public_host(newurl)
         new = super().redirect_request(req, fp, code, msg, headers, newurl)
         if new is not None and req.get_method() == "HEAD":
             new.method = "HEAD"

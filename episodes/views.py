@@ -107,8 +107,8 @@ def archive(request):
 
 
 def archive_month(request, year, month):
-    if not 1 <= month <= 12:
-        raise Http404("月が正しくありません。")
+    if not (1 <= month <= 12 and 1 <= year <= 9998):
+        raise Http404("年月が正しくありません。")
     start = datetime(year, month, 1, tzinfo=timezone.get_default_timezone())
     episodes = Episode.objects.published().in_month(year, month).for_listing()
     return render(request, "episodes/archive_month.html", {"page": _page(request, episodes), "month": start})

@@ -259,3 +259,18 @@ class TestShowAndActorAdmin:
             {"term": "ずんだ", "app_label": "episodes", "model_name": "appearance", "field_name": "actor"},
         )
         assert [r["text"] for r in response.json()["results"]] == ["ずんだもん"]
+
+
+class TestPermissions:
+    def test_view_only_staff_cannot_run_write_actions(self, client, django_user_model):
+        from django.contrib.auth.models import Permission
+
+        viewer = django_user_model.objects.create_user("viewer", password="a-long-password-1", is_staff=True)
+        viewer.user_permissions.add(Permission.objects.get(codename="view_episode"))
+        client.force_login(viewer)
+        episode = make_episode()
+        response = client.post("/admin/episodes/episode/", {"action": "unpublish", "_selected_action": [episode.pk]})
+        episode.refresh_from_db()
+        assert episode.status == "published"
+        assert response.status_code in (200, 302, 403)
+        assert "unpublish" not in client.get("/admin/episodes/episode/").text

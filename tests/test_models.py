@@ -336,3 +336,20 @@ class TestAudioNames:
     def test_m4a_keeps_its_own_extension(self):
         episode = make_episode(audio=False, audio_file=m4a_upload("episode.mp3"))
         assert episode.audio_file.name.endswith("/episode.m4a")
+
+
+class TestThumbnailKept:
+    def test_an_imported_thumbnail_stays_when_the_image_is_a_url(self):
+        stored = default_storage.save("images/imported/abc/thumb.jpg", image_upload("thumb.jpg"))
+        episode = make_episode(image_url="https://cdn.example.com/cover.jpg", thumbnail=stored)
+        episode.title = "編集"
+        episode.save()
+        episode.refresh_from_db()
+        assert episode.thumbnail.name == stored
+
+    def test_removing_the_image_removes_its_thumbnail(self):
+        episode = Episode.objects.get(pk=make_episode(image=image_upload("c.png", width=600, height=600)).pk)
+        assert episode.thumbnail
+        episode.image = ""
+        episode.save()
+        assert not episode.thumbnail

@@ -4,6 +4,7 @@ import io
 import json
 import shutil
 import xml.etree.ElementTree as ET
+from urllib.parse import quote
 
 import feedparser
 import pytest
@@ -146,6 +147,14 @@ def test_refuses_with_a_clear_message_and_writes_nothing(pipeline, change, messa
     with pytest.raises(CommandError, match=message):
         publish(pipeline)
     assert not Episode.objects.exists()
+
+
+def test_a_percent_encoded_audio_path_is_found(pipeline):
+    text = pipeline.read_text(encoding="utf-8")
+    encoded = quote("毎朝の番組_podcast_20260105.mp3")
+    pipeline.write_text(text.replace("/audio/毎朝の番組_podcast_20260105.mp3", f"/audio/{encoded}"), encoding="utf-8")
+    publish(pipeline)
+    assert Episode.objects.get(number=600).audio_size == MP3.stat().st_size
 
 
 def test_missing_audio_option_file(pipeline, tmp_path):

@@ -3,6 +3,7 @@
 import io
 import socket
 import time
+from urllib.request import Request
 
 import pytest
 from mutagen.mp3 import MP3 as MutagenMP3
@@ -10,7 +11,7 @@ from mutagen.mp4 import MP4
 
 from episodes.audio import MIME_M4A, MIME_MP3, AudioError
 from episodes.remote_audio import ProbeStats, RemoteAudioError, probe_remote_audio, timeline_duration
-from episodes.remote_http import BLOCK_SIZE, USER_AGENT, Http, HttpRangeFile
+from episodes.remote_http import BLOCK_SIZE, USER_AGENT, Http, HttpRangeFile, _RedirectHandler
 
 from .audio_server import JAPANESE_PATH, NOT_AUDIO, AudioServer, long_mp3, sample_files
 from .factories import M4A, MP3
@@ -261,3 +262,31 @@ class TestHttpRangeFile:
             fileobj.read(10)
         assert fileobj.error.reason == "HTTP 503"
         assert len(ranged.hits) == 1
+
+
+class TestOnlyPublicHosts:
+    """Staff and API tokens choose the URLs: the probe must not reach inside the network."""
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "http://127.0.0.1:1/a.mp3",
+            "http://localhost/a.mp3",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://10.0.0.5/a.mp3",
+            "http://192.168.1.10/a.mp3",
+            "http://[::1]/a.mp3",
+        ],
+    )
+    def test_private_addresses_are_refused_without_a_request(self, settings, url):
+        settings.PROBE_AUDIO_ALLOW_PRIVATE_HOSTS = False
+        with pytest.raises(RemoteAudioError) as excinfo:
+            probe_remote_audio(url, timeout=1, retries=0)
+        assert excinfo.value.reason == "内部のアドレス"
+
+    def test_a_redirect_into_the_network_is_refused(self, settings):
+        settings.PROBE_AUDIO_ALLOW_PRIVATE_HOSTS = False
+        request = Request("https://audio.example.com/a.mp3")
+        with pytest.raises(RemoteAudioError) as excinfo:
+            _RedirectHandler().redirect_request(request, None, 302, "Found", {}, "http://169.254.169.254/a.mp3")
+        assert excinfo.value.reason == "内部のアドレス"

@@ -221,3 +221,8 @@ def test_real_samples(tmp_path):
     assert numbers("rope") == [371]  # "that episode about RoPE", in a summary, any case
     assert numbers("位置情報のベクトル化") == [371]
     assert numbers("gatebox3") == [550]
+
+
+@pytest.mark.parametrize("path", ["/archive/0/1/", "/archive/9999/12/", "/archive/10000/1/", "/archive/2026/0/"])
+def test_impossible_archive_months_are_404(client, path):
+    assert client.get(path).status_code == 404

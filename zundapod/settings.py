@@ -269,6 +269,8 @@ if MEDIA_ON_S3 and STORAGES["default"]["OPTIONS"]["querystring_auth"]:
 # --- External audio -----------------------------------------------------------
 # Bytes a probe may download when a server ignores Range requests.
 PROBE_AUDIO_MAX_DOWNLOAD = env_int("PROBE_AUDIO_MAX_DOWNLOAD", 300 * 1024 * 1024)
+# Probe only public hosts (no loopback, private or link-local addresses) unless this is on.
+PROBE_AUDIO_ALLOW_PRIVATE_HOSTS = env_bool("PROBE_AUDIO_ALLOW_PRIVATE_HOSTS", False)
 # Seconds the admin waits for an external audio URL before saving without its metadata.
 PROBE_AUDIO_ADMIN_TIMEOUT = env_int("PROBE_AUDIO_ADMIN_TIMEOUT", 5)
 

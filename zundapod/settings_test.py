@@ -14,3 +14,6 @@ from .settings import *  # noqa: E402, F403
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+
+# The tests' audio servers listen on loopback (tests/test_remote_audio.py checks the refusal itself).
+PROBE_AUDIO_ALLOW_PRIVATE_HOSTS = True

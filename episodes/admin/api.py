@@ -87,7 +87,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def state(self, obj):
         return "有効" if obj.is_active else "無効"
 
-    @admin.action(description="選んだトークンを無効にする")
+    @admin.action(description="選んだトークンを無効にする", permissions=["change"])
     def revoke(self, request, queryset):
         count = queryset.revoke()
         self.message_user(request, f"{count} 件のトークンを無効にしました。", messages.SUCCESS)

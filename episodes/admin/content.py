@@ -301,7 +301,7 @@ class EpisodeAdmin(admin.ModelAdmin):
                 for position, host in enumerate(episode.show.hosts.all()):
                     Appearance.objects.create(episode=episode, actor=host, position=position)
 
-    @admin.action(description="選んだエピソードを公開する")
+    @admin.action(description="選んだエピソードを公開する", permissions=["change"])
     def publish(self, request, queryset):
         ready = queryset.exclude(audio_file="", audio_url="")
         count = ready.update(status=Episode.Status.PUBLISHED)
@@ -310,7 +310,7 @@ class EpisodeAdmin(admin.ModelAdmin):
         if skipped:
             self.message_user(request, f"音声のない {skipped} 件は公開できませんでした。", level=messages.WARNING)
 
-    @admin.action(description="選んだエピソードを非公開（下書き）にする")
+    @admin.action(description="選んだエピソードを非公開（下書き）にする", permissions=["change"])
     def unpublish(self, request, queryset):
         count = queryset.update(status=Episode.Status.DRAFT)
         self.message_user(request, f"{count} 件を下書きに戻しました。")

@@ -279,13 +279,13 @@ class ArchiveImporter:
     def audio_file_for(self, post: Post) -> Path | None:
         if not post.audio_path or post.audio_path.startswith(("http://", "https://")) or not self.audio_root:
             return None
-        candidate = self.audio_root / unquote(post.audio_path).rsplit("/", 1)[-1]
+        candidate = self.audio_root / post.audio_filename
         return candidate if candidate.is_file() else None
 
     def _beside_audio(self, post: Post, suffix: str) -> Path | None:
         if not self.audio_root or not post.audio_stem:
             return None
-        candidate = self.audio_root / (unquote(post.audio_stem) + suffix)
+        candidate = self.audio_root / (post.audio_stem + suffix)
         return candidate if candidate.is_file() else None
 
     # --- one post ------------------------------------------------------------------------
@@ -500,7 +500,7 @@ class ArchiveImporter:
                 )
         if post.audio_path and not post.audio_path.startswith(("http://", "https://")):
             LegacyPath.objects.update_or_create(
-                path="/audio/" + unquote(post.audio_path).rsplit("/", 1)[-1],
+                path="/audio/" + post.audio_filename,
                 defaults={"episode": episode, "target": ""},
             )
         return episode

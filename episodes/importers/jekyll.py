@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -92,9 +93,14 @@ class Post:
         return match["show"].strip() if match else None
 
     @property
+    def audio_filename(self) -> str:
+        """The audio file's name, percent-decoded, without its folder (`/audio/<name>.mp3` → `<name>.mp3`)."""
+        return unquote(self.audio_path).rsplit("/", 1)[-1]
+
+    @property
     def audio_stem(self) -> str:
-        """The audio file's name without folder and extension (its script and timeline share it)."""
-        name = self.audio_path.rsplit("/", 1)[-1]
+        """The audio file's name without extension (its script and timeline share it)."""
+        name = self.audio_filename
         return name.rsplit(".", 1)[0] if "." in name else name
 
 

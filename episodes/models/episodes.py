@@ -268,6 +268,8 @@ class Episode(RevisionedModel):
         instance = super().from_db(db, field_names, values)
         if "audio_file" in field_names and "audio_url" in field_names:
             instance._audio_info_source = instance._audio_source()
+        if "image" in field_names:
+            instance._loaded_image = instance.image.name
         return instance
 
     # --- images ---------------------------------------------------------------
@@ -276,7 +278,8 @@ class Episode(RevisionedModel):
         if images.is_new_upload(self.image):
             images.fix_uploaded_extension(self.image)
             self.thumbnail.save(f"{self.number}.jpg", images.make_thumbnail(self.image.file), save=False)
-        elif not self.image:
+        elif not self.image and getattr(self, "_loaded_image", ""):
+            # The image was removed: its thumbnail goes too (an imported thumbnail alone stays).
             self.thumbnail = ""
 
     # --- derived values for pages and feeds -----------------------------------
