@@ -190,3 +190,17 @@ class TestProblems:
         run_import(site, "--show-map", str(mapping))
         assert Episode.objects.get(number=455).show.name == "株式会社ずんだもん技術室AI放送局"
         assert Show.objects.count() == 3
+
+
+def test_a_re_rendered_mp3_of_the_same_size_replaces_the_old_one(site):
+    run_import(site)
+    episode = Episode.objects.get(number=371)
+    old_url = episode.audio_src
+    mp3 = site / "audio" / "私立ずんだもん女学園放送部_podcast_20251121.mp3"
+    data = bytearray(mp3.read_bytes())
+    data[-200] ^= 0xFF  # different audio bytes, same size
+    mp3.write_bytes(bytes(data))
+    assert "更新 1" in run_import(site)
+    episode.refresh_from_db()
+    assert episode.audio_src != old_url
+    assert episode.audio_size == len(data)

@@ -57,6 +57,12 @@ class ContentConflict(Exception):
     """A different post already holds this episode number."""
 
 
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file, read in blocks (MP3s can be hundreds of MB)."""
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
 def voicevox_credit(name: str) -> str:
     for character in sorted(VOICEVOX_CHARACTERS, key=len, reverse=True):
         if character in name:
@@ -290,7 +296,7 @@ class ArchiveImporter:
 
     # --- one post ------------------------------------------------------------------------
 
-    def desired(self, post: Post, timeline: Timeline | None, transcript: str, audio_size: int | None) -> dict:
+    def desired(self, post: Post, timeline: Timeline | None, transcript: str, audio_digest: str | None) -> dict:
         """Everything the post says about its episode, as plain data (hashed to spot edits)."""
         starts, _ = match_sections([a.url for a in post.articles], timeline.sections if timeline else [])
         return {
@@ -310,8 +316,9 @@ class ArchiveImporter:
             "articles": [
                 [a.title, a.url, a.summary, a.citation_url, starts.get(i)] for i, a in enumerate(post.articles)
             ],
-            # Where the audio is and whether it is found: a re-import with --audio-root updates.
-            "audio": [post.audio_path, audio_size],
+            # Where the audio is and what it holds: a re-import with --audio-root, or with a
+            # re-rendered MP3 of the very same size, updates.
+            "audio": [post.audio_path, audio_digest],
         }
 
     @staticmethod
@@ -376,7 +383,7 @@ class ArchiveImporter:
             except UnicodeDecodeError as exc:
                 raise PostError(txt_path, None, "台本（.txt）が UTF-8 ではありません") from exc
         audio_file = audio_override or self.audio_file_for(post)
-        desired = self.desired(post, timeline, transcript, audio_file.stat().st_size if audio_file else None)
+        desired = self.desired(post, timeline, transcript, file_digest(audio_file) if audio_file else None)
         if publish_at is not None:
             desired["published_at"] = timezone.localtime(publish_at).isoformat()
         new_hash = self.fingerprint(desired)
@@ -526,10 +533,9 @@ class ArchiveImporter:
         if audio_file is None:
             self._audio_warnings(post, None, timeline, warn)
             return
-        size = audio_file.stat().st_size
-        already = bool(episode.audio_file) and episode.audio_size == size and not self.overwrite
-        if already:
-            return
+        digest = file_digest(audio_file)
+        if episode.audio_file and episode.audio_sha256 == digest and not self.overwrite:
+            return  # the same bytes are already stored: keep their URL
         with audio_file.open("rb") as f:
             try:
                 info = probe_audio(f)
@@ -538,5 +544,6 @@ class ArchiveImporter:
             episode.audio_url = ""
             episode.audio_file = File(f, name=audio_file.name)
             episode.set_audio_info(info)
+            episode.audio_sha256 = digest
             episode.save()  # stores the file while it is open
             self._stored_audio = episode.audio_file.name

@@ -126,6 +126,8 @@ class Episode(RevisionedModel):
     audio_duration = models.FloatField("音声の長さ（秒）", null=True, blank=True, editable=False)
     audio_mime_type = models.CharField("音声の種類", max_length=50, blank=True, editable=False)
     audio_bitrate = models.PositiveIntegerField("ビットレート（bps）", null=True, blank=True, editable=False)
+    # What the importer stored, so a re-rendered MP3 of the same size is still noticed.
+    audio_sha256 = models.CharField("音声のSHA-256", max_length=64, blank=True, editable=False)
 
     image = models.ImageField(
         "画像",
