@@ -34,7 +34,8 @@ setup: $(VENV)/.runtime secret-key
 run: setup
 	@echo "http://127.0.0.1:$(PORT)/ を開いてください（管理画面は /admin/）。Ctrl+C で停止します。"
 	$(BIN)/gunicorn zundapod.wsgi \
-		--bind 127.0.0.1:$(PORT) --workers $${WEB_CONCURRENCY:-2} --access-logfile - --no-control-socket --timeout 300
+		--bind 127.0.0.1:$(PORT) --workers $${WEB_CONCURRENCY:-1} --threads 4 \
+		--access-logfile - --no-control-socket --timeout 300
 
 dev: $(VENV)/.dev secret-key
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
