@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 from django.core.checks import Tags, register
-from django.db.models.signals import m2m_changed
+from django.db.models.signals import m2m_changed, post_migrate
 
 
 def _hosts_changed(sender, action, **kwargs):
@@ -9,6 +9,15 @@ def _hosts_changed(sender, action, **kwargs):
         from .models import SiteRevision
 
         SiteRevision.bump()
+
+
+def _search_index_after_migrate(sender, using, **kwargs):
+    """A migration that rebuilt a table dropped its search triggers: put them back."""
+    from django.db import connections
+
+    from .search import ensure_index
+
+    ensure_index(connections[using])
 
 
 class EpisodesConfig(AppConfig):
@@ -20,4 +29,5 @@ class EpisodesConfig(AppConfig):
         from .models import Show
 
         register(search.check_database, Tags.database)
+        post_migrate.connect(_search_index_after_migrate, sender=self, dispatch_uid="search_index_after_migrate")
         m2m_changed.connect(_hosts_changed, sender=Show.hosts.through, dispatch_uid="show_hosts_revision")

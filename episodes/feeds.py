@@ -13,10 +13,13 @@ from django.core.cache import cache
 from django.db.models import Count, Max
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.template.defaultfilters import linebreaksbr
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.feedgenerator import Enclosure, Rss201rev2Feed
+from django.utils.html import format_html, format_html_join
 from django.utils.http import http_date
+from django.utils.safestring import mark_safe
 from django.views.decorators.gzip import gzip_page
 
 from . import transcripts
@@ -138,6 +141,30 @@ class PodcastRssFeed(Rss201rev2Feed):
             )
 
 
+def show_notes_html(episode) -> str:
+    """An item's show notes, assembled from stored HTML (no Markdown at build time)."""
+    parts = []
+    if episode.notice:
+        parts.append(format_html("<p><strong>お知らせ</strong><br>{}</p>", linebreaksbr(episode.notice)))
+    if episode.description:
+        parts.append(format_html("<p>{}</p>", linebreaksbr(episode.description)))
+    articles = list(episode.articles.all())
+    if articles:
+        items = format_html_join(
+            "",
+            '<li><a href="{}">{}</a>{}<p>引用元: <a href="{}">{}</a></p></li>',
+            (
+                (a.url, a.title, mark_safe(a.summary_html), a.citation_url, a.citation_url)  # sanitised when saved
+                for a in articles
+            ),
+        )
+        parts.append(format_html("<h3>関連リンク</h3><ol>{}</ol>", items))
+    if episode.notes_html:
+        parts.append(episode.notes_html)
+    parts.extend(format_html("<p>{}</p>", credit) for credit in episode.credits)
+    return "".join(str(part) for part in parts)
+
+
 def _person_attributes(actor, *, role: str, group: str) -> dict[str, str]:
     attributes = {"role": role, "group": group}
     if actor.image_src:
@@ -239,7 +266,7 @@ class PodcastFeed(Feed):
         return [Enclosure(absolute_url(episode.audio_src), str(episode.audio_size), episode.audio_mime_display)]
 
     def item_extra_kwargs(self, episode):
-        return {"episode": episode, "show_notes": episode.show_notes_html()}
+        return {"episode": episode, "show_notes": show_notes_html(episode)}
 
 
 class StationFeed(PodcastFeed):

@@ -109,6 +109,24 @@ def install_index(conn) -> None:
                 cursor.execute(statement)
 
 
+def ensure_index(conn) -> bool:
+    """Recreate what a table rebuild dropped; True when the index had to be refilled.
+
+    SQLite migrations that alter episodes or articles rebuild the table, and its
+    triggers go with it. Run after every `migrate` (a post_migrate receiver).
+    """
+    if not sqlite_has_trigram(conn) or FTS_TABLE not in conn.introspection.table_names():
+        return False
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'episodes_search_%'")
+        (present,) = cursor.fetchone()
+    if present == len(_SQLITE_SETUP) - 1:
+        return False
+    install_index(conn)
+    refill_index(conn)
+    return True
+
+
 def remove_index(conn) -> None:
     with conn.cursor() as cursor:
         if conn.vendor == "sqlite":

@@ -226,3 +226,17 @@ def test_real_samples(tmp_path):
 @pytest.mark.parametrize("path", ["/archive/0/1/", "/archive/9999/12/", "/archive/10000/1/", "/archive/2026/0/"])
 def test_impossible_archive_months_are_404(client, path):
     assert client.get(path).status_code == 404
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the FTS5 triggers are SQLite's")
+def test_migrate_restores_triggers_a_table_rebuild_dropped(corpus):
+    """SQLite rebuilds a table to add a column, and its triggers go with it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'episodes_search_%'")
+        for (name,) in cursor.fetchall():
+            cursor.execute(f"DROP TRIGGER {name}")
+    call_command("migrate", verbosity=0)
+    episode = corpus["old"]
+    episode.title = "移行後にも見つかる回"
+    episode.save()
+    assert numbers("移行後にも") == [1]

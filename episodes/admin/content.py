@@ -4,7 +4,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.db import models
-from django.db.models import Max
+from django.db.models import Count, Max
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.html import format_html
@@ -98,9 +98,12 @@ class ShowAdmin(admin.ModelAdmin):
     def artwork_preview(self, obj):
         return _image_preview(obj.artwork, 200)
 
-    @admin.display(description="エピソード数")
+    @admin.display(description="エピソード数", ordering="episode_total")
     def episode_count(self, obj):
-        return obj.episodes.count()
+        return obj.episode_total
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(episode_total=Count("episodes"))
 
 
 class AppearanceInline(admin.TabularInline):

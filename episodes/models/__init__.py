@@ -1,8 +1,9 @@
 """The domain: the station, its shows and cast, episodes, articles, letters."""
 
 from .api import ApiToken, IdempotencyRecord
+from .articles import Appearance, LinkedArticle
 from .cast import Actor
-from .episodes import Appearance, Episode, EpisodeQuerySet, LinkedArticle
+from .episodes import Episode, EpisodeQuerySet
 from .legacy import LegacyPath
 from .letters import Letter
 from .revision import RevisionedModel, RevisionedQuerySet, SiteRevision

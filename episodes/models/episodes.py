@@ -12,18 +12,14 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Count, Max, Min, Q
 from django.db.models.functions import TruncMonth
-from django.template.defaultfilters import linebreaksbr
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 from markdownx.models import MarkdownxField
 
 from .. import images
 from ..audio import AudioError, AudioInfo, format_duration, name_with_audio_extension, probe_audio
 from ..markdown import render_markdown
-from ..search_text import domain, normalize
-from ..timecode import format_timecode
+from ..search_text import normalize
 from ..youtube import youtube_video_id
 from .cast import Actor
 from .revision import RevisionedModel, RevisionedQuerySet
@@ -368,29 +364,6 @@ class Episode(RevisionedModel):
     def transcript_vtt_url(self) -> str:
         return reverse("episodes:transcript_vtt", kwargs={"number": self.number})
 
-    def show_notes_html(self) -> str:
-        """The feed's show notes, assembled from stored HTML (no Markdown at build time)."""
-        parts = []
-        if self.notice:
-            parts.append(format_html("<p><strong>お知らせ</strong><br>{}</p>", linebreaksbr(self.notice)))
-        if self.description:
-            parts.append(format_html("<p>{}</p>", linebreaksbr(self.description)))
-        articles = list(self.articles.all())
-        if articles:
-            items = format_html_join(
-                "",
-                '<li><a href="{}">{}</a>{}<p>引用元: <a href="{}">{}</a></p></li>',
-                (
-                    (a.url, a.title, mark_safe(a.summary_html), a.citation_url, a.citation_url)  # sanitised when saved
-                    for a in articles
-                ),
-            )
-            parts.append(format_html("<h3>関連リンク</h3><ol>{}</ol>", items))
-        if self.notes_html:
-            parts.append(self.notes_html)
-        parts.extend(format_html("<p>{}</p>", credit) for credit in self.credits)
-        return "".join(str(part) for part in parts)
-
     @property
     def youtube_thumbnail_url(self) -> str:
         return f"https://i.ytimg.com/vi/{self.youtube_id}/hqdefault.jpg" if self.youtube_id else ""
@@ -398,66 +371,3 @@ class Episode(RevisionedModel):
     @property
     def youtube_embed_url(self) -> str:
         return f"https://www.youtube-nocookie.com/embed/{self.youtube_id}?autoplay=1" if self.youtube_id else ""
-
-
-class Appearance(RevisionedModel):
-    """An actor in an episode's cast, in order."""
-
-    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="appearances")
-    actor = models.ForeignKey(Actor, verbose_name="出演者", on_delete=models.PROTECT, related_name="appearances")
-    position = models.PositiveSmallIntegerField("順番", default=0)
-
-    class Meta:
-        verbose_name = "出演"
-        verbose_name_plural = "出演者"
-        ordering = ["position", "id"]
-        constraints = [models.UniqueConstraint(fields=["episode", "actor"], name="appearance_unique_actor")]
-
-    def __str__(self) -> str:
-        return self.actor.name
-
-
-class LinkedArticle(RevisionedModel):
-    """A news article the episode reads out: title, link, summary and 引用元."""
-
-    episode = models.ForeignKey(Episode, verbose_name="エピソード", on_delete=models.CASCADE, related_name="articles")
-    position = models.PositiveSmallIntegerField("順番", default=0)
-    title = models.CharField("タイトル", max_length=500)
-    url = models.URLField("URL", max_length=1000)
-    summary = MarkdownxField("要約", blank=True, help_text="Markdown で書けます。")
-    summary_html = models.TextField("要約（HTML）", blank=True, editable=False)
-    citation_url = models.URLField("引用元", max_length=1000, blank=True, help_text="空なら記事のURLと同じです。")
-    search_title = models.TextField(blank=True, editable=False)
-    search_body = models.TextField(blank=True, editable=False)
-    start_seconds = models.FloatField(
-        "開始位置（秒）",
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(0)],
-        help_text="音声の中でこの記事が始まる位置。",
-    )
-
-    class Meta:
-        verbose_name = "関連リンク"
-        verbose_name_plural = "関連リンク"
-        ordering = ["position", "id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(start_seconds__isnull=True) | Q(start_seconds__gte=0), name="article_start_not_negative"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return self.title
-
-    def save(self, *args, **kwargs):
-        if not self.citation_url:
-            self.citation_url = self.url
-        self.summary_html = render_markdown(self.summary)
-        self.search_title = normalize(self.title)
-        self.search_body = normalize(f"{self.summary}\n{domain(self.url)}")
-        super().save(*args, **kwargs)
-
-    @property
-    def start_timecode(self) -> str:
-        return format_timecode(self.start_seconds)
