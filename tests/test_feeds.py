@@ -404,3 +404,13 @@ class TestTimedTranscript:
             ("00:00:00.500", "00:00:02.000", "一行目"),
             ("00:00:02.000", "00:00:04.250", "二行目"),
         ]
+
+
+def test_chapters_and_transcripts_cost_a_fixed_number_of_queries(client, site, django_assert_max_num_queries):
+    episode = site["episodes"][0]
+    episode.transcript = "一行目\n二行目"
+    episode.save()
+    LinkedArticle.objects.filter(episode=episode).update(start_seconds=1.0)
+    for path in ("chapters.json", "transcript.txt", "transcript.vtt"):
+        with django_assert_max_num_queries(5):
+            assert client.get(f"/episode/{episode.number}/{path}").status_code == 200

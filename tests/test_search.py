@@ -240,3 +240,14 @@ def test_migrate_restores_triggers_a_table_rebuild_dropped(corpus):
     episode.title = "移行後にも見つかる回"
     episode.save()
     assert numbers("移行後にも") == [1]
+
+
+def test_archive_pages_cost_a_fixed_number_of_queries(client, django_assert_max_num_queries):
+    for n in range(40):
+        make_episode(
+            show=make_show(slug=f"s{n % 4}") if n < 4 else None, published_at=datetime(2025, 1 + n % 12, 1, tzinfo=JST)
+        )
+    with django_assert_max_num_queries(4):
+        assert client.get("/archive/").status_code == 200
+    with django_assert_max_num_queries(6):
+        assert client.get("/archive/2025/3/").status_code == 200

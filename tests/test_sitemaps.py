@@ -34,3 +34,10 @@ def test_robots_points_at_the_sitemap(client, settings):
     body = client.get("/robots.txt").content.decode()
     assert "Sitemap: https://podcast.example.jp/sitemap.xml" in body
     assert "Disallow: /admin/" in body
+
+
+def test_sitemap_costs_a_fixed_number_of_queries(client, django_assert_max_num_queries):
+    for _ in range(30):
+        make_episode(cast=[make_actor()])
+    with django_assert_max_num_queries(6):
+        assert client.get("/sitemap.xml").status_code == 200

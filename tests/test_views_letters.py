@@ -360,3 +360,14 @@ class TestGeneratedInput:
         assert letter.email == data["email"].strip()
         assert letter.episode_id == (episode_one.pk if data["episode"].strip() else None)
         assert 1 <= len(letter.radio_name) <= 40 and 1 <= len(letter.message) <= 2000
+
+
+@pytest.mark.django_db
+def test_letter_pages_cost_a_fixed_number_of_queries(client, django_assert_max_num_queries):
+    for n in range(20):
+        make_show(slug=f"show-{n}")
+    episode = make_episode(number=900)
+    with django_assert_max_num_queries(4):
+        assert client.get(f"/letters/?episode={episode.number}").status_code == 200
+    with django_assert_max_num_queries(3):
+        assert client.get(f"/letters/thanks/?episode={episode.number}").status_code == 200
