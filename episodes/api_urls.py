@@ -1,4 +1,4 @@
-"""The publishing API for the production pipeline (episodes/api.py), under /api/v1/."""
+"""The publishing API for the production pipeline (episodes/api/), under /api/v1/."""
 
 from django.urls import path
 

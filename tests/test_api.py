@@ -1,4 +1,4 @@
-"""The publishing API (episodes/api.py): real multipart requests, JSON answers, exactly-once publishing."""
+"""The publishing API (episodes/api/): real multipart requests, JSON answers, exactly-once publishing."""
 
 import http.client
 import json
@@ -20,6 +20,7 @@ from django.urls import get_resolver
 from django.utils import timezone
 
 from episodes import api, api_urls
+from episodes.api import views
 from episodes.models import ApiToken, Episode, IdempotencyRecord
 
 from .factories import MP3, make_episode, make_show
@@ -245,7 +246,7 @@ class TestExactlyOnce:
         assert send(client, secret, key="run-1").status_code == 201
 
     def test_a_race_on_the_number_is_run_again_and_answers_unchanged(self, client, secret, monkeypatch):
-        original, calls = api.publish_post_file, []
+        original, calls = views.publish_post_file, []
 
         def racing(*args, **kwargs):
             calls.append(1)
@@ -255,7 +256,7 @@ class TestExactlyOnce:
             original(*args, **kwargs)  # (the other request's episode, here written just in time)
             return original(*args, **kwargs)
 
-        monkeypatch.setattr(api, "publish_post_file", racing)
+        monkeypatch.setattr(views, "publish_post_file", racing)
         response = send(client, secret)
         assert response.status_code == 200, response.content
         assert response.json()["result"] == "unchanged"
@@ -430,7 +431,7 @@ class TestErrors:
         def explode(*args, **kwargs):
             raise RuntimeError("disk on fire")
 
-        monkeypatch.setattr(api, "publish_post_file", explode)
+        monkeypatch.setattr(views, "publish_post_file", explode)
         assert_error(send(client, secret, key="run-1"), 500, "internal_error")
         assert "disk on fire" in caplog.text
         assert_nothing_written(settings)
@@ -587,7 +588,7 @@ def _post_too_large(client, secret, monkeypatch, settings, show):
 
 
 def _post_failing(client, secret, monkeypatch, settings, show):
-    monkeypatch.setattr(api, "publish_post_file", _explode)
+    monkeypatch.setattr(views, "publish_post_file", _explode)
     return send(client, secret)
 
 
@@ -603,12 +604,12 @@ def _other_show(client, secret, monkeypatch, settings, show):
 
 def _get_failing(client, secret, monkeypatch, settings, show):
     make_episode(show, number=601)
-    monkeypatch.setattr(api, "episode_json", _explode)
+    monkeypatch.setattr(views, "episode_json", _explode)
     return client.get("/api/v1/episodes/601", headers=bearer(secret))
 
 
 def _health_failing(client, secret, monkeypatch, settings, show):
-    monkeypatch.setattr(api, "max_upload_bytes", _explode)
+    monkeypatch.setattr(views, "max_upload_bytes", _explode)
     return client.get("/api/v1/health", headers=bearer(secret))
 
 

@@ -1,0 +1,224 @@
+"""The publishing API's views and their frame: methods, bearer token, Idempotency-Key, publishing.
+
+Kept apart from receiving the upload (uploads.py) and encoding answers
+(errors.py) so the request's path reads top to bottom: authenticate, claim the
+key, lay the files out, publish once, answer.
+"""
+
+import logging
+import re
+import tempfile
+from functools import cache, wraps
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.http import HttpResponse, JsonResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from ..audio import AudioError
+from ..importers.archive import CREATED, ArchiveImporter, ContentConflict
+from ..importers.jekyll import Post, PostError
+from ..models import ApiToken, Episode, IdempotencyRecord
+from ..publishing import publish_post_file
+from .errors import ERRORS, ApiError, episode_json, json_response
+from .uploads import Submission, _lay_out, _receive, max_upload_bytes
+
+# Named as before the split into a package, so log lines and any filter on them stay the same.
+logger = logging.getLogger("episodes.api")
+
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+# The description stays beside the app's other data files, one level above this package.
+OPENAPI_PATH = Path(__file__).parent.with_name("openapi.json")
+
+
+# --- the views' frame: methods, token, errors -----------------------------------------------
+
+
+def authenticate(request) -> ApiToken:
+    """The active token of `Authorization: Bearer <secret>`, or a 401."""
+    header = request.headers.get("Authorization", "")
+    if not header:
+        raise ApiError("token_missing")
+    scheme, _, secret = header.partition(" ")
+    token = ApiToken.objects.for_secret(secret.strip()) if scheme.lower() == "bearer" else None
+    if token is None:
+        raise ApiError("token_invalid")
+    if not token.is_active:
+        raise ApiError("token_revoked")
+    token.touch()
+    return token
+
+
+def api_view(*methods: str, auth: bool = True):
+    """Allowed methods, the bearer token (passed as `token`) and JSON for every error."""
+
+    def decorator(view):
+        @csrf_exempt  # token-authenticated, never cookie-authenticated: see the module docstring
+        # An Idempotency-Key's claim must commit at once to be seen by a concurrent retry.
+        @transaction.non_atomic_requests
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            try:
+                if request.method not in methods:
+                    raise ApiError("method_not_allowed", headers={"Allow": ", ".join(methods)}, method=request.method)
+                if auth:
+                    kwargs["token"] = authenticate(request)
+                return view(request, *args, **kwargs)
+            except ApiError as error:
+                return error.response()
+            except Exception:
+                logger.exception("publishing API: %s %s failed", request.method, request.path)
+                return ApiError("internal_error").response()
+
+        return wrapper
+
+    return decorator
+
+
+def _idempotency_key(request) -> str:
+    key = request.headers.get("Idempotency-Key", "")
+    if key and not IDEMPOTENCY_KEY.match(key):
+        raise ApiError("idempotency_key_invalid")
+    return key
+
+
+def _show_name(post: Post) -> str | None:
+    # The importer publish_post_file builds for an uploaded post (no _config.yml, no show map).
+    importer = ArchiveImporter()
+    importer.learn_hosts([post])
+    try:
+        return importer.show_name_for(post)
+    except PostError:  # a special whose voice hosts no show
+        return None
+
+
+# --- publishing -----------------------------------------------------------------------------
+
+
+def _publish_once(post_path: Path, audio: Path | None, submission: Submission, record) -> tuple[int, dict]:
+    # The answer is stored in the same transaction as the episode: both land, or neither.
+    with transaction.atomic():
+        outcome = publish_post_file(
+            post_path,
+            audio=audio,
+            publish_at=submission.publish_at,
+            draft=submission.draft,
+            overwrite=submission.overwrite,
+        )
+        status = 201 if outcome.status == CREATED else 200
+        body = episode_json(outcome.episode, outcome)
+        if record is not None:
+            record.complete(status, body)
+    return status, body
+
+
+def _publish(post_path: Path, audio: Path | None, submission: Submission, record) -> tuple[int, dict]:
+    try:
+        return _publish_once(post_path, audio, submission, record)
+    except IntegrityError:
+        # Another request wrote this number between the importer's check and its write
+        # (SQLite queues writers, PostgreSQL does not); again, an identical post is "unchanged".
+        return _publish_once(post_path, audio, submission, record)
+
+
+def _answer_retry(record: IdempotencyRecord, fingerprint: str) -> JsonResponse:
+    if record.fingerprint != fingerprint:
+        raise ApiError("idempotency_key_reused")
+    if record.in_progress:
+        raise ApiError("request_in_progress", headers={"Retry-After": "5"})
+    return json_response(record.body, 200, {"Idempotent-Replayed": "true"})
+
+
+def _publish_upload(submission: Submission, folder: Path, token: ApiToken, key: str) -> JsonResponse:
+    post_path, post, audio = _lay_out(submission, folder)
+    show = _show_name(post)
+    if show is None:
+        raise ApiError("show_unknown", file=post_path.name)
+    if not token.allows_show(show):
+        raise ApiError("show_not_allowed", show=show)
+    # The number may already belong to another show's episode: the token must cover that one too.
+    existing = Episode.objects.filter(number=post.serial).select_related("show").first()
+    if existing is not None and not token.allows_show(existing.show.name):
+        raise ApiError("show_not_allowed", show=existing.show.name)
+    record = None
+    if key:
+        record, ours = IdempotencyRecord.objects.claim(token=token, key=key, fingerprint=submission.fingerprint)
+        if not ours:
+            return _answer_retry(record, submission.fingerprint)
+    try:
+        status, body = _publish(post_path, audio, submission, record)
+    except ContentConflict as exc:
+        raise ApiError("content_conflict", number=post.serial) from exc
+    finally:
+        if record is not None:
+            record.release()  # a no-op once the answer is stored; after an error a retry runs afresh
+    headers = {"Location": reverse("api:episode", kwargs={"number": body["number"]})} if status == 201 else None
+    return json_response(body, status, headers)
+
+
+# --- views ----------------------------------------------------------------------------------
+
+
+@api_view("POST")
+def publish(request, *, token: ApiToken):
+    """POST /api/v1/episodes: publish the pipeline's post with its MP3, script and timeline."""
+    key = _idempotency_key(request)
+    submission = _receive(request)
+    with tempfile.TemporaryDirectory(prefix="zundapod-api-", dir=settings.FILE_UPLOAD_TEMP_DIR) as folder:
+        try:
+            return _publish_upload(submission, Path(folder) / "upload", token, key)
+        except PostError as exc:
+            if isinstance(exc.__cause__, AudioError):
+                raise ApiError("audio_unreadable", message_ja=exc.reason, field="audio") from exc
+            if isinstance(exc.__cause__, UnicodeDecodeError):
+                raise ApiError("script_invalid", field="script") from exc
+            raise ApiError("post_invalid", message_ja=str(exc), file=exc.path.name, line=exc.line) from exc
+        except ValidationError as exc:
+            fields = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+            fields = {name: [str(message) for message in messages] for name, messages in fields.items()}
+            summary = " ".join(message for messages in fields.values() for message in messages)
+            message = f"{ERRORS['validation_failed'][1]}{summary}"
+            raise ApiError("validation_failed", message_ja=message, fields=fields) from exc
+
+
+@api_view("GET")
+def episode(request, number: int, *, token: ApiToken):
+    """GET /api/v1/episodes/<number>: how an episode stands now."""
+    found = Episode.objects.for_page().filter(number=number).first()
+    if found is None:
+        raise ApiError("episode_not_found", number=number)
+    if not token.allows_show(found.show.name):
+        raise ApiError("show_not_allowed", show=found.show.name)
+    return json_response(episode_json(found))
+
+
+@api_view("GET")
+def health(request, *, token: ApiToken):
+    """GET /api/v1/health: the pipeline's pre-flight; it needs a valid token, so it tests that too."""
+    return json_response(
+        {
+            "status": "ok",
+            "token": {
+                "name": token.name,
+                "all_shows": token.all_shows,
+                "shows": [{"slug": show.slug, "name": show.name} for show in token.shows.all()],
+            },
+            "max_upload_bytes": max_upload_bytes(),
+            "server_time": timezone.localtime().isoformat(),
+        }
+    )
+
+
+@cache
+def _openapi_document() -> bytes:
+    return OPENAPI_PATH.read_bytes()
+
+
+@api_view("GET", auth=False)
+def openapi(request):
+    """GET /api/v1/openapi.json: the API's description (public: it holds nothing a token protects)."""
+    return HttpResponse(_openapi_document(), content_type="application/json")
