@@ -359,7 +359,7 @@ class TestGeneratedInput:
         assert letter.message == normalise_text(data["message"], multiline=True)
         assert letter.email == data["email"].strip()
         assert letter.episode_id == (episode_one.pk if data["episode"].strip() else None)
-        assert 1 <= len(letter.radio_name) <= 40 and 1 <= len(letter.message) <= 2000
+        assert 0 < len(letter.radio_name) <= 40 and 0 < len(letter.message) <= 2000
 
 
 @pytest.mark.django_db
