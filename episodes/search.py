@@ -17,8 +17,9 @@ import re
 from dataclasses import dataclass, field
 
 from django.core.checks import Warning as CheckWarning
+from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Case, IntegerField, Prefetch, Q, Value, When
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, Value, When, Window
 from django.db.models.expressions import RawSQL
 from django.utils.html import escape, strip_tags
 from django.utils.safestring import SafeString, mark_safe
@@ -263,6 +264,31 @@ def for_results_page(results):
         "id", "episode_id", "position", "title", "summary", "summary_html", "search_title", "search_body"
     )
     return results.select_related("show").prefetch_related(Prefetch("articles", queryset=articles))
+
+
+def results_page(results, number, per_page: int) -> Page:
+    """One page of results and the total in a single query (a window count), not two.
+
+    A paginator would count first and then fetch the page, evaluating the
+    match twice; on a common term that is most of the cost.
+    """
+    try:
+        number = max(1, int(number))
+    except (TypeError, ValueError):
+        number = 1
+    counted = for_results_page(results).annotate(total_hits=Window(Count("pk")))
+
+    def fetch(n: int) -> list:
+        return list(counted[(n - 1) * per_page : n * per_page])
+
+    rows = fetch(number)
+    total = rows[0].total_hits if rows else (results.count() if number > 1 else 0)
+    paginator = Paginator(results, per_page)
+    paginator.count = total  # known already: no COUNT query
+    if not rows and number > 1 and total:
+        number = paginator.num_pages
+        rows = fetch(number)
+    return Page(rows, number, paginator)
 
 
 @dataclass

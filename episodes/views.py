@@ -70,7 +70,7 @@ def search_view(request):
     year = request.GET.get("year", "")
     year = int(year) if year.isdigit() and 1900 < int(year) < 3000 else None
     results = search.search(query, show=show, actor=actor, year=year)
-    page = _page(request, search.for_results_page(results))
+    page = search.results_page(results, request.GET.get("page"), settings.EPISODES_PER_PAGE)
     context = {
         "query": query,
         "page": page,
