@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from django.core.checks import Warning as CheckWarning
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Case, Count, IntegerField, Prefetch, Q, Value, When, Window
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Q, Value, When, Window
 from django.db.models.expressions import RawSQL
 from django.utils.html import escape, strip_tags
 from django.utils.safestring import SafeString, mark_safe
@@ -223,36 +223,46 @@ def _quoted(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
+def _every(terms: list[str], columns: tuple[str, ...]) -> Q:
+    """Every term in one of the columns (LIKE '%term%' on the normalised text)."""
+    condition = Q()
+    for term in terms:
+        either = Q()
+        for column in columns:
+            either |= Q(**{f"{column}__contains": term})
+        condition &= either
+    return condition
+
+
 def _matching(episodes, terms: list[str]):
     """Filter to episodes with a row holding every term, annotated with `title_hit`.
 
-    Both conditions are uncorrelated `id IN (…)` subqueries, which the database
-    evaluates once per query rather than once per episode.
+    With the FTS5 index both questions are uncorrelated `id IN (…)` subqueries
+    on it, each run once (the title one restricted to the title column). For
+    short terms, a LIKE scan finds the matches, and whether one is in a title
+    is a LIKE on the matched episodes' short titles and, through the article
+    table's episode index, their articles' titles (measured faster there).
     """
     from .models import LinkedArticle
 
+    titles = ("search_title",)
+    both = ("search_title", "search_body")
     if _uses_fts() and all(len(term) >= 3 for term in terms):
         expression = " AND ".join(_quoted(term) for term in terms)
         match = f"SELECT episode_id FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
         anywhere = Q(pk__in=RawSQL(match, [expression]))
-        in_a_title = Q(pk__in=RawSQL(match, [f"title : ({expression})"]))
+        in_an_article_title = Q(pk__in=RawSQL(match, [f"title : ({expression})"]))
     else:
-
-        def every(columns: tuple[str, ...]) -> Q:
-            condition = Q()
-            for term in terms:
-                either = Q()
-                for column in columns:
-                    either |= Q(**{f"{column}__contains": term})
-                condition &= either
-            return condition
-
-        both = ("search_title", "search_body")
         articles = LinkedArticle.objects.values("episode_id")
-        anywhere = every(both) | Q(pk__in=articles.filter(every(both)))
-        in_a_title = every(("search_title",)) | Q(pk__in=articles.filter(every(("search_title",))))
+        anywhere = _every(terms, both) | Q(pk__in=articles.filter(_every(terms, both)))
+        in_an_article_title = Exists(LinkedArticle.objects.filter(_every(terms, titles), episode=OuterRef("pk")))
     return episodes.filter(anywhere).annotate(
-        title_hit=Case(When(in_a_title, then=Value(1)), default=Value(0), output_field=IntegerField())
+        title_hit=Case(
+            When(_every(terms, titles), then=Value(1)),
+            When(in_an_article_title, then=Value(1)),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
     )
 
 
@@ -267,28 +277,37 @@ def for_results_page(results):
 
 
 def results_page(results, number, per_page: int) -> Page:
-    """One page of results and the total in a single query (a window count), not two.
+    """One page of results and the total, evaluating the match once.
 
-    A paginator would count first and then fetch the page, evaluating the
-    match twice; on a common term that is most of the cost.
+    A paginator would count first and then fetch the page, running the match
+    twice. Here one lean query returns the page's ids with a window count of
+    all matches; a second fetches just those episodes (long columns such as
+    transcripts never ride along through the sort).
     """
+    from .models import Episode
+
     try:
         number = max(1, int(number))
     except (TypeError, ValueError):
         number = 1
-    counted = for_results_page(results).annotate(total_hits=Window(Count("pk")))
+    ranked = results.annotate(total_hits=Window(Count("pk"))).values_list("pk", "total_hits")
 
-    def fetch(n: int) -> list:
-        return list(counted[(n - 1) * per_page : n * per_page])
+    def ids_on(n: int) -> list[tuple[int, int]]:
+        return list(ranked[(n - 1) * per_page : n * per_page])
 
-    rows = fetch(number)
-    total = rows[0].total_hits if rows else (results.count() if number > 1 else 0)
+    rows = ids_on(number)
+    total = rows[0][1] if rows else (results.count() if number > 1 else 0)
     paginator = Paginator(results, per_page)
     paginator.count = total  # known already: no COUNT query
     if not rows and number > 1 and total:
         number = paginator.num_pages
-        rows = fetch(number)
-    return Page(rows, number, paginator)
+        rows = ids_on(number)
+    order = [pk for pk, _ in rows]
+    episodes = for_results_page(Episode.objects.filter(pk__in=order)).defer(
+        "transcript", "transcript_cues", "notes", "notes_html", "search_body"
+    )
+    by_pk = {episode.pk: episode for episode in episodes}
+    return Page([by_pk[pk] for pk in order], number, paginator)
 
 
 @dataclass
