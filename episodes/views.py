@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -149,6 +150,21 @@ def letter_form(request):
     if form.referred_episode is not None:
         thanks += "?" + urlencode({"episode": form.referred_episode.number})
     return redirect(thanks)
+
+
+def csrf_failure(request, reason=""):
+    """A listener whose form had expired (or whose cookie was blocked) keeps what they wrote.
+
+    Django's own page would say 403 and lose the letter. On the letters form we
+    show the form again, filled in, with a fresh token; nothing is stored
+    until they press send again. Elsewhere (the admin) Django's page stands.
+    """
+    if request.path == reverse("episodes:letters") and request.method == "POST":
+        form = LetterForm(request.POST)
+        form.is_valid()  # fills in what can be shown; the letter is not submitted
+        context = {"form": form, "expired": True}
+        return render(request, "letters/form.html", context, status=403)
+    return django_csrf_failure(request, reason)
 
 
 @require_safe

@@ -371,3 +371,22 @@ def test_letter_pages_cost_a_fixed_number_of_queries(client, django_assert_max_n
         assert client.get(f"/letters/?episode={episode.number}").status_code == 200
     with django_assert_max_num_queries(3):
         assert client.get(f"/letters/thanks/?episode={episode.number}").status_code == 200
+
+
+@pytest.mark.django_db
+class TestExpiredForm:
+    def test_a_letter_posted_without_a_valid_token_comes_back_filled_in(self):
+        client = Client(enforce_csrf_checks=True)
+        response = client.post("/letters/", {"radio_name": "消えないで", "message": "長い長いお便り"})
+        assert response.status_code == 403
+        assert "お便りはまだ届いていません" in response.text
+        assert 'value="消えないで"' in response.text
+        assert "長い長いお便り" in response.text
+        assert 'name="csrfmiddlewaretoken"' in response.text
+        assert not Letter.objects.exists()
+
+    def test_other_pages_keep_djangos_csrf_page(self):
+        client = Client(enforce_csrf_checks=True)
+        response = client.post("/admin/login/", {"username": "x", "password": "y"})
+        assert response.status_code == 403
+        assert "お便り" not in response.content.decode()
