@@ -300,6 +300,7 @@ def chapters(request, number):
 
 
 def transcript_text(request, number):
+    """The script as plain text, for `podcast:transcript` and the episode page."""
     episode = get_object_or_404(Episode.objects.published(), number=number)
     if not episode.transcript.strip():
         return HttpResponse("文字起こしはありません。", status=404, content_type="text/plain; charset=utf-8")

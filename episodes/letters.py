@@ -57,19 +57,19 @@ class LetterSettings:
 
 
 def letter_settings() -> LetterSettings:
-    """Every setting the letters feature reads, with its default, in one place."""
-    emails = getattr(settings, "LETTERS_NOTIFY_EMAILS", ())
+    """Every setting the letters feature reads (defaults live in settings.py), normalised."""
+    emails = settings.LETTERS_NOTIFY_EMAILS
     if isinstance(emails, str):
         emails = emails.split(",")
-    header = getattr(settings, "LETTERS_TRUSTED_CLIENT_IP_HEADER", "") or ""
+    header = settings.LETTERS_TRUSTED_CLIENT_IP_HEADER
     if header and not header.upper().startswith("HTTP_"):
         header = "HTTP_" + header
     return LetterSettings(
         notify_emails=tuple(address.strip() for address in emails if address.strip()),
-        rate_limit=int(getattr(settings, "LETTERS_RATE_LIMIT", 5)),
-        rate_window=max(1, int(getattr(settings, "LETTERS_RATE_WINDOW", 600))),
+        rate_limit=int(settings.LETTERS_RATE_LIMIT),
+        rate_window=max(1, int(settings.LETTERS_RATE_WINDOW)),
         trusted_ip_header=header.upper().replace("-", "_"),
-        hash_secret=getattr(settings, "LETTERS_CLIENT_HASH_SALT", "") or settings.SECRET_KEY,
+        hash_secret=settings.LETTERS_CLIENT_HASH_SALT or settings.SECRET_KEY,
     )
 
 

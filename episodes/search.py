@@ -150,17 +150,14 @@ def _uses_fts() -> bool:
 def rebuild_index() -> int:
     """Recompute every normalised column and refill the index; returns rows indexed."""
     from .models import Episode, LinkedArticle
-    from .search_text import domain
 
     episodes = list(Episode.objects.only("id", "title", "description", "notice"))
     for episode in episodes:
-        episode.search_title = normalize(episode.title)
-        episode.search_body = normalize(f"{episode.description}\n{episode.notice}")
+        episode.refresh_search_fields()
     Episode.objects.bulk_update(episodes, ["search_title", "search_body"], batch_size=500)
     articles = list(LinkedArticle.objects.only("id", "title", "summary", "url"))
     for article in articles:
-        article.search_title = normalize(article.title)
-        article.search_body = normalize(f"{article.summary}\n{domain(article.url)}")
+        article.refresh_search_fields()
     LinkedArticle.objects.bulk_update(articles, ["search_title", "search_body"], batch_size=500)
     refill_index(connection)
     return len(episodes) + len(articles)

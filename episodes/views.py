@@ -40,12 +40,14 @@ def show_list(request):
 
 
 def show_detail(request, slug):
+    """One show: its description, hosts, feed and public episodes."""
     show = get_object_or_404(Show.objects.prefetch_related("hosts"), slug=slug)
     page = _page(request, show.episodes.published().for_listing())
     return render(request, "episodes/show_detail.html", {"show": show, "page": page})
 
 
 def actor_detail(request, slug):
+    """One voice: its bio, credit line and the public episodes it appears in."""
     actor = get_object_or_404(Actor, slug=slug)
     page = _page(request, Episode.objects.published().filter(appearances__actor=actor).for_listing())
     return render(request, "episodes/actor_detail.html", {"actor": actor, "page": page})
@@ -108,6 +110,7 @@ def archive(request):
 
 
 def archive_month(request, year, month):
+    """`/archive/<year>/<month>/`: the public episodes of one month (JST)."""
     if not (1 <= month <= 12 and 1 <= year <= 9998):
         raise Http404("年月が正しくありません。")
     start = datetime(year, month, 1, tzinfo=timezone.get_default_timezone())
@@ -184,8 +187,10 @@ def legacy_path(request, prefix, path):
 
 
 def legacy_index(request):
+    """The old site's `/index.html`."""
     return redirect("episodes:home", permanent=True)
 
 
 def legacy_episode_html(request, number):
+    """The old site's `/episode/<n>.html`."""
     return redirect("episodes:episode", number=number, permanent=True)

@@ -3,6 +3,8 @@
 import pytest
 from django.core.cache import cache
 
+from .audio_server import AudioServer, sample_files
+
 
 @pytest.fixture(autouse=True)
 def _isolated_media(settings, tmp_path):
@@ -16,3 +18,17 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def ranged():
+    """An HTTP server like cloud storage, serving real MP3s: HEAD, 206 and Content-Range."""
+    with AudioServer(sample_files(), ranges=True) as server:
+        yield server
+
+
+@pytest.fixture
+def plain():
+    """An HTTP server that ignores Range (200 with the whole file) and refuses HEAD."""
+    with AudioServer(sample_files(), ranges=False) as server:
+        yield server

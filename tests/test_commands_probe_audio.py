@@ -13,24 +13,12 @@ from episodes.audio import MIME_M4A, MIME_MP3, AudioInfo
 from episodes.management.commands.probe_audio import Job, record_audio_info
 from episodes.models import Episode, SiteRevision
 
-from .audio_server import NOT_AUDIO, AudioServer, long_mp3, sample_files
+from .audio_server import NOT_AUDIO, long_mp3
 from .factories import M4A, MP3, make_episode
 
 pytestmark = pytest.mark.django_db
 
 CUES = [[0.0, 40.0, "はじめに"], [40.0, 95.5, "ニュース"]]
-
-
-@pytest.fixture
-def ranged():
-    with AudioServer(sample_files(), ranges=True) as server:
-        yield server
-
-
-@pytest.fixture
-def plain():
-    with AudioServer(sample_files(), ranges=False) as server:
-        yield server
 
 
 def run(*args, **kwargs) -> tuple[str, str]:

@@ -13,22 +13,8 @@ from episodes.audio import MIME_M4A, MIME_MP3, AudioError
 from episodes.remote_audio import ProbeStats, RemoteAudioError, probe_remote_audio, timeline_duration
 from episodes.remote_http import BLOCK_SIZE, USER_AGENT, Http, HttpRangeFile, _RedirectHandler
 
-from .audio_server import JAPANESE_PATH, NOT_AUDIO, AudioServer, long_mp3, sample_files
+from .audio_server import JAPANESE_PATH, NOT_AUDIO, long_mp3
 from .factories import M4A, MP3
-
-
-@pytest.fixture
-def ranged():
-    """Cloud storage: HEAD, 206 and Content-Range."""
-    with AudioServer(sample_files(), ranges=True) as server:
-        yield server
-
-
-@pytest.fixture
-def plain():
-    """A server that ignores Range (200 with the whole file) and refuses HEAD."""
-    with AudioServer(sample_files(), ranges=False) as server:
-        yield server
 
 
 @pytest.fixture

@@ -114,11 +114,9 @@ class AppearanceInline(admin.TabularInline):
     verbose_name_plural = "出演者（空のまま保存すると番組のホストが入ります）"
 
 
-def _https_urls(db_field, **kwargs):
-    """Form fields for a ModelForm declared here, with https as the assumed scheme."""
-    if isinstance(db_field, models.URLField):
-        kwargs.setdefault("assume_scheme", "https")
-    return db_field.formfield(**kwargs)
+def _admin_formfield(db_field, **kwargs):
+    """Form fields for a ModelForm declared here, built as the admins' FORM_FIELDS say."""
+    return db_field.formfield(**{**FORM_FIELDS.get(type(db_field), {}), **kwargs})
 
 
 class LinkedArticleForm(forms.ModelForm):
@@ -129,7 +127,7 @@ class LinkedArticleForm(forms.ModelForm):
     class Meta:
         model = LinkedArticle
         fields = ["position", "title", "url", "summary", "citation_url", "start_seconds"]
-        formfield_callback = _https_urls
+        formfield_callback = _admin_formfield
 
 
 class LinkedArticleInline(admin.StackedInline):
@@ -171,7 +169,7 @@ class EpisodeAdminForm(forms.ModelForm):
     class Meta:
         model = Episode
         fields = ["audio_file", "audio_url"]  # the admin adds the rest from its fieldsets
-        formfield_callback = _https_urls
+        formfield_callback = _admin_formfield
 
     def clean(self):
         cleaned = super().clean()
@@ -237,9 +235,7 @@ class EpisodeAdmin(admin.ModelAdmin):
 
     @admin.display(description="公開状況")
     def publication(self, obj):
-        if obj.status == Episode.Status.DRAFT:
-            return "下書き"
-        return "予約" if obj.is_scheduled else "公開中"
+        return obj.publication_label
 
     @admin.display(description="長さ", ordering="audio_duration")
     def duration(self, obj):

@@ -117,9 +117,7 @@ class ApiError(Exception):
 
 def episode_json(episode: Episode, outcome: Outcome | None = None) -> dict:
     """What the API says about an episode; a publish adds what happened and its warnings."""
-    state = "scheduled" if episode.is_scheduled else "published"
-    if episode.status == Episode.Status.DRAFT:
-        state = "draft"
+    state = episode.publication
     warnings = [{"code": code, "message": message} for code, message in (outcome.warnings if outcome else [])]
     if episode.feed_problem:
         warnings.append({"code": "not_in_feed", "message": episode.feed_problem})

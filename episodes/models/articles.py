@@ -67,10 +67,14 @@ class LinkedArticle(RevisionedModel):
         if not self.citation_url:
             self.citation_url = self.url
         self.summary_html = render_markdown(self.summary)
-        self.search_title = normalize(self.title)
-        self.search_body = normalize(f"{self.summary}\n{domain(self.url)}")
+        self.refresh_search_fields()
         super().save(*args, **kwargs)
 
     @property
     def start_timecode(self) -> str:
         return format_timecode(self.start_seconds)
+
+    def refresh_search_fields(self) -> None:
+        """The normalised copies the search index reads: title; summary and the link's domain."""
+        self.search_title = normalize(self.title)
+        self.search_body = normalize(f"{self.summary}\n{domain(self.url)}")

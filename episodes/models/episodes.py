@@ -200,8 +200,7 @@ class Episode(RevisionedModel):
             self.guid = f"{settings.SITE_URL}/episode/{self.number}"
         self.youtube_id = youtube_video_id(self.youtube_url) or ""
         self.notes_html = render_markdown(self.notes)
-        self.search_title = normalize(self.title)
-        self.search_body = normalize(f"{self.description}\n{self.notice}")
+        self.refresh_search_fields()
         self._refresh_audio_info()
         self._refresh_images()
         super().save(*args, **kwargs)
@@ -227,6 +226,11 @@ class Episode(RevisionedModel):
                 errors["audio_file"] = str(exc)
         if errors:
             raise ValidationError(errors)
+
+    def refresh_search_fields(self) -> None:
+        """The normalised copies the search index reads (episodes/search.py)."""
+        self.search_title = normalize(self.title)
+        self.search_body = normalize(f"{self.description}\n{self.notice}")
 
     # --- audio --------------------------------------------------------------
 
@@ -289,6 +293,17 @@ class Episode(RevisionedModel):
     @property
     def is_scheduled(self) -> bool:
         return self.status == self.Status.PUBLISHED and self.published_at > timezone.now()
+
+    @property
+    def publication(self) -> str:
+        """draft, scheduled or published: what the public can see now (as `published()` decides)."""
+        if self.status == self.Status.DRAFT:
+            return "draft"
+        return "scheduled" if self.is_scheduled else "published"
+
+    @property
+    def publication_label(self) -> str:
+        return {"draft": "下書き", "scheduled": "予約", "published": "公開中"}[self.publication]
 
     @property
     def audio_src(self) -> str:

@@ -156,10 +156,5 @@ class Letter(models.Model):
         line = self.message.strip().splitlines()[0] if self.message.strip() else ""
         return line if len(line) <= FIRST_LINE_MAX else line[: FIRST_LINE_MAX - 1] + "…"
 
-    @property
-    def is_credited(self) -> bool:
-        """True when an episode page names this letter's sender."""
-        return self._public_credit() is not None
-
     def get_admin_url(self) -> str:
         return reverse("admin:episodes_letter_change", args=[self.pk])

@@ -42,7 +42,7 @@ class Command(BaseCommand):
         episode = outcome.episode
         for _, message in outcome.warnings:
             self.stderr.write(self.style.WARNING(f"注意: {message}"))
-        state = "下書き" if episode.status == "draft" else ("予約" if episode.is_scheduled else "公開")
+        state = episode.publication_label
         verb = "変更なし" if outcome.status == UNCHANGED else {"created": "作成", "updated": "更新"}[outcome.status]
         self.stdout.write(self.style.SUCCESS(f"#{episode.number} を{verb}しました（{state}）"))
         self.stdout.write(absolute_url(episode.get_absolute_url()))
