@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run dev setup secret-key test test-postgres test-e2e lint format bench bench-feed bench-letters bench-import bench-search bench-scaleout bench-upload clean
+.PHONY: run dev setup secret-key test test-slow test-postgres test-e2e lint format bench bench-feed bench-letters bench-import bench-search bench-scaleout bench-upload clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,10 @@ test: $(VENV)/.dev lint
 	DJANGO_SECRET_KEY=make-test-only-not-a-secret $(BIN)/python manage.py check --fail-level WARNING
 	DJANGO_SECRET_KEY=make-test-only-not-a-secret $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
+
+# Benchmark-sized tests (a 100 MB upload, the S3 server): CI runs them in a step of their own.
+test-slow: $(VENV)/.dev
+	$(BIN)/pytest -m slow
 
 # Benchmarks print their figures; each uses its own temporary database.
 bench: bench-feed bench-letters bench-import bench-search bench-upload

@@ -9,7 +9,8 @@ instances at once are all stored exactly once. Prints what it measured and
 exits non-zero when anything fails.
 
 Needs PostgreSQL (PG_ADMIN_URL, default postgres://postgres@127.0.0.1:5432/postgres)
-and Redis (REDIS_URL, default redis://127.0.0.1:6379/14). Run: `make bench-scaleout`.
+and Redis (REDIS_URL, default redis://127.0.0.1:6379/14). Its database and cache keys are its
+own (a per-run name and key prefix), dropped at the end. Run: `make bench-scaleout`.
 """
 
 import http.client
@@ -37,7 +38,9 @@ GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 MP3 = ROOT / "tests" / "data" / "tone.mp3"
 PG_ADMIN_URL = os.environ.get("PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14")
-DB_NAME = "zundapod_scaleout"
+RUN_ID = secrets.token_hex(4)
+DB_NAME = f"zundapod_scaleout_{RUN_ID}"
+KEY_PREFIX = f"zundapod-scaleout-{RUN_ID}"
 LETTERS_PER_INSTANCE = 50
 failures: list[str] = []
 
@@ -119,6 +122,18 @@ class Browser:
             return exc.code, exc.headers.get("Location", "")
 
 
+def drop_what_this_run_made() -> None:
+    """Only this run's database and keys: other runs may share the servers."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    keys = list(client.scan_iter(match=f"{KEY_PREFIX}:*", count=500))
+    if keys:
+        client.delete(*keys)
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+
+
 def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="zundapod-scaleout-"))
     (workdir / "static").mkdir()
@@ -130,9 +145,6 @@ def main() -> None:
         "s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="bench", aws_secret_access_key="bench"
     ).create_bucket(Bucket="zundapod-media")
     database_url = fresh_database()
-    import redis
-
-    redis.Redis.from_url(REDIS_URL).flushdb()
     password = secrets.token_urlsafe(12)
     env = {
         **os.environ,
@@ -140,6 +152,7 @@ def main() -> None:
         "DJANGO_DEBUG": "0",
         "DATABASE_URL": database_url,
         "REDIS_URL": REDIS_URL,
+        "CACHE_KEY_PREFIX": KEY_PREFIX,
         "AWS_STORAGE_BUCKET_NAME": "zundapod-media",
         "AWS_S3_ENDPOINT_URL": endpoint,
         "AWS_S3_REGION_NAME": "us-east-1",
@@ -181,6 +194,7 @@ def main() -> None:
             process.terminate()
             process.wait(timeout=30)
         s3.stop()
+        drop_what_this_run_made()
     print("RESULT:", "PASS" if not failures else f"FAIL ({len(failures)})")
     sys.exit(1 if failures else 0)
 

@@ -61,20 +61,6 @@ _SQLITE_SETUP = [
         DELETE FROM {FTS_TABLE} WHERE rowid = 2 * old.id + 1;
     END""",
 ]
-_SQLITE_TEARDOWN = [
-    *(
-        f"DROP TRIGGER IF EXISTS episodes_search_{name}"
-        for name in (
-            "episode_insert",
-            "episode_update",
-            "episode_delete",
-            "article_insert",
-            "article_update",
-            "article_delete",
-        )
-    ),
-    f"DROP TABLE IF EXISTS {FTS_TABLE}",
-]
 _POSTGRES_SETUP = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     *(
@@ -82,11 +68,6 @@ _POSTGRES_SETUP = [
         for table in ("episodes_episode", "episodes_linkedarticle")
         for column in ("search_title", "search_body")
     ),
-]
-_POSTGRES_TEARDOWN = [
-    f"DROP INDEX IF EXISTS {table}_{column}_trgm"
-    for table in ("episodes_episode", "episodes_linkedarticle")
-    for column in ("search_title", "search_body")
 ]
 
 
@@ -100,7 +81,7 @@ def sqlite_has_trigram(conn) -> bool:
 
 
 def install_index(conn) -> None:
-    """Create the index structures for this database (called by a migration)."""
+    """Create the index structures for this database (idempotent: IF NOT EXISTS)."""
     with conn.cursor() as cursor:
         if sqlite_has_trigram(conn):
             for statement in _SQLITE_SETUP:
@@ -111,31 +92,29 @@ def install_index(conn) -> None:
 
 
 def ensure_index(conn) -> bool:
-    """Recreate what a table rebuild dropped; True when the index had to be refilled.
+    """Create or repair the index after every `migrate`; True when it had to be (re)filled.
 
-    SQLite migrations that alter episodes or articles rebuild the table, and its
-    triggers go with it. Run after every `migrate` (a post_migrate receiver).
+    The index lives here, not in a migration, so refactoring this module never
+    rewrites migration history. A post_migrate receiver calls this: it builds the
+    index on a new database, and on SQLite it puts back the triggers that a
+    migration rebuilding the episodes or articles table dropped with it.
     """
-    if not sqlite_has_trigram(conn) or FTS_TABLE not in conn.introspection.table_names():
+    if conn.vendor == "postgresql":
+        install_index(conn)
         return False
-    with conn.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'episodes_search_%'")
-        (present,) = cursor.fetchone()
-    if present == len(_SQLITE_SETUP) - 1:
+    if not sqlite_has_trigram(conn):
         return False
+    if FTS_TABLE in conn.introspection.table_names():
+        with conn.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'episodes_search_%'"
+            )
+            (present,) = cursor.fetchone()
+        if present == len(_SQLITE_SETUP) - 1:
+            return False
     install_index(conn)
     refill_index(conn)
     return True
-
-
-def remove_index(conn) -> None:
-    with conn.cursor() as cursor:
-        if conn.vendor == "sqlite":
-            for statement in _SQLITE_TEARDOWN:
-                cursor.execute(statement)
-        elif conn.vendor == "postgresql":
-            for statement in _POSTGRES_TEARDOWN:
-                cursor.execute(statement)
 
 
 def _uses_fts() -> bool:

@@ -251,3 +251,14 @@ def test_archive_pages_cost_a_fixed_number_of_queries(client, django_assert_max_
         assert client.get("/archive/").status_code == 200
     with django_assert_max_num_queries(6):
         assert client.get("/archive/2025/3/").status_code == 200
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the FTS5 table is SQLite's")
+def test_migrate_builds_a_missing_index_and_fills_it(corpus):
+    """The index is not in a migration: every migrate creates it where it is missing."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE {search.FTS_TABLE}")
+    connection._zundapod_has_fts = None
+    call_command("migrate", verbosity=0)
+    assert search.FTS_TABLE in connection.introspection.table_names()
+    assert numbers("コンピュータ") == [1]

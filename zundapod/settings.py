@@ -144,6 +144,8 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "zundapod"}}
+# Several sites (or test runs) can share one Redis: each keeps to its own prefix.
+CACHES["default"]["KEY_PREFIX"] = env_str("CACHE_KEY_PREFIX")
 
 # --- Files ----------------------------------------------------------------
 STATIC_URL = "/static/"
