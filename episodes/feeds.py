@@ -283,7 +283,7 @@ class ShowFeed(PodcastFeed):
     """`/shows/<slug>/feed.xml`: one show."""
 
     def load_channel(self, slug):
-        return get_object_or_404(Show, slug=slug)
+        return get_object_or_404(Show.objects.public(), slug=slug)
 
     def visible_episodes(self, channel):
         return Episode.objects.published().in_feed().filter(show=channel)

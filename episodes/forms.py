@@ -67,7 +67,7 @@ class LetterForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 10}),
     )
     show = forms.ModelChoiceField(
-        queryset=Show.objects.all(),
+        queryset=Show.objects.public(),
         required=False,
         label="番組",
         empty_label="番組を指定しない",

@@ -8,6 +8,7 @@ S3 storage configured it is not routed at all: media URLs point at the bucket.
 
 import mimetypes
 import os
+import posixpath
 import re
 from collections.abc import Iterator
 
@@ -16,6 +17,8 @@ from django.core.files.storage import default_storage
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.utils.http import http_date, parse_http_date_safe
 from django.views.decorators.http import require_safe
+
+from .models import Episode
 
 CHUNK_SIZE = 64 * 1024
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -66,10 +69,24 @@ def _stream(fileobj, start: int, length: int) -> Iterator[bytes]:
         fileobj.close()
 
 
+def audio_visible(request, path: str) -> bool:
+    """Audio is served only while an episode the requester may see uses it.
+
+    A draft's or scheduled episode's audio is for staff who may view episodes;
+    a deleted episode's file, or one replaced by a new upload, is never served.
+    """
+    episode = Episode.objects.filter(audio_file=path).only("status", "published_at").first()
+    return episode is not None and (episode.is_public or request.user.has_perm("episodes.view_episode"))
+
+
 @require_safe
 def serve_media(request, path: str):
     """GET or HEAD a stored file, whole or by byte range."""
     storage = default_storage
+    # Checked on the name the storage will open: `images/../audio/…` and `./audio/…` are audio too.
+    name = posixpath.normpath(path)
+    if name.split("/", 1)[0] == "audio" and not audio_visible(request, name):
+        raise Http404("ファイルが見つかりません。")
     try:
         # A trailing slash would name the same file twice; folders are never served.
         if path.endswith("/") or not os.path.isfile(storage.path(path)):

@@ -24,7 +24,7 @@ class ShowSitemap(PublicOriginSitemap):
     priority = 0.8
 
     def items(self):
-        return Show.objects.order_by("pk")
+        return Show.objects.public().order_by("pk")
 
 
 class EpisodeSitemap(PublicOriginSitemap):
@@ -43,7 +43,7 @@ class ActorSitemap(PublicOriginSitemap):
     priority = 0.3
 
     def items(self):
-        return Actor.objects.order_by("pk")
+        return Actor.objects.public().order_by("pk")
 
 
 SITEMAPS = {"shows": ShowSitemap, "episodes": EpisodeSitemap, "actors": ActorSitemap}

@@ -28,34 +28,40 @@ def _page(request, queryset):
 def home(request):
     """The latest episodes of every show."""
     page = _page(request, Episode.objects.published().for_listing())
-    shows = Show.objects.all()
+    shows = Show.objects.public()
     return render(request, "episodes/home.html", {"page": page, "shows": shows})
 
 
 def show_list(request):
     """Every show with its artwork, description and feed."""
     published = Episode.objects.published()
-    shows = Show.objects.prefetch_related("hosts").annotate(count=Count("episodes", filter=Q(episodes__in=published)))
+    shows = (
+        Show.objects.public()
+        .prefetch_related("hosts")
+        .annotate(count=Count("episodes", filter=Q(episodes__in=published)))
+    )
     return render(request, "episodes/show_list.html", {"shows": shows})
 
 
 def show_detail(request, slug):
     """One show: its description, hosts, feed and public episodes."""
-    show = get_object_or_404(Show.objects.prefetch_related("hosts"), slug=slug)
+    show = get_object_or_404(Show.objects.public().prefetch_related("hosts"), slug=slug)
     page = _page(request, show.episodes.published().for_listing())
     return render(request, "episodes/show_detail.html", {"show": show, "page": page})
 
 
 def actor_detail(request, slug):
     """One voice: its bio, credit line and the public episodes it appears in."""
-    actor = get_object_or_404(Actor, slug=slug)
+    actor = get_object_or_404(Actor.objects.public(), slug=slug)
     page = _page(request, Episode.objects.published().filter(appearances__actor=actor).for_listing())
     return render(request, "episodes/actor_detail.html", {"actor": actor, "page": page})
 
 
 def episode_detail(request, number):
     """The episode page; staff also see drafts and scheduled episodes, marked as such."""
-    episodes = Episode.objects.all() if request.user.is_staff else Episode.objects.published()
+    # Drafts only for staff allowed to read episodes in the admin: being staff alone is not enough.
+    can_preview = request.user.has_perm("episodes.view_episode")
+    episodes = Episode.objects.all() if can_preview else Episode.objects.published()
     credited = Prefetch(
         "aired_letters",
         queryset=Letter.objects.credited_on_air().only("radio_name", "aired_in"),
@@ -68,8 +74,8 @@ def episode_detail(request, number):
 def search_view(request):
     """`/search/?q=…`: results grouped by episode, best first, with filters."""
     query = search.clean_query(request.GET.get("q", ""))
-    show = Show.objects.filter(slug=request.GET.get("show", "")).first()
-    actor = Actor.objects.filter(slug=request.GET.get("actor", "")).first()
+    show = Show.objects.public().filter(slug=request.GET.get("show", "")).first()
+    actor = Actor.objects.public().filter(slug=request.GET.get("actor", "")).first()
     year = request.GET.get("year", "")
     year = int(year) if year.isdigit() and 1900 < int(year) < 3000 else None
     results = search.search(query, show=show, actor=actor, year=year)
@@ -78,8 +84,8 @@ def search_view(request):
         "query": query,
         "page": page,
         "hits": search.explain(page.object_list, query),
-        "shows": Show.objects.all(),
-        "actors": Actor.objects.all(),
+        "shows": Show.objects.public(),
+        "actors": Actor.objects.public(),
         "years": Episode.objects.published().year_range(),
         "selected": {"show": show, "actor": actor, "year": year},
         "filters": urlencode(
@@ -103,8 +109,10 @@ def archive(request):
     published = Episode.objects.published()
     context = {
         "years": published.counts_by_month(),
-        "shows": Show.objects.annotate(count=Count("episodes", filter=Q(episodes__in=published))),
-        "actors": Actor.objects.annotate(count=Count("appearances", filter=Q(appearances__episode__in=published))),
+        "shows": Show.objects.public().annotate(count=Count("episodes", filter=Q(episodes__in=published))),
+        "actors": Actor.objects.public().annotate(
+            count=Count("appearances", filter=Q(appearances__episode__in=published))
+        ),
     }
     return render(request, "episodes/archive.html", context)
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -31,7 +32,10 @@ STORED_NAME = re.compile(r"markdown/[0-9a-f]{12}/[^/]+")
 
 @pytest.fixture
 def staff(django_user_model):
-    return django_user_model.objects.create_user(username="editor", is_staff=True)
+    """An editor: staff who may change episodes (whose show notes use the editor)."""
+    user = django_user_model.objects.create_user(username="editor", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="change_episode"))
+    return user
 
 
 @pytest.fixture
@@ -121,6 +125,26 @@ class TestAccess:
         response = post_to(staff_client, endpoint)
 
         assert response.status_code == 200
+
+    def test_staff_without_permissions_cannot_upload(self, settings, django_user_model):
+        """Issue 12, finding 11: any staff account could store images through the editor."""
+        client = Client()
+        client.force_login(django_user_model.objects.create_user(username="intern", is_staff=True))
+
+        response = post_to(client, UPLOAD)
+
+        assert response.status_code == 403
+        assert "権限がありません" in response.json()["image"][0]
+        assert stored_files(settings) == []
+
+    @pytest.mark.parametrize("codename", ["add_episode", "change_actor", "change_linkedarticle"])
+    def test_any_model_with_markdown_fields_allows_uploading(self, django_user_model, codename):
+        user = django_user_model.objects.create_user(username="writer", is_staff=True)
+        user.user_permissions.add(Permission.objects.get(codename=codename))
+        client = Client()
+        client.force_login(user)
+
+        assert post_to(client, UPLOAD).status_code == 200
 
     @pytest.mark.parametrize("endpoint", ENDPOINTS)
     @pytest.mark.parametrize("who", ["anonymous", "user", "staff"])

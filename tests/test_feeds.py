@@ -249,7 +249,8 @@ class TestConditionalGetAndCache:
         LinkedArticle.objects.filter(episode=site["episodes"][1]).delete()
         site["host"].name = "ずんだもん（改名）"
         site["host"].save()
-        etags.append(get_feed(client, "/shows/daily/feed.xml")["ETag"])
+        # (daily has no public episode left, so its feed is gone: friday's names the host too.)
+        etags.append(get_feed(client, "/shows/friday/feed.xml")["ETag"])
         assert len(set(etags)) == len(etags)
         assert client.get("/feed.xml", HTTP_IF_NONE_MATCH=etags[0]).status_code == 200
 

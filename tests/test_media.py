@@ -21,7 +21,10 @@ from django.utils.http import http_date
 
 from episodes.media import CHUNK_SIZE, Unsatisfiable, parse_range
 
-from .factories import MP3
+from .factories import MP3, make_episode
+
+# The server thread reads episodes (whose audio it may serve) through its own connection.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 JAPANESE_NAME = "audio/abc/私立ずんだもん_podcast.mp3"
 # A valid CSRF cookie/header pair, so unsafe methods reach the view itself.
@@ -110,7 +113,10 @@ class Stored:
 
 
 def store(name: str, fileobj) -> Stored:
+    """A stored file; audio belongs to a published episode (only such audio is served to anyone)."""
     stored = default_storage.save(name, fileobj)
+    if stored.startswith("audio/"):
+        make_episode(audio=False, audio_file=stored)
     with default_storage.open(stored, "rb") as fh:
         data = fh.read()
     return Stored(stored, default_storage.url(stored), data)

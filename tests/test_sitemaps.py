@@ -14,9 +14,9 @@ SM = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9"}
 
 def test_sitemap_lists_public_pages_on_the_public_origin(client, settings):
     settings.SITE_URL = "https://podcast.example.jp"
-    make_show(slug="daily")
-    make_actor(slug="zundamon")
-    make_episode(number=371)
+    show = make_show(slug="daily")
+    actor = make_actor(slug="zundamon")
+    make_episode(show, cast=[actor], number=371)
     make_episode(number=372, published_at=timezone.now() + timedelta(days=1))
     response = client.get("/sitemap.xml")
     assert response.status_code == 200

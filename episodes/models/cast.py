@@ -1,13 +1,26 @@
 """The voices: VOICEVOX characters and the credit lines their terms require."""
 
 from django.db import models
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from markdownx.models import MarkdownxField
 
 from .. import images
 from ..markdown import render_markdown
-from .revision import RevisionedModel
+from .revision import RevisionedModel, RevisionedQuerySet
 from .uploads import image_upload_to
+
+
+class ActorQuerySet(RevisionedQuerySet):
+    def public(self):
+        """Voices heard in a public episode or hosting a public show; a voice only in drafts is unannounced."""
+        from .episodes import Episode  # both import this module
+        from .shows import Show
+
+        return self.filter(
+            Exists(Episode.objects.published().filter(appearances__actor=OuterRef("pk")))
+            | Exists(Show.objects.public().filter(hosts=OuterRef("pk")))
+        )
 
 
 class Actor(RevisionedModel):
@@ -30,6 +43,8 @@ class Actor(RevisionedModel):
     profile_url = models.URLField("プロフィールURL", max_length=500, blank=True)
     bio = MarkdownxField("紹介文", blank=True, help_text="Markdown で書けます。")
     bio_html = models.TextField("紹介文（HTML）", blank=True, editable=False)
+
+    objects = ActorQuerySet.as_manager()
 
     class Meta:
         verbose_name = "出演者"

@@ -4,11 +4,12 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 
 from .. import images
 from .cast import Actor
-from .revision import RevisionedModel
+from .revision import RevisionedModel, RevisionedQuerySet
 from .uploads import image_upload_to
 
 # The Podcasting 2.0 namespace for podcast:guid (UUIDv5 of the feed URL).
@@ -119,12 +120,22 @@ class Station(Channel):
         return reverse("episodes:feed")
 
 
+class ShowQuerySet(RevisionedQuerySet):
+    def public(self):
+        """Shows with at least one public episode: a show with only drafts or scheduled episodes is unannounced."""
+        from .episodes import Episode  # episodes.py imports this module
+
+        return self.filter(Exists(Episode.objects.published().filter(show=OuterRef("pk"))))
+
+
 class Show(Channel):
     """A podcast: one feed, one artwork, its usual hosts."""
 
     name = models.CharField("番組名", max_length=200, unique=True)
     slug = models.SlugField("スラッグ", max_length=100, unique=True, allow_unicode=True)
     hosts = models.ManyToManyField(Actor, verbose_name="ホスト", blank=True, related_name="hosted_shows")
+
+    objects = ShowQuerySet.as_manager()
 
     class Meta:
         verbose_name = "番組"
