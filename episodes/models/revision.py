@@ -4,9 +4,13 @@ Feeds key their ETag and cache on it, so every process (several gunicorn
 workers, several servers) sees a change on its next request, whatever cache
 backend runs. Saves, deletes and bulk queryset writes all move it; no signal
 is needed except for many-to-many changes (see `EpisodesConfig.ready`).
+
+It moves once per transaction, after the commit: importing a post that saves
+an episode, its cast and ten articles is one change, not twelve, and no
+reader can see the new revision before the content it stands for.
 """
 
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -26,7 +30,25 @@ class SiteRevision(models.Model):
 
     @classmethod
     def bump(cls) -> None:
-        """Move the revision forward (one UPDATE; the row is created on first use)."""
+        """Move the revision forward once for the current transaction (now, outside one)."""
+        connection = transaction.get_connection()
+        own = [i for i, block in enumerate(connection.atomic_blocks) if not getattr(block, "_from_testcase", False)]
+        if not own:
+            cls._move()
+        elif own[0] == 0:
+            if not any(entry[1] == cls._move for entry in connection.run_on_commit):
+                transaction.on_commit(cls._move)
+        else:
+            # Inside a test's transaction, which never commits: the first block
+            # of our own is "the transaction"; its savepoint id tells it apart.
+            savepoint = connection.savepoint_ids[own[0] - 1]
+            if getattr(connection, "_zundapod_bumped_in", None) != savepoint or savepoint is None:
+                connection._zundapod_bumped_in = savepoint
+                cls._move()
+
+    @classmethod
+    def _move(cls) -> None:
+        """One UPDATE; the row is created on first use."""
         if not cls.objects.filter(pk=1).update(value=F("value") + 1, changed_at=timezone.now()):
             cls.objects.get_or_create(pk=1, defaults={"value": 1})
 
