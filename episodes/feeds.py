@@ -25,6 +25,7 @@ from django.views.decorators.gzip import gzip_page
 from . import transcripts
 from .links import absolute_url
 from .models import Episode, Show, SiteRevision, Station
+from .models.shows import WEEKDAYS_RRULE
 
 ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
@@ -90,7 +91,7 @@ class PodcastRssFeed(Rss201rev2Feed):
             add("podcast:person", host.name, _person_attributes(host, role="host", group="cast"))
         add(
             "podcast:updateFrequency",
-            WEEKDAYS_LABEL if channel.update_frequency == "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR" else "定期配信",
+            WEEKDAYS_LABEL if channel.update_frequency == WEEKDAYS_RRULE else "定期配信",
             {"rrule": channel.update_frequency},
         )
         add("podcast:txt", AI_CONTENT_NOTICE, {"purpose": "ai-content"})
@@ -287,34 +288,3 @@ class ShowFeed(PodcastFeed):
 
     def visible_episodes(self, channel):
         return Episode.objects.published().in_feed().filter(show=channel)
-
-
-def chapters(request, number):
-    """Podcasting 2.0 JSON chapters: an opening, then one per timed article."""
-    episode = get_object_or_404(Episode.objects.published().prefetch_related("articles"), number=number)
-    if not episode.has_chapters:
-        return HttpResponse("チャプターはありません。", status=404, content_type="text/plain; charset=utf-8")
-    response = HttpResponse(transcripts.chapters_json(episode), content_type="application/json+chapters")
-    patch_cache_control(response, public=True, max_age=settings.FEED_MAX_AGE)
-    return response
-
-
-def transcript_text(request, number):
-    """The script as plain text, for `podcast:transcript` and the episode page."""
-    episode = get_object_or_404(Episode.objects.published(), number=number)
-    if not episode.transcript.strip():
-        return HttpResponse("文字起こしはありません。", status=404, content_type="text/plain; charset=utf-8")
-    response = HttpResponse(episode.transcript, content_type="text/plain; charset=utf-8")
-    patch_cache_control(response, public=True, max_age=settings.FEED_MAX_AGE)
-    return response
-
-
-def transcript_vtt(request, number):
-    episode = get_object_or_404(
-        Episode.objects.published().prefetch_related("articles", "appearances__actor"), number=number
-    )
-    if not (episode.transcript.strip() and transcripts.can_time(episode)):
-        return HttpResponse("WebVTT の文字起こしはありません。", status=404, content_type="text/plain; charset=utf-8")
-    response = HttpResponse(transcripts.webvtt(episode), content_type="text/vtt; charset=utf-8")
-    patch_cache_control(response, public=True, max_age=settings.FEED_MAX_AGE)
-    return response

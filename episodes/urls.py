@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import feeds, views
+from . import episode_files, feeds, views
 
 app_name = "episodes"
 
@@ -17,9 +17,9 @@ urlpatterns = [
     # Podcast feeds and what they point at.
     path("feed.xml", feeds.StationFeed(), name="feed"),
     path("shows/<str:slug>/feed.xml", feeds.ShowFeed(), name="show_feed"),
-    path("episode/<int:number>/chapters.json", feeds.chapters, name="chapters"),
-    path("episode/<int:number>/transcript.txt", feeds.transcript_text, name="transcript_text"),
-    path("episode/<int:number>/transcript.vtt", feeds.transcript_vtt, name="transcript_vtt"),
+    path("episode/<int:number>/chapters.json", episode_files.chapters, name="chapters"),
+    path("episode/<int:number>/transcript.txt", episode_files.transcript_text, name="transcript_text"),
+    path("episode/<int:number>/transcript.vtt", episode_files.transcript_vtt, name="transcript_vtt"),
     # The old static site's addresses keep working.
     path("index.html", views.legacy_index),
     path("episode/<int:number>.html", views.legacy_episode_html),

@@ -1,5 +1,6 @@
 """Small factory functions that make real rows, real images and real audio."""
 
+from datetime import timedelta
 from io import BytesIO
 from itertools import count
 from pathlib import Path
@@ -79,3 +80,98 @@ def make_episode(show=None, *, cast=(), articles=0, audio=True, **fields) -> Epi
             summary=f"**要約** {position}",
         )
     return episode
+
+
+def bulk_archive(show, actors, count, *, articles=3, start=1000):
+    """Many published episodes with cast and articles, inserted in bulk."""
+    now = timezone.now()
+    episodes = Episode.objects.bulk_create(
+        Episode(
+            show=show,
+            number=start + i,
+            title=f"{show.name} podcast {i}",
+            status=Episode.Status.PUBLISHED,
+            published_at=now - timedelta(days=i + 1),
+            audio_url=f"https://cdn.example.com/{i}.mp3",
+            audio_size=1000 + i,
+            audio_duration=300.0,
+            guid=f"https://example.com/episode/{start + i}",
+        )
+        for i in range(count)
+    )
+    Appearance.objects.bulk_create(
+        Appearance(episode=e, actor=actor, position=p) for e in episodes for p, actor in enumerate(actors)
+    )
+    LinkedArticle.objects.bulk_create(
+        LinkedArticle(episode=e, position=p, title=f"記事{p}", url=f"https://n.example.com/{e.number}/{p}")
+        for e in episodes
+        for p in range(articles)
+    )
+    return episodes
+
+
+def episode_form(show, **overrides):
+    """The POST an editor's browser sends from the episode form."""
+    when = timezone.localtime() - timedelta(hours=1)
+    data = {
+        "show": show.pk,
+        "number": 100,
+        "title": f"{show.name} podcast 20260821",
+        "status": "published",
+        "published_at_0": when.strftime("%Y-%m-%d"),
+        "published_at_1": when.strftime("%H:%M:%S"),
+        "description": "今日の内容",
+        "notice": "",
+        "notes": "",
+        "audio_url": "",
+        "youtube_url": "https://youtu.be/0aR63e1eKtA",
+        "appearances-TOTAL_FORMS": "0",
+        "appearances-INITIAL_FORMS": "0",
+        "articles-TOTAL_FORMS": "2",
+        "articles-INITIAL_FORMS": "0",
+        "articles-0-position": "1",
+        "articles-0-title": "二番目の記事",
+        "articles-0-url": "https://example.com/b",
+        "articles-0-summary": "**B**",
+        "articles-0-citation_url": "",
+        "articles-0-start_seconds": "",
+        "articles-1-position": "0",
+        "articles-1-title": "一番目の記事",
+        "articles-1-url": "https://example.com/a",
+        "articles-1-summary": "<script>alert(1)</script>A",
+        "articles-1-citation_url": "https://source.example.com/a",
+        "articles-1-start_seconds": "12.5",
+        "_save": "保存",
+    }
+    data.update(overrides)
+    return data
+
+
+# The pipeline's daily post, as publish_episode and the API receive it.
+POST = """---
+actor_ids:
+  - ずんだもん
+audio_file_path: /audio/毎朝の番組_podcast_20260105.mp3
+date: 2026-01-05 06:00:00 +0900
+description: '一本目、二本目'
+title: 毎朝の番組 podcast 20260105
+---
+
+## 関連リンク
+
+- [一本目の記事](https://example.com/one)
+
+一本目の**要約**。
+
+引用元: https://example.com/one
+
+- [二本目の記事](https://example.com/two)
+
+二本目の要約。
+
+引用元: https://example.com/two
+
+- [お便り投稿フォーム](https://forms.gle/x)
+
+VOICEVOX:ずんだもん
+"""

@@ -9,46 +9,9 @@ from django.utils import timezone
 from episodes.models import Episode
 
 from .audio_server import AudioServer, long_mp3, sample_files
-from .factories import MP3, image_upload, make_actor, make_episode, make_show, mp3_upload
+from .factories import MP3, episode_form, image_upload, make_actor, make_episode, make_show, mp3_upload
 
 pytestmark = pytest.mark.django_db
-
-
-def episode_form(show, **overrides):
-    """The POST an editor's browser sends from the episode form."""
-    when = timezone.localtime() - timedelta(hours=1)
-    data = {
-        "show": show.pk,
-        "number": 100,
-        "title": f"{show.name} podcast 20260821",
-        "status": "published",
-        "published_at_0": when.strftime("%Y-%m-%d"),
-        "published_at_1": when.strftime("%H:%M:%S"),
-        "description": "今日の内容",
-        "notice": "",
-        "notes": "",
-        "audio_url": "",
-        "youtube_url": "https://youtu.be/0aR63e1eKtA",
-        "appearances-TOTAL_FORMS": "0",
-        "appearances-INITIAL_FORMS": "0",
-        "articles-TOTAL_FORMS": "2",
-        "articles-INITIAL_FORMS": "0",
-        "articles-0-position": "1",
-        "articles-0-title": "二番目の記事",
-        "articles-0-url": "https://example.com/b",
-        "articles-0-summary": "**B**",
-        "articles-0-citation_url": "",
-        "articles-0-start_seconds": "",
-        "articles-1-position": "0",
-        "articles-1-title": "一番目の記事",
-        "articles-1-url": "https://example.com/a",
-        "articles-1-summary": "<script>alert(1)</script>A",
-        "articles-1-citation_url": "https://source.example.com/a",
-        "articles-1-start_seconds": "12.5",
-        "_save": "保存",
-    }
-    data.update(overrides)
-    return data
 
 
 class TestJapanese:

@@ -14,9 +14,8 @@ from django.utils.http import urlencode
 from episodes.admin.letters import AiredLetterInline, csv_cell
 from episodes.models import Episode, Letter
 
-from .factories import make_episode, make_show
+from .factories import episode_form, make_episode, make_show
 from .letter_factories import make_letter
-from .test_admin import episode_form
 
 pytestmark = pytest.mark.django_db
 

@@ -19,12 +19,12 @@ from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.urls import get_resolver
 from django.utils import timezone
 
-from episodes import api, api_urls
+from episodes import api
+from episodes.api import urls as api_urls
 from episodes.api import views
 from episodes.models import ApiToken, Episode, IdempotencyRecord
 
-from .factories import MP3, make_episode, make_show
-from .test_publishing import POST
+from .factories import MP3, POST, make_episode, make_show
 
 pytestmark = pytest.mark.django_db
 

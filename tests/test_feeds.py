@@ -20,8 +20,7 @@ from django.utils.xmlutils import SimplerXMLGenerator
 from episodes.feeds import _cdata
 from episodes.models import Episode, LinkedArticle, Station, podcast_guid_for
 
-from .factories import image_upload, make_actor, make_episode, make_show, mp3_upload
-from .test_views import bulk_archive
+from .factories import bulk_archive, image_upload, make_actor, make_episode, make_show, mp3_upload
 
 pytestmark = pytest.mark.django_db
 

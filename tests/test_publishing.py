@@ -13,37 +13,9 @@ from django.utils import timezone
 
 from episodes.models import Episode
 
-from .factories import MP3, make_actor
+from .factories import MP3, POST, make_actor
 
 pytestmark = pytest.mark.django_db
-
-POST = """---
-actor_ids:
-  - ずんだもん
-audio_file_path: /audio/毎朝の番組_podcast_20260105.mp3
-date: 2026-01-05 06:00:00 +0900
-description: '一本目、二本目'
-title: 毎朝の番組 podcast 20260105
----
-
-## 関連リンク
-
-- [一本目の記事](https://example.com/one)
-
-一本目の**要約**。
-
-引用元: https://example.com/one
-
-- [二本目の記事](https://example.com/two)
-
-二本目の要約。
-
-引用元: https://example.com/two
-
-- [お便り投稿フォーム](https://forms.gle/x)
-
-VOICEVOX:ずんだもん
-"""
 
 
 @pytest.fixture

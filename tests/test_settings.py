@@ -4,9 +4,12 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
+from .factories import make_episode
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION = {
@@ -108,6 +111,11 @@ def test_bad_site_url_stops(tmp_path, bad):
     assert "SITE_URL" in result.stderr
 
 
-def test_language_and_time_zone(settings):
-    assert settings.LANGUAGE_CODE == "ja"
-    assert settings.TIME_ZONE == "Asia/Tokyo"
+@pytest.mark.django_db
+def test_pages_speak_japanese_on_japan_time(client):
+    """Listeners read Japanese and Japan's dates: 21:30 UTC on the 20th is the 21st, 06:30."""
+    make_episode(number=7, published_at=datetime(2025, 8, 20, 21, 30, tzinfo=UTC))
+    page = client.get("/episode/7").content.decode()
+    assert 'lang="ja"' in page
+    assert "2025年8月21日（木） 06:30" in page
+    assert "ユーザー名" in client.get("/admin/login/").content.decode()

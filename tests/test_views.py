@@ -6,42 +6,14 @@ import pytest
 from django.utils import timezone
 from django.views.defaults import server_error
 
-from episodes.models import Appearance, Episode, LinkedArticle
+from episodes.models import Episode, LinkedArticle
 
-from .factories import make_actor, make_episode, make_show
+from .factories import bulk_archive, make_actor, make_episode, make_show
 
 pytestmark = pytest.mark.django_db
 
 # Session, pagination count, the page of episodes, cast prefetch, and a margin.
 MAX_QUERIES = 8
-
-
-def bulk_archive(show, actors, count, *, articles=3, start=1000):
-    """Many published episodes with cast and articles, inserted in bulk."""
-    now = timezone.now()
-    episodes = Episode.objects.bulk_create(
-        Episode(
-            show=show,
-            number=start + i,
-            title=f"{show.name} podcast {i}",
-            status=Episode.Status.PUBLISHED,
-            published_at=now - timedelta(days=i + 1),
-            audio_url=f"https://cdn.example.com/{i}.mp3",
-            audio_size=1000 + i,
-            audio_duration=300.0,
-            guid=f"https://example.com/episode/{start + i}",
-        )
-        for i in range(count)
-    )
-    Appearance.objects.bulk_create(
-        Appearance(episode=e, actor=actor, position=p) for e in episodes for p, actor in enumerate(actors)
-    )
-    LinkedArticle.objects.bulk_create(
-        LinkedArticle(episode=e, position=p, title=f"記事{p}", url=f"https://n.example.com/{e.number}/{p}")
-        for e in episodes
-        for p in range(articles)
-    )
-    return episodes
 
 
 @pytest.fixture

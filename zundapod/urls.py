@@ -24,7 +24,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     # Browsers ask for /favicon.ico on pages that name none (the admin's).
     path("favicon.ico", lambda request: redirect(static("favicon.png"), permanent=True)),
-    path("api/v1/", include("episodes.api_urls")),
+    path("api/v1/", include("episodes.api.urls")),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", robots_txt, name="robots"),
     path("", include("episodes.urls")),

@@ -19,7 +19,7 @@ Uploads stream to temporary files (never memory), are hashed as they arrive
 
 The package is split by concern: `errors` (the answers and the error table),
 `uploads` (receiving and laying out the files), `views` (the frame, the
-Idempotency-Key and the four views). Only what `api_urls` and the tests use is
+Idempotency-Key and the four views). Only what `api.urls` and the tests use is
 re-exported here; patch a view's collaborators on `views`, where it looks them up.
 """
 

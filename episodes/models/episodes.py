@@ -84,12 +84,17 @@ class EpisodeQuerySet(RevisionedQuerySet):
         return self.select_related("show").prefetch_related("appearances__actor", "articles")
 
 
+class EpisodeStatus(models.TextChoices):
+    """Draft or published; a published episode with a future date is scheduled."""
+
+    DRAFT = "draft", "下書き"
+    PUBLISHED = "published", "公開"
+
+
 class Episode(RevisionedModel):
     """One daily programme: audio, cast, the news it covers, a YouTube version."""
 
-    class Status(models.TextChoices):
-        DRAFT = "draft", "下書き"
-        PUBLISHED = "published", "公開"
+    Status = EpisodeStatus
 
     show = models.ForeignKey(Show, verbose_name="番組", on_delete=models.PROTECT, related_name="episodes")
     number = models.PositiveIntegerField(
@@ -179,7 +184,7 @@ class Episode(RevisionedModel):
             models.CheckConstraint(condition=Q(number__gte=1), name="episode_number_positive"),
             models.CheckConstraint(condition=Q(audio_file="") | Q(audio_url=""), name="episode_one_audio_source"),
             models.CheckConstraint(
-                condition=Q(status="draft") | ~Q(audio_file="") | ~Q(audio_url=""),
+                condition=Q(status=EpisodeStatus.DRAFT) | ~Q(audio_file="") | ~Q(audio_url=""),
                 name="episode_published_has_audio",
             ),
             models.CheckConstraint(

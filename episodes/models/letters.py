@@ -46,15 +46,20 @@ class LetterQuerySet(models.QuerySet):
     delete.alters_data = True
 
 
+class LetterStatus(models.TextChoices):
+    """Where a letter is in the staff's work (module level so constraints can name it)."""
+
+    NEW = "new", "未読"
+    READ = "read", "既読"
+    PICKED = "picked", "採用"
+    AIRED = "aired", "放送済み"
+    ARCHIVED = "archived", "アーカイブ"
+
+
 class Letter(models.Model):
     """A letter to a show, read by staff and perhaps read out on air."""
 
-    class Status(models.TextChoices):
-        NEW = "new", "未読"
-        READ = "read", "既読"
-        PICKED = "picked", "採用"
-        AIRED = "aired", "放送済み"
-        ARCHIVED = "archived", "アーカイブ"
+    Status = LetterStatus
 
     radio_name = models.CharField("ラジオネーム", max_length=RADIO_NAME_MAX)
     message = models.TextField("メッセージ", max_length=MESSAGE_MAX)
@@ -96,9 +101,7 @@ class Letter(models.Model):
         verbose_name_plural = "お便り"
         ordering = ["-received_at"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(status__in=["new", "read", "picked", "aired", "archived"]), name="letter_status_valid"
-            ),
+            models.CheckConstraint(condition=Q(status__in=LetterStatus.values), name="letter_status_valid"),
             models.CheckConstraint(
                 condition=GreaterThanOrEqual(Length("radio_name"), 1), name="letter_radio_name_present"
             ),
@@ -111,7 +114,7 @@ class Letter(models.Model):
             ),
             # A letter read out in an episode is aired (or archived after airing).
             models.CheckConstraint(
-                condition=Q(aired_in__isnull=True) | Q(status__in=["aired", "archived"]),
+                condition=Q(aired_in__isnull=True) | Q(status__in=[LetterStatus.AIRED, LetterStatus.ARCHIVED]),
                 name="letter_aired_in_is_aired",
             ),
         ]

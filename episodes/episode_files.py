@@ -1,0 +1,45 @@
+"""Chapters and transcripts, the files a podcast app fetches beside the feed.
+
+Linked from each item as `podcast:chapters` and `podcast:transcript`, and from
+the episode page. Built by `transcripts` from stored fields.
+"""
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils.cache import patch_cache_control
+
+from . import transcripts
+from .models import Episode
+
+
+def chapters(request, number):
+    """Podcasting 2.0 JSON chapters: an opening, then one per timed article."""
+    episode = get_object_or_404(Episode.objects.published().prefetch_related("articles"), number=number)
+    if not episode.has_chapters:
+        return HttpResponse("チャプターはありません。", status=404, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(transcripts.chapters_json(episode), content_type="application/json+chapters")
+    patch_cache_control(response, public=True, max_age=settings.FEED_MAX_AGE)
+    return response
+
+
+def transcript_text(request, number):
+    """The script as plain text, for `podcast:transcript` and the episode page."""
+    episode = get_object_or_404(Episode.objects.published(), number=number)
+    if not episode.transcript.strip():
+        return HttpResponse("文字起こしはありません。", status=404, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(episode.transcript, content_type="text/plain; charset=utf-8")
+    patch_cache_control(response, public=True, max_age=settings.FEED_MAX_AGE)
+    return response
+
+
+def transcript_vtt(request, number):
+    """The script as WebVTT cues, timed by the timeline (or estimated between article starts)."""
+    episode = get_object_or_404(
+        Episode.objects.published().prefetch_related("articles", "appearances__actor"), number=number
+    )
+    if not (episode.transcript.strip() and transcripts.can_time(episode)):
+        return HttpResponse("WebVTT の文字起こしはありません。", status=404, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(transcripts.webvtt(episode), content_type="text/vtt; charset=utf-8")
+    patch_cache_control(response, public=True, max_age=settings.FEED_MAX_AGE)
+    return response
