@@ -3,8 +3,11 @@
 import re
 
 import pytest
+from django.contrib.auth.models import Permission
+from django.test import Client
 from django.utils import timezone
 
+from episodes.admin.api import ApiTokenForm
 from episodes.models import ApiToken
 from episodes.models.api import hash_secret
 
@@ -59,6 +62,81 @@ class TestCreate:
         body = admin_client.get(ADD).text
         assert 'name="name"' in body and 'name="all_shows"' in body and 'name="shows"' in body
         assert "token_hash" not in body and "毎朝の番組" in body
+
+
+def staff_client(django_user_model, *codenames) -> Client:
+    user = django_user_model.objects.create_user(username="staff-" + "-".join(codenames), is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+TOKEN_PERMISSIONS = ("view_apitoken", "add_apitoken", "change_apitoken")
+EDITOR = (*TOKEN_PERMISSIONS, "add_episode", "change_episode")
+
+
+class TestNoMoreThanTheCreatorMay:
+    """Issue 12, finding 9: a staff user allowed only to add tokens made an all-shows token."""
+
+    def test_token_permissions_alone_cannot_create_a_token(self, django_user_model):
+        client = staff_client(django_user_model, *TOKEN_PERMISSIONS)
+
+        assert client.get(ADD).status_code == 403
+        assert client.post(ADD, {"name": "乗っ取り", "all_shows": "on"}).status_code == 403
+        assert not ApiToken.objects.exists()
+
+    def test_only_a_superuser_creates_an_all_shows_token(self, django_user_model):
+        show = make_show()
+        client = staff_client(django_user_model, *EDITOR)
+
+        response = client.post(ADD, {"name": "全部", "all_shows": "on"})
+
+        assert response.status_code == 200
+        assert not ApiToken.objects.exists()  # all_shows is read-only for them: the token still needs a show
+        response = client.post(ADD, {"name": "毎朝", "all_shows": "on", "shows": [show.pk]})
+        token = ApiToken.objects.get()
+        assert (token.all_shows, list(token.shows.all())) == (False, [show])
+
+    def test_the_form_refuses_all_shows_from_a_non_superuser(self, django_user_model):
+        user = django_user_model.objects.create_user(username="editor", is_staff=True)
+        form = type("Form", (ApiTokenForm,), {"user": user})(data={"name": "全部", "all_shows": "on"})
+
+        assert not form.is_valid()
+        assert "スーパーユーザーだけ" in str(form.errors)
+
+    def test_widening_a_token_needs_episode_permissions(self, django_user_model):
+        daily, other = make_show(), make_show()
+        token, _ = ApiToken.issue(name="毎朝", shows=[daily])
+        client = staff_client(django_user_model, *TOKEN_PERMISSIONS)
+
+        client.post(f"{LIST}{token.pk}/change/", {"name": "毎朝", "all_shows": "on", "shows": [daily.pk, other.pk]})
+
+        token.refresh_from_db()
+        assert (token.all_shows, list(token.shows.all())) == (False, [daily])
+
+    def test_editors_may_change_shows_but_not_to_all_shows(self, django_user_model):
+        daily, other = make_show(), make_show()
+        token, _ = ApiToken.issue(name="毎朝", shows=[daily])
+        client = staff_client(django_user_model, *EDITOR)
+
+        client.post(f"{LIST}{token.pk}/change/", {"name": "毎朝", "all_shows": "on", "shows": [other.pk]})
+
+        token.refresh_from_db()
+        assert (token.all_shows, list(token.shows.all())) == (False, [other])
+
+    def test_an_all_shows_tokens_scope_is_for_superusers(self, django_user_model, admin_client):
+        daily = make_show()
+        token, _ = ApiToken.issue(name="運用", all_shows=True)
+        client = staff_client(django_user_model, *EDITOR)
+
+        client.post(f"{LIST}{token.pk}/change/", {"name": "改名", "shows": [daily.pk]})
+
+        token.refresh_from_db()
+        assert (token.name, token.all_shows, list(token.shows.all())) == ("改名", True, [])
+        admin_client.post(f"{LIST}{token.pk}/change/", {"name": "改名", "shows": [daily.pk]})
+        token.refresh_from_db()
+        assert (token.all_shows, list(token.shows.all())) == (False, [daily])
 
 
 class TestListAndRevoke:

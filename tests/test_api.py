@@ -22,7 +22,7 @@ from django.utils import timezone
 from episodes import api
 from episodes.api import urls as api_urls
 from episodes.api import views
-from episodes.models import ApiToken, Episode, IdempotencyRecord
+from episodes.models import ApiToken, Episode, IdempotencyRecord, LegacyPath
 
 from .factories import MP3, POST, make_episode, make_show
 
@@ -382,6 +382,26 @@ class TestErrors:
         assert body["show"] == "別の番組"
         episode = Episode.objects.get(number=600)
         assert (episode.show, episode.title) == (other_show, "別の番組の回")
+
+    def test_a_token_cannot_take_over_another_shows_old_audio_path(self, client, secret):
+        """Issue 12, finding 8: naming another show's old /audio/ path in a post took its redirect."""
+        other = make_episode(show=make_show(name="別の番組", slug="other"), number=700)
+        LegacyPath.objects.create(path="/audio/毎朝の番組_podcast_20260105.mp3", episode=other)
+
+        response = send(client, secret)
+
+        assert response.status_code == 201
+        assert "legacy_path_taken" in [w["code"] for w in response.json()["warnings"]]
+        assert LegacyPath.objects.get().episode == other
+        assert client.get("/audio/毎朝の番組_podcast_20260105.mp3")["Location"] == other.audio_src
+
+    def test_an_old_audio_path_follows_its_own_episode(self, client, secret):
+        send(client, secret)
+        first = Episode.objects.get(number=600)
+        assert LegacyPath.objects.get().episode == first
+
+        assert send(client, secret, {**pipeline_files(), "overwrite": "true"}).status_code == 200
+        assert LegacyPath.objects.get().episode == first
 
     def test_a_token_for_named_shows_cannot_start_a_new_one(self, client, secret, settings):
         post = POST.replace("毎朝の番組 podcast", "新しい番組 podcast")

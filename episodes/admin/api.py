@@ -24,7 +24,23 @@ TOKEN_CREATED = engines["django"].from_string(
 )
 
 
+# A token adds and overwrites episodes: only someone who may do both can hand one out.
+EPISODE_WRITE_PERMISSIONS = ("episodes.add_episode", "episodes.change_episode")
+SCOPE_FIELDS = ("all_shows", "shows")
+
+
+def may_set_scope(user, token: ApiToken | None) -> bool:
+    """Whether the user may choose which shows a token (new, or this one) publishes to."""
+    if not user.has_perms(EPISODE_WRITE_PERMISSIONS):
+        return False
+    # Narrowing an all-shows token is still changing what it may do: superusers only.
+    return not (token is not None and token.all_shows and not user.is_superuser)
+
+
 class ApiTokenForm(forms.ModelForm):
+    # Who is saving: set by ApiTokenAdmin.get_form.
+    user = None
+
     class Meta:
         model = ApiToken
         fields = ["name", "all_shows", "shows"]
@@ -32,6 +48,10 @@ class ApiTokenForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if "shows" not in self.fields:  # the scope is read-only for this user: it stays as it is
+            return cleaned
+        if cleaned.get("all_shows") and not self.user.is_superuser:
+            raise forms.ValidationError("すべての番組に公開できるトークンはスーパーユーザーだけが作れます。")
         if not cleaned.get("all_shows") and not cleaned.get("shows"):
             raise forms.ValidationError("公開できる番組を選ぶか、「すべての番組」をオンにしてください。")
         return cleaned
@@ -69,6 +89,21 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("shows")
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and request.user.has_perms(EPISODE_WRITE_PERMISSIONS)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not may_set_scope(request.user, obj):
+            readonly += SCOPE_FIELDS
+        elif not request.user.is_superuser:
+            readonly.append("all_shows")
+        return readonly
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"user": request.user})
 
     def get_fields(self, request, obj=None):
         if obj is None:

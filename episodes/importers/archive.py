@@ -298,10 +298,17 @@ class ArchiveImporter(CatalogueMixin, SiteFilesMixin):
                     )
                 )
         if post.audio_path and not post.audio_path.startswith(("http://", "https://")):
-            LegacyPath.objects.update_or_create(
-                path="/audio/" + post.audio_filename,
-                defaults={"episode": episode, "target": ""},
-            )
+            # An old path belongs to the episode that first claimed it: another post (another
+            # show's token, say) naming the same file must not take its redirect over.
+            old_path = "/audio/" + post.audio_filename
+            legacy, _ = LegacyPath.objects.get_or_create(path=old_path, defaults={"episode": episode})
+            if legacy.episode_id != episode.pk:
+                warn(
+                    (
+                        "legacy_path_taken",
+                        f"{post.path.name}: 旧サイトのパス {old_path} は別の音声のものなので、変えませんでした",
+                    )
+                )
         return episode
 
     def _set_images(self, episode: Episode, post: Post) -> None:
