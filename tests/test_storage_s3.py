@@ -16,7 +16,6 @@ import runpy
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from datetime import timedelta
 from http.client import HTTPConnection
 from pathlib import Path
 from unittest import mock
@@ -32,7 +31,6 @@ from django.core.files.storage import default_storage, storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import Resolver404, resolve
-from django.utils import timezone
 from PIL import Image
 from storages.backends.s3 import S3Storage
 
@@ -41,7 +39,7 @@ from episodes.remote_audio import probe_remote_audio
 from episodes.remote_http import ProbeStats
 
 from .audio_server import long_mp3
-from .factories import MP3, image_bytes, make_episode, make_show, mp3_upload
+from .factories import MP3, episode_form, image_bytes, make_episode, make_show, mp3_upload
 from .s3_server import ACCESS_KEY, REGION, SECRET_KEY, S3Server
 from .samples import needs_samples, sample_site
 
@@ -173,27 +171,8 @@ def _nothing_on_local_disk(_isolated_media):
 
 
 def admin_episode_post(show, *, number: int = 100, **files) -> dict:
-    """The POST an editor's browser sends from the episode add form (as in tests/test_admin.py)."""
-    when = timezone.localtime() - timedelta(hours=1)
-    return {
-        "show": show.pk,
-        "number": number,
-        "title": f"{show.name} podcast 20260821",
-        "status": "published",
-        "published_at_0": when.strftime("%Y-%m-%d"),
-        "published_at_1": when.strftime("%H:%M:%S"),
-        "description": "今日の内容",
-        "notice": "",
-        "notes": "",
-        "audio_url": "",
-        "youtube_url": "",
-        "appearances-TOTAL_FORMS": "0",
-        "appearances-INITIAL_FORMS": "0",
-        "articles-TOTAL_FORMS": "0",
-        "articles-INITIAL_FORMS": "0",
-        "_save": "保存",
-        **files,
-    }
+    """The episode add form's POST with no articles, carrying the given files."""
+    return episode_form(show, number=number, youtube_url="", **{"articles-TOTAL_FORMS": "0"}, **files)
 
 
 def upload(name: str, data: bytes, content_type: str) -> SimpleUploadedFile:
