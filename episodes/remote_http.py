@@ -17,7 +17,7 @@ import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.client import HTTPException, HTTPResponse
+from http.client import HTTPConnection, HTTPException, HTTPResponse, HTTPSConnection
 from typing import TypeVar
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlsplit
@@ -28,7 +28,6 @@ from urllib.request import (
     HTTPRedirectHandler,
     HTTPSHandler,
     OpenerDirector,
-    ProxyHandler,
     Request,
     UnknownHandler,
 )
@@ -68,26 +67,97 @@ class RemoteAudioError(AudioError):
         super().__init__(message or f"外部の音声URLを読み取れませんでした（{reason}）。")
 
 
+# IPv6 forms that carry an IPv4 address (IPv4-compatible, IPv4-mapped, NAT64): a host that
+# answers with one means an IPv4 address in disguise, and `is_global` judges them by the IPv6 range.
+EMBEDDED_IPV4_NETWORKS = [
+    ipaddress.ip_network(network) for network in ("::/96", "::ffff:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48")
+]
+
+
+def is_public_address(address: str) -> bool:
+    """Whether an address (as getaddrinfo gives it) is on the public Internet, in every spelling."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if ip.version == 6:
+        if any(ip in network for network in EMBEDDED_IPV4_NETWORKS):
+            return False
+        if ip.sixtofour is not None and not ip.sixtofour.is_global:
+            return False
+    return ip.is_global
+
+
+def public_addresses(host: str, port: int | None) -> list[tuple]:
+    """getaddrinfo's answers for the host, refused unless every one of them is public."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise RemoteAudioError(
+            "ホスト名を引けない", message=f"外部の音声URLのホスト {host} が見つかりません。"
+        ) from exc
+    if not infos or not all(is_public_address(info[4][0]) for info in infos):
+        raise RemoteAudioError(
+            "内部のアドレス", message="外部の音声URLが内部のネットワークを指しています。公開された URL にしてください。"
+        )
+    return infos
+
+
 def require_public_host(url: str) -> None:
     """Refuse URLs whose host resolves to a loopback, private, link-local or other non-public address.
 
     Staff and API tokens choose these URLs, and the probe reports what it found:
     without this it could read the cloud metadata service or map the internal
     network. PROBE_AUDIO_ALLOW_PRIVATE_HOSTS lifts it (tests on loopback, a LAN MinIO).
+    This is the early answer, before any request; every connection checks again
+    the addresses it actually connects to (`connect_public`), so a name that
+    resolves differently the second time (DNS rebinding) gains nothing.
     """
     if settings.PROBE_AUDIO_ALLOW_PRIVATE_HOSTS:
         return
-    host = urlsplit(url).hostname or ""
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
-    except (OSError, UnicodeError) as exc:
-        raise RemoteAudioError(
-            "ホスト名を引けない", message=f"外部の音声URLのホスト {host} が見つかりません。"
-        ) from exc
-    if not addresses or not all(ipaddress.ip_address(a.split("%", 1)[0]).is_global for a in addresses):
-        raise RemoteAudioError(
-            "内部のアドレス", message="外部の音声URLが内部のネットワークを指しています。公開された URL にしてください。"
-        )
+    public_addresses(urlsplit(url).hostname or "", None)
+
+
+def connect_public(address: tuple[str, int], timeout=None, source_address=None) -> socket.socket:
+    """`socket.create_connection`, to exactly the addresses that were resolved once and checked."""
+    if settings.PROBE_AUDIO_ALLOW_PRIVATE_HOSTS:
+        return socket.create_connection(address, timeout, source_address)
+    host, port = address
+    error: OSError | None = None
+    for family, kind, proto, _, sockaddr in public_addresses(host, port):
+        sock = socket.socket(family, kind, proto)
+        try:
+            if isinstance(timeout, int | float):
+                sock.settimeout(timeout)
+            if source_address:
+                sock.bind(source_address)
+            sock.connect(sockaddr)
+            return sock
+        except OSError as exc:
+            error = exc
+            sock.close()
+    raise error
+
+
+class _PublicHTTPConnection(HTTPConnection):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # http.client's hook for how the socket is opened (connect() calls it, for HTTPS before the TLS handshake).
+        self._create_connection = connect_public
+
+
+class _PublicHTTPSConnection(HTTPSConnection):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._create_connection = connect_public
+
+
+class _PublicHTTPHandler(HTTPHandler):
+    def http_open(self, req):
+        return self.do_open(_PublicHTTPConnection, req)
+
+
+class _PublicHTTPSHandler(HTTPSHandler):
+    def https_open(self, req):
+        # The certificate is still checked against the URL's host name (SNI too): only the socket is pinned.
+        return self.do_open(_PublicHTTPSConnection, req)
 
 
 class _RedirectHandler(HTTPRedirectHandler):
@@ -107,12 +177,12 @@ class Http:
     def __init__(self, *, timeout: float, retries: int, backoff: float, stats: ProbeStats):
         self.timeout, self.retries, self.backoff, self.stats = timeout, max(0, retries), backoff, stats
         # No file:, ftp: or data: handlers: an editor's URL must not read the server's own files.
+        # No proxy either: a proxy would resolve the host itself, past the address check.
         self.opener = OpenerDirector()
         for handler in (
-            ProxyHandler(),
             UnknownHandler(),
-            HTTPHandler(),
-            HTTPSHandler(),
+            _PublicHTTPHandler(),
+            _PublicHTTPSHandler(),
             HTTPDefaultErrorHandler(),
             _RedirectHandler(),
             HTTPErrorProcessor(),

@@ -11,7 +11,7 @@ from mutagen.mp4 import MP4
 
 from episodes.audio import MIME_M4A, MIME_MP3, AudioError
 from episodes.remote_audio import ProbeStats, RemoteAudioError, probe_remote_audio, timeline_duration
-from episodes.remote_http import BLOCK_SIZE, USER_AGENT, Http, HttpRangeFile, _RedirectHandler
+from episodes.remote_http import BLOCK_SIZE, USER_AGENT, Http, HttpRangeFile, _RedirectHandler, is_public_address
 
 from .audio_server import JAPANESE_PATH, NOT_AUDIO, long_mp3
 from .factories import M4A, MP3
@@ -262,6 +262,14 @@ class TestOnlyPublicHosts:
             "http://10.0.0.5/a.mp3",
             "http://192.168.1.10/a.mp3",
             "http://[::1]/a.mp3",
+            # IPv4 in IPv6 clothing (issue 12, finding 12): IPv4-compatible, IPv4-mapped, NAT64.
+            "http://[::127.0.0.1]/a.mp3",
+            "http://[::ffff:127.0.0.1]/a.mp3",
+            "http://[::ffff:169.254.169.254]/a.mp3",
+            "http://[64:ff9b::7f00:1]/a.mp3",
+            "http://[64:ff9b::a9fe:a9fe]/a.mp3",
+            "http://[2002:7f00:1::1]/a.mp3",
+            "http://2130706433/a.mp3",
         ],
     )
     def test_private_addresses_are_refused_without_a_request(self, settings, url):
@@ -269,6 +277,67 @@ class TestOnlyPublicHosts:
         with pytest.raises(RemoteAudioError) as excinfo:
             probe_remote_audio(url, timeout=1, retries=0)
         assert excinfo.value.reason == "内部のアドレス"
+
+    def test_a_name_that_rebinds_to_loopback_after_the_check_is_never_reached(self, settings, monkeypatch, ranged):
+        """Issue 12, finding 12: the check resolved the name, then urllib resolved it again to connect."""
+        settings.PROBE_AUDIO_ALLOW_PRIVATE_HOSTS = False
+        real_getaddrinfo = socket.getaddrinfo
+        answers = []
+
+        def switching_resolver(host, port, *args, **kwargs):
+            if host != "rebind.example.com":
+                return real_getaddrinfo(host, port, *args, **kwargs)
+            # A public address for the first question, the loopback server for every later one.
+            address = "93.184.215.14" if not answers else "127.0.0.1"
+            answers.append(address)
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port or 80))]
+
+        monkeypatch.setattr(socket, "getaddrinfo", switching_resolver)
+        url = ranged.url("/tone.mp3").replace("127.0.0.1", "rebind.example.com")
+
+        with pytest.raises(RemoteAudioError) as excinfo:
+            probe_remote_audio(url, timeout=1, retries=0)
+
+        assert excinfo.value.reason == "内部のアドレス"
+        assert ranged.hits == []
+        assert answers == ["93.184.215.14", "127.0.0.1"]
+
+    def test_each_connection_goes_to_the_address_it_checked(self, settings, monkeypatch):
+        settings.PROBE_AUDIO_ALLOW_PRIVATE_HOSTS = False
+        connected = []
+        monkeypatch.setattr(
+            socket,
+            "getaddrinfo",
+            lambda host, port, *a, **k: [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", port))],
+        )
+
+        class Recorded(socket.socket):
+            def connect(self, address):
+                connected.append(address)
+                raise ConnectionRefusedError
+
+        monkeypatch.setattr(socket, "socket", Recorded)
+
+        with pytest.raises(RemoteAudioError):
+            probe_remote_audio("http://audio.example.com:8080/a.mp3", timeout=1, retries=0)
+
+        assert connected == [("93.184.215.14", 8080)]
+
+    @pytest.mark.parametrize(
+        "address, public",
+        [
+            ("93.184.215.14", True),
+            ("2606:2800:21f:cb07:6820:80da:af6b:8b2c", True),
+            ("::127.0.0.1", False),
+            ("::ffff:93.184.215.14", False),
+            ("64:ff9b::5db8:d70e", False),
+            ("64:ff9b:1::1", False),
+            ("fe80::1%eth0", False),
+            ("100.64.0.1", False),
+        ],
+    )
+    def test_is_public_address(self, address, public):
+        assert is_public_address(address) is public
 
     def test_a_redirect_into_the_network_is_refused(self, settings):
         settings.PROBE_AUDIO_ALLOW_PRIVATE_HOSTS = False
