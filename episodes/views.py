@@ -1,7 +1,7 @@
 """Public pages: thin views over `Episode.objects.published()`, and the letters form."""
 
 from datetime import datetime
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.core.paginator import Paginator
@@ -163,6 +163,16 @@ def letter_form(request):
     return redirect(thanks)
 
 
+def _from_our_origin(request) -> bool:
+    """Whether the browser says the POST came from one of our pages (Origin, else Referer)."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        referer = urlsplit(request.headers.get("Referer", ""))
+        origin = f"{referer.scheme}://{referer.netloc}" if referer.scheme and referer.netloc else ""
+    ours = {request.build_absolute_uri("/").rstrip("/"), settings.SITE_URL, *settings.CSRF_TRUSTED_ORIGINS}
+    return origin in ours
+
+
 def csrf_failure(request, reason=""):
     """A listener whose form had expired (or whose cookie was blocked) keeps what they wrote.
 
@@ -170,8 +180,13 @@ def csrf_failure(request, reason=""):
     show the form again, filled in, with a fresh token; nothing is stored
     until they press send again. Elsewhere (the admin) Django's page stands.
     """
-    if request.path == reverse("episodes:letters") and request.method == "POST":
-        form = LetterForm(request.POST)
+    if request.path == reverse("episodes:letters") and request.method == "POST" and _from_our_origin(request):
+        # Another site can post here too: what it sent is shown only to a form our own pages posted,
+        # and the address and the consent are never put back (a victim's autofill must not be aimed).
+        data = request.POST.copy()
+        for name in ("email", "consent_to_air"):
+            data.pop(name, None)
+        form = LetterForm(data)
         form.is_valid()  # fills in what can be shown; the letter is not submitted
         context = {"form": form, "expired": True}
         return render(request, "letters/form.html", context, status=403)

@@ -377,13 +377,45 @@ def test_letter_pages_cost_a_fixed_number_of_queries(client, django_assert_max_n
 class TestExpiredForm:
     def test_a_letter_posted_without_a_valid_token_comes_back_filled_in(self):
         client = Client(enforce_csrf_checks=True)
-        response = client.post("/letters/", {"radio_name": "消えないで", "message": "長い長いお便り"})
+        response = client.post(
+            "/letters/",
+            {"radio_name": "消えないで", "message": "長い長いお便り"},
+            headers={"Origin": "http://testserver"},
+        )
         assert response.status_code == 403
         assert "お便りはまだ届いていません" in response.text
         assert 'value="消えないで"' in response.text
         assert "長い長いお便り" in response.text
         assert 'name="csrfmiddlewaretoken"' in response.text
         assert not Letter.objects.exists()
+
+    @pytest.mark.parametrize(
+        "headers",
+        [{"Origin": "https://attacker.example"}, {"Referer": "https://attacker.example/x"}, {}, {"Origin": "null"}],
+    )
+    def test_a_cross_site_post_is_not_shown_back(self, headers):
+        """Issue 12, finding 14: another site's POST came back as the victim's own letter, ready to send."""
+        client = Client(enforce_csrf_checks=True)
+        data = {"radio_name": "攻撃者", "message": "攻撃者の文面", "email": "victim@example.jp", "consent_to_air": "on"}
+
+        response = client.post("/letters/", data, headers=headers)
+
+        assert response.status_code == 403
+        assert "攻撃者の文面" not in response.text
+        assert "victim@example.jp" not in response.text
+        assert 'name="csrfmiddlewaretoken"' not in response.text
+
+    @pytest.mark.parametrize("headers", [{"Origin": "http://testserver"}, {"Referer": "http://testserver/letters/"}])
+    def test_the_address_and_consent_are_never_put_back(self, headers):
+        client = Client(enforce_csrf_checks=True)
+        data = {"radio_name": "わたし", "message": "本文", "email": "me@example.jp", "consent_to_air": "on"}
+
+        response = client.post("/letters/", data, headers=headers)
+
+        assert response.status_code == 403
+        assert "本文" in response.text
+        assert "me@example.jp" not in response.text
+        assert not re.search(r'name="consent_to_air"[^>]*checked', response.text)
 
     def test_other_pages_keep_djangos_csrf_page(self):
         client = Client(enforce_csrf_checks=True)
