@@ -150,6 +150,19 @@ class TestProblems:
         assert "2026-08-22-551.md:2" in out.getvalue()
         assert Episode.objects.count() == 6
 
+    def test_an_article_that_cannot_be_read_is_named_with_file_and_line(self, site):
+        post = (
+            "---\nactor_ids:\n  - zundamon\naudio_file_path: /audio/none.mp3\ndate: 2026-08-22 06:00:00 +0900\n"
+            "title: 取り込みの番組 podcast 20260822\n---\n\n## 関連リンク\n\n- [読める記事](https://example.com/a)\n\n"
+            "要約。\n\n引用元: https://example.com/a\n\n- [閉じない題\n\n- []()\n\n行き先なし。\n"
+        )
+        (site / "_posts" / "2026-08-22-551.md").write_text(post, encoding="utf-8")
+        out = run_import(site, "--only", "2026-08-22-*")
+        assert "2026-08-22-551.md:17: 記事のリンクとして読めない行です" in out
+        assert "2026-08-22-551.md:19: リンク先のない記事を読み飛ばしました" in out
+        assert "article_unreadable: 1 件" in out
+        assert [a.title for a in Episode.objects.get(number=551).articles.all()] == ["読める記事"]
+
     def test_missing_audio_imports_as_draft_with_a_warning(self, tmp_path):
         site = sample_site(tmp_path, with_audio=False)
         out = run_import(site, "-v", "2")

@@ -161,7 +161,7 @@ class ArchiveImporter(CatalogueMixin, SiteFilesMixin):
         refuse_changes: bool = False,
     ) -> Outcome:
         """Create or update one episode; the post's own transaction either lands whole or not at all."""
-        outcome = Outcome(status=SKIPPED, post=post)
+        outcome = Outcome(status=SKIPPED, post=post, warnings=list(post.warnings))
         warn = outcome.warnings.append
         timeline, transcript = None, ""
         if (json_path := self._beside_audio(post, ".json")) is not None:

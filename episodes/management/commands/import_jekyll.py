@@ -25,6 +25,10 @@ def _reason(exc: Exception) -> str:
     return str(exc)
 
 
+# Warnings about text that did not arrive: each is printed with its file and line.
+CONTENT_LEFT_BEHIND = {"article_unreadable", "article_without_url"}
+
+
 class Command(BaseCommand):
     help = "Jekyll サイト（_config.yml、_posts/、_posts.bak/）を番組・出演者・エピソードとして取り込みます。何度実行しても重複しません。"
 
@@ -95,7 +99,7 @@ class Command(BaseCommand):
                 counts[outcome.status] += 1
                 for kind, message in outcome.warnings:
                     warnings[kind] += 1
-                    if verbosity >= 2:
+                    if verbosity >= 2 or (verbosity >= 1 and kind in CONTENT_LEFT_BEHIND):
                         self.stdout.write(f"  注意: {message}")
             if verbosity >= 1 and (done % 50 == 0 or done == total):
                 self.stderr.write(f"\r取り込み中 {done}/{total}", ending="")
