@@ -3,16 +3,68 @@
 `site/` is a Jekyll site like the station's (config, posts, MP3s with a script
 and a slide timeline, images), loaded through `import_jekyll`, so every
 `make run` exercises the importer. It is loaded only into a database that holds
-no episodes, so it is never mixed into real data. The MP3s are short generated
+no episodes, and importing a real archive removes it first, so it is never
+mixed into real data. Demo content is known by its guids, which stand on the
+demo config's own host (`demo.example.com`). The MP3s are short generated
 chimes (see `site/audio/README.md`); the images were drawn with Pillow.
 """
 
 import io
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.core.management import call_command
+from django.db import transaction
 
 DEMO_SITE = Path(__file__).parent / "site"
+DEMO_GUID_PREFIX = "https://demo.example.com/"
+
+
+@dataclass
+class DemoRemoved:
+    episodes: int
+    shows: int
+    actors: int
+
+    def __str__(self) -> str:
+        return f"エピソード {self.episodes} 件、番組 {self.shows} 件、出演者 {self.actors} 人"
+
+
+def is_demo_site(site_dir: Path) -> bool:
+    return site_dir.resolve() == DEMO_SITE.resolve()
+
+
+def demo_episodes():
+    from ..models import Episode
+
+    return Episode.objects.filter(guid__startswith=DEMO_GUID_PREFIX)
+
+
+@transaction.atomic
+def remove_demo_content() -> DemoRemoved:
+    """Delete the demo's episodes, then the shows, voices, old paths and station details only it used."""
+    from ..models import Actor, Appearance, LegacyPath, Show, Station
+
+    episodes = demo_episodes()
+    show_ids = set(episodes.values_list("show_id", flat=True))
+    actor_ids = set(Appearance.objects.filter(episode__in=episodes).values_list("actor_id", flat=True))
+    actor_ids |= set(Show.hosts.through.objects.filter(show_id__in=show_ids).values_list("actor_id", flat=True))
+    demo_images = {
+        f"/images/{p.relative_to(DEMO_SITE / 'images').as_posix()}" for p in (DEMO_SITE / "images").rglob("*")
+    }
+    removed_episodes = episodes.count()
+    episodes.delete()
+    shows = Show.objects.filter(pk__in=show_ids, episodes__isnull=True)
+    removed_shows = shows.count()
+    shows.delete()
+    actors = Actor.objects.filter(pk__in=actor_ids, appearances__isnull=True, hosted_shows__isnull=True)
+    removed_actors = actors.count()
+    actors.delete()
+    LegacyPath.objects.filter(episode__isnull=True, path__in=demo_images).delete()
+    station = Station.objects.filter(pk=1).first()
+    if station is not None and (station.website_url or "").startswith(DEMO_GUID_PREFIX.rstrip("/")):
+        station.delete()  # Station.load() starts again from settings; the archive's config fills it
+    return DemoRemoved(removed_episodes, removed_shows, removed_actors)
 
 
 def load_demo_content() -> str:

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
+from episodes import demo
 from episodes.importers.archive import CREATED, SKIPPED, UNCHANGED, UPDATED, ArchiveImporter, EditedInCms
 from episodes.importers.jekyll import FILE_NAME, PostError, parse_post, read_config
 
@@ -63,6 +64,7 @@ class Command(BaseCommand):
             except (OSError, yaml.YAMLError, AttributeError) as exc:
                 raise CommandError(f"--show-map {show_map} を読めません: {exc}") from exc
 
+        self._make_room_for_a_real_archive(site_dir, dry_run=dry_run)
         files = self._post_files(site_dir, only)
         importer = ArchiveImporter(
             site_dir=site_dir,
@@ -115,6 +117,18 @@ class Command(BaseCommand):
         self._summary(counts, warnings, skipped, dry_run)
         if skipped:
             raise CommandError(f"{len(skipped)} 件の投稿を取り込めませんでした（上の一覧を見てください）")
+
+    def _make_room_for_a_real_archive(self, site_dir: Path, *, dry_run: bool) -> None:
+        """The demo never mixes with a real station: importing an archive removes it first."""
+        if demo.is_demo_site(site_dir) or not demo.demo_episodes().exists():
+            return
+        if dry_run:
+            self.stdout.write(
+                f"デモ用データ（エピソード {demo.demo_episodes().count()} 件）は、取り込むときに削除します。"
+            )
+            return
+        removed = demo.remove_demo_content()
+        self.stdout.write(self.style.WARNING(f"デモ用データを削除してから取り込みます（{removed}）。"))
 
     def _post_files(self, site_dir: Path, only: str | None) -> list[Path]:
         """Posts of `_posts.bak/` then `_posts/`; a serial in both is taken from `_posts/` (the live one)."""

@@ -1,0 +1,86 @@
+"""Demo content never mixes with a real station (episodes/demo)."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from episodes import demo
+from episodes.models import Actor, Episode, LegacyPath, Show, Station
+
+from .factories import MP3
+
+pytestmark = pytest.mark.django_db
+
+CONFIG = """title: 本番テスト局
+description: 本番の放送局の説明。
+author: 本番テスト局
+email: station@example.jp
+url: https://podcast.example.jp/
+actors:
+  ずんだもん:
+    name: ずんだもん
+"""
+POST = """---
+actor_ids:
+  - ずんだもん
+audio_file_path: /audio/本番番組_podcast_20260105.mp3
+date: 2026-01-05 06:00:00 +0900
+title: 本番番組 podcast 20260105
+---
+
+## 関連リンク
+
+- [本番の記事](https://example.com/real)
+
+本番の要約。
+
+引用元: https://example.com/real
+"""
+
+
+@pytest.fixture
+def real_site(tmp_path):
+    site = tmp_path / "real"
+    (site / "_posts").mkdir(parents=True)
+    (site / "audio").mkdir()
+    (site / "_config.yml").write_text(CONFIG, encoding="utf-8")
+    (site / "_posts" / "2026-01-05-1.md").write_text(POST, encoding="utf-8")
+    (site / "audio" / "本番番組_podcast_20260105.mp3").write_bytes(MP3.read_bytes())
+    return site
+
+
+def run(*args) -> str:
+    out = io.StringIO()
+    call_command(*args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+class TestImportOverTheDemo:
+    def test_the_demo_is_removed_first_and_the_summary_says_so(self, real_site):
+        run("load_demo")
+        assert demo.demo_episodes().count() == 5
+        out = run("import_jekyll", str(real_site))
+        assert "デモ用データを削除してから取り込みます（エピソード 5 件、番組 2 件" in out
+        assert not Episode.objects.filter(guid__contains="demo.example.com").exists()
+        assert Episode.objects.get(number=1).guid == "https://podcast.example.jp/episode/1"
+        assert list(Show.objects.values_list("name", flat=True)) == ["本番番組"]
+        assert list(Actor.objects.values_list("name", flat=True)) == ["ずんだもん"]
+        assert Station.load().name == "本番テスト局"
+        assert not LegacyPath.objects.filter(path__contains="demo").exists()
+
+    def test_a_dry_run_only_says_what_it_would_remove(self, real_site):
+        run("load_demo")
+        out = run("import_jekyll", str(real_site), "--dry-run")
+        assert "デモ用データ（エピソード 5 件）は、取り込むときに削除します。" in out
+        assert demo.demo_episodes().count() == 5
+
+    def test_reloading_the_demo_itself_keeps_it(self):
+        run("load_demo")
+        run("import_jekyll", str(demo.DEMO_SITE))
+        assert demo.demo_episodes().count() == 5
+
+    def test_a_real_station_is_never_touched(self, real_site):
+        run("import_jekyll", str(real_site))
+        assert "デモ用データ" not in run("import_jekyll", str(real_site))
+        assert Episode.objects.count() == 1
