@@ -163,6 +163,21 @@ class TestProblems:
         assert "article_unreadable: 1 件" in out
         assert [a.title for a in Episode.objects.get(number=551).articles.all()] == ["読める記事"]
 
+    def test_cloud_audio_with_raw_spaces_is_imported_not_skipped(self, site):
+        post = (
+            "---\nactor_ids:\n  - zundamon\n"
+            "audio_file_path: https://storage.example.com/podcast/記念 特別回なのだ_podcast_20260526.mp3\n"
+            "date: 2026-05-26 06:00:00 +0900\ntitle: 記念の特別回\n---\n"
+        )
+        (site / "_posts" / "2026-05-26-248.md").write_text(post, encoding="utf-8")
+        out = run_import(site, "--only", "2026-05-26-*", "--default-show", "私立ずんだもん女学園放送部")
+        assert "新規 1" in out and "スキップ 0" in out
+        episode = Episode.objects.get(number=248)
+        assert episode.audio_url.endswith(
+            "/%E8%A8%98%E5%BF%B5%20%E7%89%B9%E5%88%A5%E5%9B%9E%E3%81%AA%E3%81%AE%E3%81%A0_podcast_20260526.mp3"
+        )
+        assert episode.status == "published"
+
     def test_missing_audio_imports_as_draft_with_a_warning(self, tmp_path):
         site = sample_site(tmp_path, with_audio=False)
         out = run_import(site, "-v", "2")

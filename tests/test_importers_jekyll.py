@@ -220,6 +220,19 @@ class TestArticleShapes:
         assert [code for code, _ in post.warnings] == ["article_unreadable"]
         assert "2026-01-05-7.md:11" in post.warnings[0][1]
 
+    def test_urls_with_raw_spaces_and_japanese_are_percent_encoded(self, tmp_path):
+        text = (
+            FRONT.replace(
+                "/audio/形の番組_podcast_20260105.mp3", "https://storage.example.com/p/記念 特別回_podcast_20260105.mp3"
+            )
+            + "- [記事](https://example.com/日本語/ページ)\n\n要約。\n"
+        )
+        post = parse_post(write_post(tmp_path, "2026-01-05-7.md", text))
+        encoded = "https://storage.example.com/p/%E8%A8%98%E5%BF%B5%20%E7%89%B9%E5%88%A5%E5%9B%9E_podcast_20260105.mp3"
+        assert post.audio_path == encoded
+        assert post.audio_stem == "記念 特別回_podcast_20260105"
+        assert post.articles[0].url == "https://example.com/%E6%97%A5%E6%9C%AC%E8%AA%9E/%E3%83%9A%E3%83%BC%E3%82%B8"
+
     def test_a_bracketed_bullet_in_a_summary_is_not_an_item(self, tmp_path):
         post = post_with(
             tmp_path,

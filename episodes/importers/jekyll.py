@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 import yaml
+from django.utils.encoding import iri_to_uri
 
 from ..youtube import youtube_video_id
 
@@ -183,6 +184,17 @@ def _text(value) -> str:
     return "" if value is None else str(value).strip()
 
 
+def _url(value) -> str:
+    """An absolute URL as the web spells it: raw spaces and Japanese percent-encoded.
+
+    The old site wrote cloud audio URLs with raw spaces (the first-anniversary
+    special's), which no URL validator accepts. Site paths (`/audio/…`) stay as
+    written: they name files and old paths, and are decoded where they are used.
+    """
+    text = _text(value)
+    return iri_to_uri(text) if text.startswith(("http://", "https://")) else text
+
+
 def _youtube_id(body: str) -> str:
     for src in IFRAME_SRC.findall(body):
         video = youtube_video_id(html.unescape(src))
@@ -271,7 +283,7 @@ def parse_articles(path: Path, body: str, first_line: int) -> tuple[list[Article
     def finish():
         if current is None:
             return
-        url = current["url"] or current["citation"]
+        url = _url(current["url"] or current["citation"])
         if not url:
             warnings.append(("article_without_url", f"{where(current['index'])}: リンク先のない記事を読み飛ばしました"))
             return
@@ -281,7 +293,7 @@ def parse_articles(path: Path, body: str, first_line: int) -> tuple[list[Article
                 title=title,
                 url=url,
                 summary="\n".join(current["summary"]).strip("\n"),
-                citation_url=current["citation"] or url,
+                citation_url=_url(current["citation"]) or url,
                 line=first_line + current["index"],
             )
         )
@@ -346,9 +358,9 @@ def parse_post(path: Path) -> Post:
         description=html.unescape(_text(data.get("description"))),
         notice=html.unescape(_text(data.get("information"))),
         actor_ids=[str(a).strip() for a in actor_ids if str(a).strip()],
-        audio_path=_text(data.get("audio_file_path")),
-        image_url=_text(data.get("image_url")),
-        thumbnail_url=_text(data.get("thumbnail_url")),
+        audio_path=_url(data.get("audio_file_path")),
+        image_url=_url(data.get("image_url")),
+        thumbnail_url=_url(data.get("thumbnail_url")),
         card=_text(data.get("card")),
         youtube_id=_youtube_id(body),
         articles=articles,
