@@ -203,6 +203,25 @@ class TestProblems:
         assert Episode.objects.filter(number=12).exists()
         assert "古い版" not in Episode.objects.get(number=371).description
 
+    @pytest.mark.parametrize(
+        ("choice", "statuses", "said"),
+        [
+            ("publish", {12: "published"}, "_posts.bak/（旧サイトで非公開）の投稿 1 件: 公開しました"),
+            ("draft", {12: "draft"}, "_posts.bak/（旧サイトで非公開）の投稿 1 件: 下書きにしました"),
+            ("skip", {}, "_posts.bak/（旧サイトで非公開）の投稿 1 件: 取り込みませんでした"),
+        ],
+    )
+    def test_archived_posts_follow_the_choice_and_are_counted(self, site, choice, statuses, said):
+        bak = site / "_posts.bak"
+        bak.mkdir()
+        old = (site / "_posts" / "2025-11-21-371.md").read_text(encoding="utf-8")
+        (bak / "2024-01-05-12.md").write_text(old.replace("20251121", "20240105"), encoding="utf-8")
+        (site / "audio" / "私立ずんだもん女学園放送部_podcast_20240105.mp3").write_bytes(MP3.read_bytes())
+        out = run_import(site, f"--archived={choice}")
+        assert said in out
+        assert dict(Episode.objects.filter(number=12).values_list("number", "status")) == statuses
+        assert Episode.objects.get(number=371).status == "published"
+
     def test_special_episode_goes_to_its_hosts_show(self, site):
         post = site / "_posts" / "2026-08-17-546.md"
         text = post.read_text(encoding="utf-8").replace(

@@ -26,6 +26,9 @@ def _reason(exc: Exception) -> str:
     return str(exc)
 
 
+# The old site kept these posts out of its build and feed (_config.yml excludes them).
+ARCHIVE_FOLDER = "_posts.bak"
+ARCHIVED_CHOICES = ("publish", "draft", "skip")
 # Warnings about text that did not arrive: each is printed with its file and line.
 CONTENT_LEFT_BEHIND = {"article_unreadable", "article_without_url"}
 
@@ -45,9 +48,26 @@ class Command(BaseCommand):
             "--show-map", type=Path, metavar="YAML", help="タイトルの番組名 → 取り込み先の番組名の対応表"
         )
         parser.add_argument("--default-show", help="番組名を読み取れない投稿（特別回など）の行き先")
+        parser.add_argument(
+            "--archived",
+            choices=ARCHIVED_CHOICES,
+            default="publish",
+            help="旧サイトが公開していなかった _posts.bak/ の投稿: publish（公開、既定）、draft（下書き）、skip（取り込まない）",
+        )
 
     def handle(
-        self, *args, site_dir: Path, audio_root, dry_run, only, overwrite, show_map, default_show, verbosity, **options
+        self,
+        *args,
+        site_dir: Path,
+        audio_root,
+        dry_run,
+        only,
+        overwrite,
+        show_map,
+        default_show,
+        archived,
+        verbosity,
+        **options,
     ):
         if not site_dir.is_dir():
             raise CommandError(f"{site_dir} はフォルダーではありません")
@@ -66,6 +86,9 @@ class Command(BaseCommand):
 
         self._make_room_for_a_real_archive(site_dir, dry_run=dry_run)
         files = self._post_files(site_dir, only)
+        archived_files = {path for path in files if path.parent.name == ARCHIVE_FOLDER}
+        if archived == "skip":
+            files = [path for path in files if path not in archived_files]
         importer = ArchiveImporter(
             site_dir=site_dir,
             config=config,
@@ -88,7 +111,7 @@ class Command(BaseCommand):
         total = len(posts)
         for done, post in enumerate(posts, start=1):
             try:
-                outcome = importer.import_post(post)
+                outcome = importer.import_post(post, draft=archived == "draft" and post.path in archived_files)
             except EditedInCms as exc:
                 counts[SKIPPED] += 1
                 warnings["edited_in_cms"] += 1
@@ -115,6 +138,13 @@ class Command(BaseCommand):
             if verbosity >= 2:
                 self.stdout.write(f"  注意: {message}")
         self._summary(counts, warnings, skipped, dry_run)
+        if archived_files:
+            label = {"publish": "公開しました", "draft": "下書きにしました", "skip": "取り込みませんでした"}[archived]
+            if dry_run:
+                label = {"publish": "公開します", "draft": "下書きにします", "skip": "取り込みません"}[archived]
+            self.stdout.write(
+                f"  {ARCHIVE_FOLDER}/（旧サイトで非公開）の投稿 {len(archived_files)} 件: {label}（--archived={archived}）"
+            )
         if skipped:
             raise CommandError(f"{len(skipped)} 件の投稿を取り込めませんでした（上の一覧を見てください）")
 
@@ -133,7 +163,7 @@ class Command(BaseCommand):
     def _post_files(self, site_dir: Path, only: str | None) -> list[Path]:
         """Posts of `_posts.bak/` then `_posts/`; a serial in both is taken from `_posts/` (the live one)."""
         by_serial: dict[int, Path] = {}
-        for folder in ("_posts.bak", "_posts"):
+        for folder in (ARCHIVE_FOLDER, "_posts"):
             for path in sorted((site_dir / folder).glob("*")):
                 if path.suffix not in {".md", ".markdown"} or (only and not fnmatch.fnmatch(path.name, only)):
                     continue
