@@ -6,6 +6,8 @@ cached bytes, or a build from stored fields in a fixed number of queries.
 """
 
 import hashlib
+import logging
+from xml.parsers import expat
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
@@ -20,12 +22,16 @@ from django.utils.feedgenerator import Enclosure, Rss201rev2Feed
 from django.utils.html import format_html, format_html_join
 from django.utils.http import http_date
 from django.utils.safestring import mark_safe
+from django.utils.xmlutils import SimplerXMLGenerator
 from django.views.decorators.gzip import gzip_page
 
 from . import transcripts
 from .links import absolute_url
 from .models import Episode, Show, SiteRevision, Station
 from .models.shows import WEEKDAYS_RRULE
+from .text import clean_text
+
+logger = logging.getLogger(__name__)
 
 ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
@@ -45,6 +51,34 @@ def _cdata(handler, name: str, text: str) -> None:
     handler.endElement(name)
 
 
+class CleaningXMLGenerator(SimplerXMLGenerator):
+    """Writes whatever it is given, less the characters XML 1.0 cannot carry.
+
+    Stored text is already clean (models.text); this is the last line of
+    defence, so that no value can make Django's generator refuse a feed
+    (UnserializableContentError) or write one that apps cannot parse.
+    """
+
+    def characters(self, content):
+        super().characters(clean_text(content) if content else content)
+
+    def ignorableWhitespace(self, content):
+        super().ignorableWhitespace(clean_text(content))
+
+    def startElement(self, name, attrs):
+        attrs = {key: clean_text(value) if isinstance(value, str) else value for key, value in (attrs or {}).items()}
+        super().startElement(name, attrs)
+
+
+def is_well_formed(body: bytes) -> bool:
+    """Whether a strict XML parser (expat) reads the body to its end."""
+    try:
+        expat.ParserCreate().Parse(body, True)
+    except expat.ExpatError:
+        return False
+    return True
+
+
 def _media_location() -> str:
     """Where media URLs point (bucket, endpoint, CDN, prefix): moving media must change every feed."""
     options = settings.STORAGES["default"].get("OPTIONS", {})
@@ -56,6 +90,18 @@ class PodcastRssFeed(Rss201rev2Feed):
     """RSS 2.0 plus the channel and item tags podcast directories and apps read."""
 
     content_type = "application/rss+xml; charset=utf-8"
+
+    def write(self, outfile, encoding):
+        # RssFeed.write with the cleaning generator in place of SimplerXMLGenerator.
+        handler = CleaningXMLGenerator(outfile, encoding, short_empty_elements=True)
+        handler.startDocument()
+        self.add_stylesheets(handler)
+        handler.startElement("rss", self.rss_attributes())
+        handler.startElement("channel", self.root_attributes())
+        self.add_root_elements(handler)
+        self.write_items(handler)
+        self.endChannelElement(handler)
+        handler.endElement("rss")
 
     def rss_attributes(self):
         return {
@@ -207,7 +253,11 @@ class PodcastFeed(Feed):
             body = cache.get(cache_key)
             if body is None:
                 body = self.get_feed(channel, request).writeString("utf-8").encode()
-                cache.set(cache_key, body, settings.FEED_CACHE_SECONDS)
+                if is_well_formed(body):
+                    cache.set(cache_key, body, settings.FEED_CACHE_SECONDS)
+                else:
+                    # Never keep a broken body: the next request builds it again.
+                    logger.error("feed %s is not well-formed XML; served uncached", request.path)
             response = HttpResponse(body, content_type=PodcastRssFeed.content_type)
         response["ETag"] = etag
         if last_modified:

@@ -16,6 +16,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from .shows import Show
+from .text import CleanTextModel
 
 TOKEN_PREFIX = "zpd_"
 # Enough of the secret to tell tokens apart in the admin, far too little to guess the rest.
@@ -48,7 +49,7 @@ class ApiTokenQuerySet(models.QuerySet):
         return self.prefetch_related("shows").filter(token_hash=hash_secret(secret)).first()
 
 
-class ApiToken(models.Model):
+class ApiToken(CleanTextModel):
     """A secret the production pipeline presents as `Authorization: Bearer <secret>`."""
 
     name = models.CharField(

@@ -4,9 +4,10 @@ from django.core.files.storage import default_storage
 from django.db import models
 
 from .episodes import Episode
+from .text import CleanTextModel
 
 
-class LegacyPath(models.Model):
+class LegacyPath(CleanTextModel):
     """An old path (`/audio/…mp3`, `/images/…`) and where it lives now.
 
     Audio paths follow their episode, so a replaced file is still found;

@@ -14,6 +14,7 @@ from django.utils import timezone
 from .episodes import Episode
 from .revision import SiteRevision
 from .shows import Show
+from .text import CleanTextModel
 
 RADIO_NAME_MAX = 40
 MESSAGE_MAX = 2000
@@ -56,7 +57,7 @@ class LetterStatus(models.TextChoices):
     ARCHIVED = "archived", "アーカイブ"
 
 
-class Letter(models.Model):
+class Letter(CleanTextModel):
     """A letter to a show, read by staff and perhaps read out on air."""
 
     Status = LetterStatus

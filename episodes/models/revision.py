@@ -14,6 +14,9 @@ from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from ..text import clean_data
+from .text import CleanTextModel, clean_text_fields
+
 
 class SiteRevision(models.Model):
     """A single row: the content revision and when it last moved."""
@@ -63,6 +66,7 @@ class RevisionedQuerySet(models.QuerySet):
     """Bulk writes (admin actions, imports) move the revision too."""
 
     def update(self, **kwargs):
+        kwargs = {name: clean_data(value) for name, value in kwargs.items()}
         rows = super().update(**kwargs)
         if rows:
             SiteRevision.bump()
@@ -78,22 +82,28 @@ class RevisionedQuerySet(models.QuerySet):
     delete.alters_data = True
 
     def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for obj in objs:
+            clean_text_fields(obj)
         created = super().bulk_create(objs, *args, **kwargs)
         SiteRevision.bump()
         return created
 
     def bulk_update(self, objs, fields, *args, **kwargs):
+        objs = list(objs)
+        for obj in objs:
+            clean_text_fields(obj)
         rows = super().bulk_update(objs, fields, *args, **kwargs)
         SiteRevision.bump()
         return rows
 
 
-class RevisionedModel(models.Model):
+class RevisionedModel(CleanTextModel):
     """Base for everything listeners see: saving or deleting moves the revision."""
 
     objects = RevisionedQuerySet.as_manager()
 
-    class Meta:
+    class Meta(CleanTextModel.Meta):
         abstract = True
 
     def save(self, *args, **kwargs):
