@@ -5,6 +5,7 @@ Podcast apps need the true size in bytes and the duration; the old site sent
 by their name: a text file renamed `.mp3` is refused.
 """
 
+import math
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import BinaryIO
@@ -74,7 +75,7 @@ def name_with_audio_extension(name: str, mime_type: str) -> str:
 
 def format_duration(seconds: float | None) -> str:
     """Show a duration as H:MM:SS or M:SS, as players do."""
-    if seconds is None:
+    if seconds is None or not math.isfinite(seconds):
         return ""
     total = round(seconds)
     hours, rest = divmod(total, 3600)

@@ -252,6 +252,9 @@ def for_results_page(results):
     return results.select_related("show").prefetch_related(Prefetch("articles", queryset=articles))
 
 
+MAX_PAGE = 1_000_000
+
+
 def results_page(results, number, per_page: int) -> Page:
     """One page of results and the total, evaluating the match once.
 
@@ -263,7 +266,8 @@ def results_page(results, number, per_page: int) -> Page:
     from .models import Episode
 
     try:
-        number = max(1, int(number))
+        # Past the last page shows the last page; the cap keeps the OFFSET within 64 bits.
+        number = min(max(1, int(number)), MAX_PAGE)
     except (TypeError, ValueError):
         number = 1
     ranked = results.annotate(total_hits=Window(Count("pk"))).values_list("pk", "total_hits")

@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from . import letters, search
+from .bounds import FIRST_YEAR, LAST_YEAR, parse_year
 from .forms import LetterForm, linked_episode
 from .models import Actor, Episode, LegacyPath, Letter, Show
 
@@ -76,8 +77,7 @@ def search_view(request):
     query = search.clean_query(request.GET.get("q", ""))
     show = Show.objects.public().filter(slug=request.GET.get("show", "")).first()
     actor = Actor.objects.public().filter(slug=request.GET.get("actor", "")).first()
-    year = request.GET.get("year", "")
-    year = int(year) if year.isdigit() and 1900 < int(year) < 3000 else None
+    year = parse_year(request.GET.get("year"))
     results = search.search(query, show=show, actor=actor, year=year)
     page = search.results_page(results, request.GET.get("page"), settings.EPISODES_PER_PAGE)
     context = {
@@ -119,7 +119,7 @@ def archive(request):
 
 def archive_month(request, year, month):
     """`/archive/<year>/<month>/`: the public episodes of one month (JST)."""
-    if not (1 <= month <= 12 and 1 <= year <= 9998):
+    if not (1 <= month <= 12 and FIRST_YEAR <= year <= LAST_YEAR):
         raise Http404("年月が正しくありません。")
     start = datetime(year, month, 1, tzinfo=timezone.get_default_timezone())
     episodes = Episode.objects.published().in_month(year, month).for_listing()

@@ -175,3 +175,19 @@ title: 毎朝の番組 podcast 20260105
 
 VOICEVOX:ずんだもん
 """
+
+
+POST_NAME = "2026-01-05-600.md"
+POST_STEM = "毎朝の番組_podcast_20260105"
+
+
+def pipeline_upload(*, post: str = POST, timeline: bytes | None = None, **values) -> dict:
+    """A POST /api/v1/episodes body: the daily post, the test MP3, an optional raw timeline, and values."""
+    data = {
+        "post": SimpleUploadedFile(POST_NAME, post.encode(), content_type="text/markdown"),
+        "audio": SimpleUploadedFile(f"{POST_STEM}.mp3", MP3.read_bytes(), content_type="audio/mpeg"),
+        **values,
+    }
+    if timeline is not None:
+        data["timeline"] = SimpleUploadedFile(f"{POST_STEM}.json", timeline)
+    return data

@@ -11,7 +11,7 @@ import episodes
 MIGRATIONS = Path(episodes.__file__).parent / "migrations"
 # Django writes field callables (upload_to, validators) as references to their
 # modules; those names are part of the schema. Anything else would be live code.
-FIELD_CALLABLE_MODULES = {"episodes.images", "episodes.models.uploads"}
+FIELD_CALLABLE_MODULES = {"episodes.bounds", "episodes.images", "episodes.models.uploads"}
 
 
 def migration_files():

@@ -1,5 +1,6 @@
 """Text is cleaned to what XML 1.0 can carry, on every save of every model (issue 12, finding 2)."""
 
+import importlib
 import io
 import xml.etree.ElementTree as ET
 
@@ -8,6 +9,7 @@ import podcastparser
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 from django.test import RequestFactory
 
 from episodes.feeds import StationFeed, is_well_formed
@@ -147,3 +149,27 @@ class TestFeedsStayWellFormed:
         assert len(builds) == 2  # the broken body was not cached
         assert "not well-formed" in caplog.text
         assert is_well_formed(b"<rss/>") and not is_well_formed(b"<rss>\x0b</rss>")
+
+
+class TestDataMigration:
+    def test_existing_rows_are_cleaned(self):
+        migration = importlib.import_module("episodes.migrations.0002_bounds_and_clean_text")
+        actor = make_actor()
+        episode = make_episode(cast=[actor], articles=1)
+        letter = Letter.objects.create(radio_name="名", message="本文")
+        with connection.cursor() as cursor:
+            for model, column in [
+                (Episode, "title"),
+                (Episode, "transcript"),
+                (LinkedArticle, "summary_html"),
+                (Actor, "name"),
+                (Letter, "message"),
+            ]:
+                cursor.execute(f"UPDATE {model._meta.db_table} SET {column} = %s", [f"{column}{DIRTY}"])  # noqa: S608
+        state = MigrationLoader(connection).project_state(("episodes", "0002_bounds_and_clean_text"))
+        migration.clean_rows(state.apps, None)
+        episode.refresh_from_db()
+        letter.refresh_from_db()
+        assert (episode.title, episode.transcript, letter.message) == ("title前後", "transcript前後", "message前後")
+        assert LinkedArticle.objects.get().summary_html == "summary_html前後"
+        assert Actor.objects.get().name == "name前後"

@@ -14,6 +14,7 @@ from markdownx.widgets import AdminMarkdownxWidget
 from ..models import Actor, Appearance, Episode, LinkedArticle, Show, Station
 from ..remote_audio import RemoteAudioError, probe_remote_audio, timeline_duration
 from ..timecode import TimecodeField
+from .dates import SaneDateFiltersMixin
 from .letters import AiredLetterInline
 
 # Markdown fields get the live-preview editor; URLs typed without a scheme
@@ -191,7 +192,7 @@ class EpisodeAdminForm(forms.ModelForm):
 
 
 @admin.register(Episode)
-class EpisodeAdmin(admin.ModelAdmin):
+class EpisodeAdmin(SaneDateFiltersMixin, admin.ModelAdmin):
     list_display = ["number", "title", "show", "published_at", "publication", "duration", "in_feed"]
     list_display_links = ["number", "title"]
     list_filter = [PublicationFilter, "show", "status", "cast"]

@@ -19,6 +19,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from ..models import Letter
+from .dates import SaneDateFiltersMixin
 
 # A spreadsheet runs a cell that starts with one of these as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -61,7 +62,7 @@ def letters_csv(letters) -> bytes:
 
 
 @admin.register(Letter)
-class LetterAdmin(admin.ModelAdmin):
+class LetterAdmin(SaneDateFiltersMixin, admin.ModelAdmin):
     """The inbox: letters arrive from the public form only; staff read, pick, air and archive them."""
 
     list_display = ["status", "radio_name", "message_first_line", "show", "received_at", "consent_to_air", "can_reply"]

@@ -21,7 +21,9 @@ from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from ..bounds import FIRST_YEAR, LAST_YEAR, is_sane_moment
 from ..importers.jekyll import Post, PostError, parse_post
+from ..importers.timeline import TimelineError, read_timeline
 from .errors import ApiError
 
 # Room in a request body beyond its files: multipart boundaries, part headers, the small fields.
@@ -102,8 +104,10 @@ def _moment(value: str) -> datetime | None:
         moment = parse_datetime(value.strip())
     except ValueError:
         moment = None
-    if moment is None:
-        raise ApiError("field_invalid", field="publish_at", value=value, expected="ISO 8601 の日時")
+    if moment is None or not is_sane_moment(moment):
+        raise ApiError(
+            "field_invalid", field="publish_at", value=value, expected=f"ISO 8601 の日時、{FIRST_YEAR}〜{LAST_YEAR} 年"
+        )
     return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
 
 
@@ -177,5 +181,9 @@ def _lay_out(submission: Submission, folder: Path) -> tuple[Path, Post, Path | N
     if submission.script:
         _move(submission.script, folder / f"{stem}.txt")
     if submission.timeline:
-        _move(submission.timeline, folder / f"{stem}.json")
+        timeline = _move(submission.timeline, folder / f"{stem}.json")
+        try:
+            read_timeline(timeline)  # the importer would only warn; a bad upload is refused
+        except TimelineError as exc:
+            raise PostError(timeline, None, str(exc)) from exc
     return post_path, post, audio

@@ -167,6 +167,9 @@ def _publish_upload(submission: Submission, folder: Path, token: ApiToken, key: 
 def publish(request, *, token: ApiToken):
     """POST /api/v1/episodes: publish the pipeline's post with its MP3, script and timeline."""
     key = _idempotency_key(request)
+    if not (token.all_shows or token.shows.all()):
+        # Scope before work: a token that may publish nowhere gets no body read and no post parsed.
+        raise ApiError("show_not_allowed", show="（なし）")
     submission = _receive(request)
     with tempfile.TemporaryDirectory(prefix="zundapod-api-", dir=settings.FILE_UPLOAD_TEMP_DIR) as folder:
         try:

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import yaml
 from django.utils.encoding import iri_to_uri
 
+from ..bounds import FIRST_YEAR, LAST_YEAR, is_sane_moment
 from ..youtube import youtube_video_id
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -32,10 +33,31 @@ ITEM_END = re.compile(r"\]\([^)\s]*\)\s*$")
 ITEM_CONTINUATION_LINES = 3
 CITATION = re.compile(r"^\s*引用元\s*[:：]\s*(?P<url>\S+)\s*$")
 TITLE_SHOW = re.compile(r"^(?P<show>.+?)\s+podcast\s+(?P<day>\d{8})\s*$")
-FILE_NAME = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2})-(?P<serial>\d+)\.(?:md|markdown)$")
+FILE_NAME = re.compile(r"^(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})-(?P<serial>[0-9]{1,9})\.(?:md|markdown)$")
+# Posts are a few KB; a larger file is not a post (and its YAML is not parsed).
+MAX_POST_BYTES = 1024 * 1024
 IFRAME_SRC = re.compile(r"""<iframe[^>]*\ssrc=["']([^"']+)["']""", re.IGNORECASE)
 LETTER_FORM_HOSTS = ("forms.gle", "docs.google.com/forms")
 DATE_FORMATS = ("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%d %H:%M %z", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
+
+
+class FrontMatterLoader(yaml.SafeLoader):
+    """Safe YAML without aliases: `*a` repeated through anchors expands exponentially (a "billion laughs").
+
+    Front matter is flat `key: value` text written by people and the pipeline;
+    it never needs an alias, so one is refused before anything is expanded.
+    """
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, "YAML のエイリアス（*名前）は使えません", event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def load_yaml(text: str):
+    """YAML as `yaml.safe_load` reads it, without aliases."""
+    return yaml.load(text, Loader=FrontMatterLoader)  # noqa: S506 - a SafeLoader subclass
 
 
 class PostError(ValueError):
@@ -117,7 +139,7 @@ def read_config(site_dir: Path) -> SiteConfig:
     """The site's `_config.yml`: title, description, author and the `actors:` map."""
     path = site_dir / "_config.yml"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError as exc:
         raise PostError(path, None, "_config.yml がありません") from exc
     except yaml.YAMLError as exc:
@@ -153,7 +175,7 @@ def split_front_matter(path: Path, text: str) -> tuple[dict, str, int]:
     except StopIteration as exc:
         raise PostError(path, 1, "フロントマターの終わり（---）がありません") from exc
     try:
-        data = yaml.safe_load("\n".join(lines[1:end])) or {}
+        data = load_yaml("\n".join(lines[1:end])) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark else 2
@@ -177,6 +199,8 @@ def parse_date(path: Path, value) -> datetime:
                 continue
         else:
             raise PostError(path, None, f"date を読めません: {text!r}" if text else "date がありません")
+    if not is_sane_moment(moment):
+        raise PostError(path, None, f"date は {FIRST_YEAR} 年から {LAST_YEAR} 年までにしてください: {moment:%Y-%m-%d}")
     return moment if moment.tzinfo else moment.replace(tzinfo=JST)
 
 
@@ -337,6 +361,8 @@ def parse_post(path: Path) -> Post:
     if not match:
         raise PostError(path, None, "ファイル名が YYYY-MM-DD-番号.md の形ではありません")
     try:
+        if path.stat().st_size > MAX_POST_BYTES:
+            raise PostError(path, None, f"投稿ファイルが大きすぎます（{MAX_POST_BYTES // 1024} KB まで）")
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise PostError(path, None, "UTF-8 として読めません") from exc

@@ -9,6 +9,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..bounds import MAX_SECONDS, is_seconds
+
 
 class TimelineError(ValueError):
     """The file is not a timeline we can read."""
@@ -29,17 +31,25 @@ class Timeline:
 
 
 def _seconds(value) -> float | None:
+    """Milliseconds → seconds; a missing or unreadable value is None, an impossible one refuses the file."""
     try:
-        return max(float(value) / 1000, 0.0)
-    except (TypeError, ValueError):
+        seconds = max(float(value) / 1000, 0.0)
+    except (TypeError, ValueError, OverflowError):
         return None
+    if not is_seconds(seconds):  # 1e400, Infinity, or past a week
+        raise TimelineError(f"時刻 {value!r} ミリ秒は 0 から {MAX_SECONDS * 1000} までにしてください")
+    return seconds
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} は JSON の数ではありません")
 
 
 def read_timeline(path: Path) -> Timeline:
     """Sections, narration cues and total length; tolerant of slides missing fields."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(path.read_text(encoding="utf-8-sig"), parse_constant=_refuse_constant)
+    except (OSError, ValueError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         raise TimelineError(f"{path.name}: タイムライン JSON を読めません（{exc}）") from exc
     if isinstance(data, dict):
         data = data.get("slides") or data.get("timeline") or []
@@ -50,7 +60,10 @@ def read_timeline(path: Path) -> Timeline:
     for slide in data:
         if not isinstance(slide, dict):
             continue
-        start, end = _seconds(slide.get("start_ms")), _seconds(slide.get("end_ms"))
+        try:
+            start, end = _seconds(slide.get("start_ms")), _seconds(slide.get("end_ms"))
+        except TimelineError as exc:
+            raise TimelineError(f"{path.name}: {exc}") from exc
         if end is not None:
             ends.append(end)
         if slide.get("type") == "section" and slide.get("url") and start is not None:

@@ -1,10 +1,11 @@
 """What an episode is made of besides itself: its cast in order, and the news it reads."""
 
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from markdownx.models import MarkdownxField
 
+from ..bounds import MAX_SECONDS
 from ..markdown import render_markdown
 from ..search_text import domain, normalize
 from ..timecode import format_timecode
@@ -46,7 +47,7 @@ class LinkedArticle(RevisionedModel):
         "開始位置（秒）",
         null=True,
         blank=True,
-        validators=[MinValueValidator(0)],
+        validators=[MinValueValidator(0), MaxValueValidator(MAX_SECONDS)],
         help_text="音声の中でこの記事が始まる位置。",
     )
 
@@ -57,6 +58,10 @@ class LinkedArticle(RevisionedModel):
         constraints = [
             models.CheckConstraint(
                 condition=Q(start_seconds__isnull=True) | Q(start_seconds__gte=0), name="article_start_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(start_seconds__isnull=True) | Q(start_seconds__lte=MAX_SECONDS),
+                name="article_start_finite",
             ),
         ]
 

@@ -18,6 +18,7 @@ from markdownx.models import MarkdownxField
 
 from .. import images
 from ..audio import AudioError, AudioInfo, format_duration, name_with_audio_extension, probe_audio
+from ..bounds import MAX_SECONDS, is_seconds, validate_moment
 from ..markdown import render_markdown
 from ..search_text import normalize
 from ..youtube import youtube_video_id
@@ -105,7 +106,7 @@ class Episode(RevisionedModel):
     )
     title = models.CharField("タイトル", max_length=200)
     published_at = models.DateTimeField(
-        "公開日時", default=timezone.now, help_text="未来の日時なら予約公開になります。"
+        "公開日時", default=timezone.now, validators=[validate_moment], help_text="未来の日時なら予約公開になります。"
     )
     status = models.CharField("状態", max_length=10, choices=Status.choices, default=Status.DRAFT)
     description = models.TextField("内容紹介", blank=True)
@@ -194,6 +195,11 @@ class Episode(RevisionedModel):
                 condition=Q(audio_duration__isnull=True) | Q(audio_duration__gt=0),
                 name="episode_audio_duration_positive",
             ),
+            # Finite too: Infinity (and PostgreSQL's NaN, greater than every number) is past the bound.
+            models.CheckConstraint(
+                condition=Q(audio_duration__isnull=True) | Q(audio_duration__lte=MAX_SECONDS),
+                name="episode_audio_duration_finite",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -250,7 +256,8 @@ class Episode(RevisionedModel):
     def set_audio_info(self, info: AudioInfo) -> None:
         """Record metadata read from the current audio source."""
         self.audio_size = info.size
-        self.audio_duration = info.duration
+        # A length no file can have (a broken header, a timeline's Infinity) is unknown, not stored.
+        self.audio_duration = info.duration if is_seconds(info.duration) and info.duration else None
         self.audio_mime_type = info.mime_type
         self.audio_bitrate = info.bitrate or None
         self._audio_info_source = self._audio_source()

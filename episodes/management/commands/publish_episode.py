@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import is_naive, make_aware
 
+from episodes.bounds import is_sane_moment
 from episodes.importers.archive import UNCHANGED, ContentConflict
 from episodes.importers.jekyll import PostError
 from episodes.links import absolute_url
@@ -30,8 +31,11 @@ class Command(BaseCommand):
     def handle(self, *args, post: Path, audio, publish_at, draft, overwrite, **options):
         when = None
         if publish_at:
-            when = parse_datetime(publish_at)
-            if when is None:
+            try:
+                when = parse_datetime(publish_at)
+            except ValueError:
+                when = None
+            if when is None or not is_sane_moment(when):
                 raise CommandError(f"--publish-at を日時として読めません: {publish_at}")
             if is_naive(when):
                 when = make_aware(when)
