@@ -21,6 +21,8 @@ from ..bounds import FIRST_YEAR, LAST_YEAR, is_sane_moment
 from ..youtube import youtube_video_id
 
 JST = ZoneInfo("Asia/Tokyo")
+# The old site kept these posts out of its build and feed (_config.yml excludes them).
+ARCHIVE_FOLDER = "_posts.bak"
 ARTICLES_HEADING = re.compile(r"^##\s*関連リンク\s*$")
 HEADING = re.compile(r"^##\s")
 # `- [title](url)` with optional trailing spaces (Markdown line breaks); the

@@ -11,7 +11,7 @@ from django.db import DatabaseError
 
 from episodes import demo
 from episodes.importers.archive import CREATED, SKIPPED, UNCHANGED, UPDATED, ArchiveImporter, EditedInCms
-from episodes.importers.jekyll import FILE_NAME, PostError, parse_post, read_config
+from episodes.importers.jekyll import ARCHIVE_FOLDER, FILE_NAME, PostError, parse_post, read_config
 
 LABELS = {CREATED: "新規", UPDATED: "更新", UNCHANGED: "変更なし", SKIPPED: "スキップ"}
 
@@ -26,8 +26,6 @@ def _reason(exc: Exception) -> str:
     return str(exc)
 
 
-# The old site kept these posts out of its build and feed (_config.yml excludes them).
-ARCHIVE_FOLDER = "_posts.bak"
 ARCHIVED_CHOICES = ("publish", "draft", "skip")
 # Warnings about text that did not arrive: each is printed with its file and line.
 CONTENT_LEFT_BEHIND = {"article_unreadable", "article_without_url"}
