@@ -3,19 +3,22 @@
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Count, Max
 from django.template.defaultfilters import filesizeformat
+from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
 from markdownx.models import MarkdownxField
 from markdownx.widgets import AdminMarkdownxWidget
 
+from .. import images
 from ..models import Actor, Appearance, Episode, LinkedArticle, Show, Station
 from ..remote_audio import RemoteAudioError, probe_remote_audio, timeline_duration
 from ..timecode import TimecodeField
 from .dates import SaneDateFiltersMixin
 from .letters import AiredLetterInline
+from .uploads import PendingUploadField, attach_pending_uploads, pending_upload
 
 # Markdown fields get the live-preview editor; URLs typed without a scheme
 # become https:// (Django 6.0's default, chosen explicitly now).
@@ -166,6 +169,10 @@ class EpisodeAdminForm(forms.ModelForm):
 
     remote_audio_info = None
     remote_audio_problem = ""
+    # Files uploaded as soon as they were chosen (episodes/pending_uploads.py).
+    audio_file_pending = PendingUploadField(file_field="audio_file", kind="audio")
+    image_pending = PendingUploadField(file_field="image", kind="image")
+    pending_uploads = ()
 
     class Meta:
         model = Episode
@@ -174,6 +181,7 @@ class EpisodeAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        self.pending_uploads = attach_pending_uploads(self, cleaned)
         url = cleaned.get("audio_url")
         new_source = "audio_url" in self.changed_data or (self.instance.pk and self.instance.audio_size is None)
         if url and not cleaned.get("audio_file") and new_source and not self.errors:
@@ -216,12 +224,13 @@ class EpisodeAdmin(SaneDateFiltersMixin, admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["show", "number", "title", "status", "published_at"]}),
         ("内容", {"fields": ["description", "notice", "notes", "transcript"]}),
-        ("音声", {"fields": ["audio_file", "audio_url", "audio_info", "feed_status"]}),
+        ("音声", {"fields": ["audio_file", "audio_file_pending", "audio_url", "audio_info", "feed_status"]}),
         (
             "画像と動画",
             {
                 "fields": [
                     "image",
+                    "image_pending",
                     "thumbnail_preview",
                     "image_url",
                     "thumbnail_url",
@@ -254,9 +263,11 @@ class EpisodeAdmin(SaneDateFiltersMixin, admin.ModelAdmin):
 
     @admin.display(description="音声の情報（自動で読み取り）")
     def audio_info(self, obj):
+        attached = self._attached_audio(obj)
         if obj.audio_size is None and obj.audio_duration is None:
-            return "まだ読み取っていません。音声を保存すると自動で読み取ります。"
+            return f"{attached} まだ読み取っていません。音声を保存すると自動で読み取ります。"
         parts = [
+            attached,
             f"サイズ {filesizeformat(obj.audio_size)}（{obj.audio_size:,} バイト）"
             if obj.audio_size
             else "サイズ 不明",
@@ -265,6 +276,16 @@ class EpisodeAdmin(SaneDateFiltersMixin, admin.ModelAdmin):
             f"{obj.audio_bitrate // 1000} kbps" if obj.audio_bitrate else "",
         ]
         return " / ".join(part for part in parts if part)
+
+    @staticmethod
+    def _attached_audio(obj) -> str:
+        """What is attached now: after a refused save, the form's instance holds the pending file."""
+        if obj.audio_file:
+            name = obj.audio_file.name.rsplit("/", 1)[-1]
+            return f"ファイル {name}" + ("（まだ保存されていません）" if images.is_new_upload(obj.audio_file) else "")
+        if obj.audio_url:
+            return "外部の音声URL"
+        return "音声はまだ添付されていません。"
 
     @admin.display(description="サムネイル")
     def thumbnail_preview(self, obj):
@@ -282,7 +303,16 @@ class EpisodeAdmin(SaneDateFiltersMixin, admin.ModelAdmin):
             initial.setdefault("title", show.default_title(today))
         return initial
 
+    def get_urls(self):
+        upload = path(
+            "pending-upload/", self.admin_site.admin_view(pending_upload), name="episodes_episode_pending_upload"
+        )
+        return [upload, *super().get_urls()]
+
     def save_model(self, request, obj, form, change):
+        for pending in form.pending_uploads:
+            # Stored under audio/ or images/ by this save; the pending copy goes once it is committed.
+            transaction.on_commit(pending.discard)
         if form.remote_audio_info is not None:
             obj.set_audio_info(form.remote_audio_info)
         elif form.remote_audio_problem:
