@@ -260,7 +260,7 @@ class ArchiveImporter(CatalogueMixin, SiteFilesMixin):
         episode.youtube_url = desired["youtube_url"]
         episode.transcript = desired["transcript"]
         episode.transcript_cues = desired["cues"]
-        self._set_images(episode, post)
+        self._set_images(episode, post, warn)
         self._set_audio(episode, post, audio_file, timeline, warn)
         if draft or not (episode.audio_file or episode.audio_url):
             episode.status = Episode.Status.DRAFT
@@ -311,13 +311,21 @@ class ArchiveImporter(CatalogueMixin, SiteFilesMixin):
                 )
         return episode
 
-    def _set_images(self, episode: Episode, post: Post) -> None:
+    def _set_images(self, episode: Episode, post: Post, warn) -> None:
         stored = self._store_site_image(post.image_url) if post.image_url else ""
         episode.image = stored or ""
         episode.image_url = "" if stored else self._absolute(post.image_url)
         thumb = self._store_site_image(post.thumbnail_url) if post.thumbnail_url else ""
         episode.thumbnail = thumb or ""
         episode.thumbnail_url = "" if thumb else self._absolute(post.thumbnail_url)
+        for url, found in ((post.image_url, stored), (post.thumbnail_url, thumb)):
+            if url and not found and self.site_dir and self.is_own_url(url):
+                warn(
+                    (
+                        "image_missing",
+                        f"{post.path.name}: {url} は旧サイトのフォルダーにありません（切り替えると開けません）",
+                    )
+                )
 
     def _set_audio(self, episode: Episode, post: Post, audio_file: Path | None, timeline, warn) -> None:
         if post.audio_path.startswith(("http://", "https://")):

@@ -15,6 +15,11 @@ from .. import images
 from ..models import LegacyPath
 from .jekyll import Post, SiteConfig
 
+# The old site is two builds in one repository: Jekyll's files at the root, and a
+# Next.js app whose public/ folder is served at the same root (/images/x.jpg is
+# public/images/x.jpg). Files are looked for in the root first.
+EXTRA_SITE_ROOTS = ("public",)
+
 
 def file_digest(path: Path) -> str:
     """SHA-256 of a file, read in blocks (MP3s can be hundreds of MB)."""
@@ -32,31 +37,36 @@ class SiteFilesMixin:
     _stored_images: dict[Path, str]
 
     def _absolute(self, url: str) -> str:
-        if url.startswith(("http://", "https://")) or not self.config.url:
+        """An old site path as a full URL; "" stays "" (never the site's home page as an image)."""
+        if not url or url.startswith(("http://", "https://")) or not self.config.url:
             return url
         return self.config.url + ("" if url.startswith("/") else "/") + url
 
-    def _site_path(self, url: str) -> Path | None:
-        """The file under SITE_DIR that a site URL or path names, if it is there."""
-        if not self.site_dir:
-            return None
+    def is_own_url(self, url: str) -> bool:
+        """Whether a URL or path points at the old site itself (its files are ours to bring)."""
         parts = urlsplit(url)
-        if parts.scheme and parts.hostname != self.site_host:
+        return bool(url) and (not parts.scheme or parts.hostname == self.site_host)
+
+    def _site_path(self, url: str) -> tuple[Path, Path] | None:
+        """(root, file) under SITE_DIR or SITE_DIR/public/ that a site URL or path names, if there."""
+        if not self.site_dir or not self.is_own_url(url):
             return None
-        relative = unquote(parts.path).lstrip("/")
-        candidate = (self.site_dir / relative).resolve()
-        if self.site_dir.resolve() not in candidate.parents or not candidate.is_file():
-            return None
-        return candidate
+        relative = unquote(urlsplit(url).path).lstrip("/")
+        for root in (self.site_dir.resolve(), *(self.site_dir.resolve() / extra for extra in EXTRA_SITE_ROOTS)):
+            candidate = (root / relative).resolve()
+            if root in candidate.parents and candidate.is_file():
+                return root, candidate
+        return None
 
     def _store_site_image(self, url: str) -> str:
         """Store an image of the old site once (shared by every episode using it); "" if absent."""
-        source = self._site_path(url)
-        if source is None:
+        found = self._site_path(url)
+        if found is None:
             return ""
+        root, source = found
         if source in self._stored_images:
             return self._stored_images[source]
-        old_path = "/" + source.relative_to(self.site_dir.resolve()).as_posix()
+        old_path = "/" + source.relative_to(root).as_posix()
         legacy = LegacyPath.objects.filter(path=old_path).first()
         if legacy and legacy.target and default_storage.exists(legacy.target):
             self._stored_images[source] = legacy.target

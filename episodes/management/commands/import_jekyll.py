@@ -27,8 +27,8 @@ def _reason(exc: Exception) -> str:
 
 
 ARCHIVED_CHOICES = ("publish", "draft", "skip")
-# Warnings about text that did not arrive: each is printed with its file and line.
-CONTENT_LEFT_BEHIND = {"article_unreadable", "article_without_url"}
+# Warnings about content that did not arrive: each is printed with its file (and line).
+CONTENT_LEFT_BEHIND = {"article_unreadable", "article_without_url", "image_missing"}
 
 
 class Command(BaseCommand):

@@ -1,0 +1,84 @@
+"""The old site's files: both roots of the repository, image fallbacks, missing images named (importers/files.py)."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from episodes.models import Episode, LegacyPath
+
+from .factories import MP3, image_bytes
+
+pytestmark = pytest.mark.django_db
+
+CONFIG = "title: ファイル局\ndescription: 説明。\nurl: https://old.example.jp/\nactors:\n  ずんだもん:\n    name: ずんだもん\n"
+
+
+def write_post(site, serial: int, image: str = "", thumbnail: str = "") -> None:
+    fields = (f"image_url: {image}\n" if image else "") + (f"thumbnail_url: {thumbnail}\n" if thumbnail else "")
+    text = (
+        f"---\nactor_ids:\n  - ずんだもん\naudio_file_path: /audio/ファイル番組_podcast_2026010{serial}.mp3\n"
+        f"date: 2026-01-0{serial} 06:00:00 +0900\ntitle: ファイル番組 podcast 2026010{serial}\n{fields}---\n"
+    )
+    (site / "_posts" / f"2026-01-0{serial}-{serial}.md").write_text(text, encoding="utf-8")
+    (site / "audio" / f"ファイル番組_podcast_2026010{serial}.mp3").write_bytes(MP3.read_bytes())
+
+
+@pytest.fixture
+def site(tmp_path):
+    site = tmp_path / "old"
+    for folder in ("_posts", "audio", "images", "public/images/thumbs"):
+        (site / folder).mkdir(parents=True)
+    (site / "_config.yml").write_text(CONFIG, encoding="utf-8")
+    return site
+
+
+def run_import(site) -> str:
+    out = io.StringIO()
+    call_command("import_jekyll", str(site), stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+class TestTwoRoots:
+    def test_images_in_the_public_folder_are_stored_once_and_the_old_path_redirects(self, site, client):
+        (site / "public" / "images" / "cover.png").write_bytes(image_bytes(color=(1, 2, 3)))
+        (site / "public" / "images" / "thumbs" / "t.png").write_bytes(image_bytes(color=(4, 5, 6)))
+        write_post(site, 1, image="https://old.example.jp/images/cover.png", thumbnail="/images/thumbs/t.png")
+        write_post(site, 2, image="/images/cover.png")
+        run_import(site)
+        first, second = Episode.objects.get(number=1), Episode.objects.get(number=2)
+        assert first.image and first.image.name == second.image.name  # stored once
+        assert first.image_url == ""
+        assert first.thumbnail_url == ""
+        assert LegacyPath.objects.filter(path="/images/cover.png").count() == 1
+        response = client.get("/images/cover.png")
+        assert response.status_code == 301
+        assert client.get(response["Location"]).status_code == 200
+
+    def test_the_jekyll_root_wins_over_public(self, site):
+        (site / "images" / "same.png").write_bytes(image_bytes(color=(9, 9, 9)))
+        (site / "public" / "images" / "same.png").write_bytes(image_bytes(color=(200, 0, 0)))
+        write_post(site, 1, image="/images/same.png")
+        run_import(site)
+        stored = Episode.objects.get(number=1).image
+        assert stored.read() == (site / "images" / "same.png").read_bytes()
+
+
+class TestFallbacks:
+    def test_a_post_without_an_image_stores_no_image_url(self, site):
+        write_post(site, 1)
+        run_import(site)
+        episode = Episode.objects.get(number=1)
+        assert (episode.image_url, episode.thumbnail_url, episode.image.name) == ("", "", "")
+
+    def test_an_image_on_another_host_stays_a_url(self, site):
+        write_post(site, 1, image="https://cdn.example.net/c.png")
+        out = run_import(site)
+        assert Episode.objects.get(number=1).image_url == "https://cdn.example.net/c.png"
+        assert "image_missing" not in out
+
+    def test_an_own_image_nowhere_in_the_folder_is_named_with_its_post(self, site):
+        write_post(site, 1, image="https://old.example.jp/images/lost.png")
+        out = run_import(site)
+        assert "2026-01-01-1.md: https://old.example.jp/images/lost.png は旧サイトのフォルダーにありません" in out
+        assert "image_missing: 1 件" in out
