@@ -5,7 +5,7 @@ import io
 import pytest
 from django.core.management import call_command
 
-from episodes.models import Episode, LegacyPath
+from episodes.models import Episode, LegacyPath, Station
 
 from .factories import MP3, image_bytes
 
@@ -82,3 +82,24 @@ class TestFallbacks:
         out = run_import(site)
         assert "2026-01-01-1.md: https://old.example.jp/images/lost.png は旧サイトのフォルダーにありません" in out
         assert "image_missing: 1 件" in out
+
+
+class TestStationArtwork:
+    @pytest.mark.parametrize(
+        "href", ["{{ site.url }}/images/art.jpg", "{{ '/images/art.jpg' | absolute_url }}", "/images/art.jpg"]
+    )
+    def test_taken_from_the_old_feed_template(self, site, client, href):
+        (site / "public" / "images" / "art.jpg").write_bytes(image_bytes(1400, 1400, fmt="JPEG"))
+        (site / "feed.xml").write_text(f'<channel><itunes:image href="{href}"/></channel>', encoding="utf-8")
+        write_post(site, 1)
+        run_import(site)
+        station = Station.load()
+        assert station.artwork
+        assert station.artwork.read() == (site / "public" / "images" / "art.jpg").read_bytes()
+        assert station.artwork.url in client.get("/feed.xml").content.decode()
+
+    def test_a_template_without_one_leaves_the_station_as_it_was(self, site):
+        (site / "feed.xml").write_text("<channel></channel>", encoding="utf-8")
+        write_post(site, 1)
+        run_import(site)
+        assert not Station.load().artwork

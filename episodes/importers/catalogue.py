@@ -13,7 +13,7 @@ from django.utils.text import slugify
 
 from .. import images
 from ..models import Actor, Episode, Show, Station
-from .jekyll import Post, PostError, SiteConfig
+from .jekyll import Post, PostError, SiteConfig, read_feed_artwork
 
 # VOICEVOX characters whose terms ask for a `VOICEVOX:<name>` credit. A cast
 # name containing one (お嬢様ずんだもん) is credited to it.
@@ -189,8 +189,24 @@ class CatalogueMixin:
                     f"番組「{show.name}」のアートワークがありません（1400〜3000px 四方の画像を管理画面で設定してください）"
                 )
         station = Station.load()
+        if not station.artwork and (stored := self._station_artwork()):
+            station.artwork = stored
+            station.save(update_fields=["artwork"])
         main = Show.objects.filter(name=self.default_show).exclude(artwork="").first()
         if not station.artwork and main:
             station.artwork = main.artwork.name
             station.save(update_fields=["artwork"])
         return warnings
+
+    def _station_artwork(self) -> str:
+        """The old feed's channel image, stored once, when the directories would accept it."""
+        url = read_feed_artwork(self.site_dir) if self.site_dir else ""
+        stored = self._store_site_image(url) if url else ""
+        if not stored:
+            return ""
+        try:
+            with default_storage.open(stored, "rb") as f:
+                images.validate_artwork(f)
+        except (ValidationError, OSError):
+            return ""
+        return stored

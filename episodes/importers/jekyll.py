@@ -167,6 +167,26 @@ def read_config(site_dir: Path) -> SiteConfig:
     )
 
 
+# The channel image in the old feed.xml template, in the Liquid spellings it may take.
+FEED_ARTWORK = re.compile(r"""<itunes:image\s+href=(?P<quote>["'])(?P<href>.+?)(?P=quote)""")
+LIQUID_PATH = re.compile(r"""\{\{\s*["'](?P<path>[^"']+)["']\s*\|\s*(?:absolute_url|relative_url)\s*\}\}""")
+LIQUID_SITE_URL = re.compile(r"\{\{\s*site\.url\s*\}\}")
+
+
+def read_feed_artwork(site_dir: Path) -> str:
+    """The channel artwork the old feed announced (a site path or URL), or ""."""
+    template = site_dir / "feed.xml"
+    try:
+        match = FEED_ARTWORK.search(template.read_text(encoding="utf-8", errors="replace"))
+    except OSError:
+        return ""
+    if not match:
+        return ""
+    href = LIQUID_PATH.sub(lambda m: m["path"], match["href"])
+    href = LIQUID_SITE_URL.sub("", href).strip()
+    return "" if "{{" in href or "{%" in href else href
+
+
 def split_front_matter(path: Path, text: str) -> tuple[dict, str, int]:
     """(front matter, body, line number where the body starts)."""
     lines = text.splitlines()
