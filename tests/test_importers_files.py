@@ -103,3 +103,24 @@ class TestStationArtwork:
         write_post(site, 1)
         run_import(site)
         assert not Station.load().artwork
+
+
+class TestOverwrite:
+    def test_identical_audio_is_reused_not_stored_again(self, site, settings):
+        write_post(site, 1)
+        run_import(site)
+        before = Episode.objects.get(number=1).audio_file.name
+        files_before = sorted(p for p in settings.MEDIA_ROOT.rglob("*") if p.is_file())
+        out = io.StringIO()
+        call_command("import_jekyll", str(site), "--overwrite", stdout=out, stderr=io.StringIO())
+        assert Episode.objects.get(number=1).audio_file.name == before
+        assert sorted(p for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()) == files_before
+
+    def test_different_audio_is_stored_under_a_new_url(self, site):
+        write_post(site, 1)
+        run_import(site)
+        before = Episode.objects.get(number=1).audio_file.name
+        mp3 = site / "audio" / "ファイル番組_podcast_20260101.mp3"
+        mp3.write_bytes(mp3.read_bytes() + b"\0" * 128)
+        call_command("import_jekyll", str(site), "--overwrite", stdout=io.StringIO(), stderr=io.StringIO())
+        assert Episode.objects.get(number=1).audio_file.name != before

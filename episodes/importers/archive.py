@@ -341,8 +341,8 @@ class ArchiveImporter(CatalogueMixin, SiteFilesMixin):
             self._audio_warnings(post, None, timeline, warn)
             return
         digest = file_digest(audio_file)
-        if episode.audio_file and episode.audio_sha256 == digest and not self.overwrite:
-            return  # the same bytes are already stored: keep their URL
+        if episode.audio_file and episode.audio_sha256 == digest and default_storage.exists(episode.audio_file.name):
+            return  # the same bytes are already stored (--overwrite too): keep the file and its URL
         with audio_file.open("rb") as f:
             try:
                 info = probe_audio(f)
