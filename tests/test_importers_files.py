@@ -33,9 +33,9 @@ def site(tmp_path):
     return site
 
 
-def run_import(site) -> str:
+def run_import(site, *args) -> str:
     out = io.StringIO()
-    call_command("import_jekyll", str(site), stdout=out, stderr=io.StringIO())
+    call_command("import_jekyll", str(site), *args, stdout=out, stderr=io.StringIO())
     return out.getvalue()
 
 
@@ -124,3 +124,27 @@ class TestOverwrite:
         mp3.write_bytes(mp3.read_bytes() + b"\0" * 128)
         call_command("import_jekyll", str(site), "--overwrite", stdout=io.StringIO(), stderr=io.StringIO())
         assert Episode.objects.get(number=1).audio_file.name != before
+
+
+class TestExternalAudio:
+    def write_external(self, site, url: str) -> None:
+        text = (
+            f"---\nactor_ids:\n  - ずんだもん\naudio_file_path: {url}\ndate: 2026-01-02 06:00:00 +0900\n"
+            "title: ファイル番組 podcast 20260102\n---\n"
+        )
+        (site / "_posts" / "2026-01-02-2.md").write_text(text, encoding="utf-8")
+
+    def test_the_summary_says_what_is_out_of_the_feed_and_how_to_fix_it(self, site, ranged):
+        self.write_external(site, ranged.url("/tone.mp3"))
+        out = run_import(site)
+        assert (
+            "フィードに載らない公開エピソード: 1 件（音声のサイズか長さが不明）。うち外部の音声 1 件は probe_audio"
+            in out
+        )
+
+    def test_probe_measures_external_audio_as_part_of_the_move(self, site, ranged):
+        self.write_external(site, ranged.url("/tone.mp3"))
+        out = run_import(site, "--probe")
+        episode = Episode.objects.get(number=2)
+        assert episode.audio_size == MP3.stat().st_size and episode.audio_duration > 0
+        assert "フィード: 公開中の 1 件すべてが載っています" in out

@@ -6,12 +6,14 @@ from pathlib import Path
 
 import yaml
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
 from episodes import demo
 from episodes.importers.archive import CREATED, SKIPPED, UNCHANGED, UPDATED, ArchiveImporter, EditedInCms
 from episodes.importers.jekyll import ARCHIVE_FOLDER, FILE_NAME, PostError, parse_post, read_config
+from episodes.models import Episode
 
 LABELS = {CREATED: "新規", UPDATED: "更新", UNCHANGED: "変更なし", SKIPPED: "スキップ"}
 
@@ -47,6 +49,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--default-show", help="番組名を読み取れない投稿（特別回など）の行き先")
         parser.add_argument(
+            "--probe",
+            action="store_true",
+            help="取り込んだあと、外部にある音声のサイズと長さを測ります（probe_audio と同じ。途中で止めても続きから）",
+        )
+        parser.add_argument(
             "--archived",
             choices=ARCHIVED_CHOICES,
             default="publish",
@@ -64,6 +71,7 @@ class Command(BaseCommand):
         show_map,
         default_show,
         archived,
+        probe,
         verbosity,
         **options,
     ):
@@ -143,8 +151,25 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  {ARCHIVE_FOLDER}/（旧サイトで非公開）の投稿 {len(archived_files)} 件: {label}（--archived={archived}）"
             )
+        if probe and not dry_run:
+            call_command("probe_audio", stdout=self.stdout, stderr=self.stderr, verbosity=verbosity)
+        if not dry_run:
+            self._feed_summary()
         if skipped:
             raise CommandError(f"{len(skipped)} 件の投稿を取り込めませんでした（上の一覧を見てください）")
+
+    def _feed_summary(self) -> None:
+        """How many published episodes the feeds still leave out, and why (their size or length is unknown)."""
+        published = Episode.objects.published()
+        out = published.exclude(pk__in=published.in_feed())
+        if not out.exists():
+            self.stdout.write(f"  フィード: 公開中の {published.count()} 件すべてが載っています")
+            return
+        external = out.exclude(audio_url="").count()
+        line = f"  フィードに載らない公開エピソード: {out.count()} 件（音声のサイズか長さが不明）"
+        if external:
+            line += f"。うち外部の音声 {external} 件は probe_audio（または --probe）で測れます"
+        self.stdout.write(self.style.WARNING(line))
 
     def _make_room_for_a_real_archive(self, site_dir: Path, *, dry_run: bool) -> None:
         """The demo never mixes with a real station: importing an archive removes it first."""
