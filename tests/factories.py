@@ -191,3 +191,53 @@ def pipeline_upload(*, post: str = POST, timeline: bytes | None = None, **values
     if timeline is not None:
         data["timeline"] = SimpleUploadedFile(f"{POST_STEM}.json", timeline)
     return data
+
+
+# --- small Jekyll archives in the old site's format (our own text) ----------------------------
+
+
+def jekyll_config(*, title: str = "テスト局", url: str = "https://old.example.jp/", actor_image: str = "") -> str:
+    """A `_config.yml` with one voice, ずんだもん."""
+    image = f"\n    image_url: {actor_image}" if actor_image else ""
+    return (
+        f"title: {title}\ndescription: {title}の説明。\nauthor: {title}\nemail: station@example.jp\nurl: {url}\n"
+        f"actors:\n  ずんだもん:\n    name: ずんだもん{image}\n"
+    )
+
+
+def jekyll_post(
+    serial: int,
+    *,
+    day: str,
+    show: str = "テスト番組",
+    audio: str = "",
+    image: str = "",
+    thumbnail: str = "",
+    articles: int = 0,
+) -> str:
+    """A post of `<show> podcast 202601<day>`; audio defaults to `/audio/<show>_podcast_202601<day>.mp3`."""
+    audio = audio or f"/audio/{show}_podcast_202601{day}.mp3"
+    fields = (f"image_url: {image}\n" if image else "") + (f"thumbnail_url: {thumbnail}\n" if thumbnail else "")
+    links = "".join(
+        f"- [記事{n}](https://news.example.com/{serial}/{n})\n\n要約{n}。\n\n引用元: https://news.example.com/{serial}/{n}\n\n"
+        for n in range(articles)
+    )
+    return (
+        f"---\nactor_ids:\n  - ずんだもん\naudio_file_path: {audio}\ndate: 2026-01-{day} 06:00:00 +0900\n"
+        f"title: {show} podcast 202601{day}\n{fields}---\n\n" + (f"## 関連リンク\n\n{links}" if articles else "")
+    )
+
+
+def jekyll_site(root: Path, config: str) -> Path:
+    """An empty old-site folder laid out as the repository is, with the given config."""
+    for folder in ("_posts", "_posts.bak", "audio", "images/actors", "public/images/thumbs"):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+    (root / "_config.yml").write_text(config, encoding="utf-8")
+    return root
+
+
+def add_post(site: Path, text: str, *, serial: int, day: str, folder: str = "_posts", mp3: str = "") -> None:
+    """Write a post (and, with `mp3`, a real MP3 under that name in audio/)."""
+    (site / folder / f"2026-01-{day}-{serial}.md").write_text(text, encoding="utf-8")
+    if mp3:
+        (site / "audio" / mp3).write_bytes(MP3.read_bytes())

@@ -9,52 +9,38 @@ from django.core.management import call_command
 
 from episodes.models import Episode, Show, Station
 
-from .factories import MP3, image_bytes
+from .factories import add_post, image_bytes, jekyll_config, jekyll_post, jekyll_site
 
 pytestmark = pytest.mark.django_db
-
-CONFIG = """title: 切替テスト局
-description: 切り替えを試す放送局。
-author: 切替テスト局
-email: station@example.jp
-url: https://old.example.jp/
-actors:
-  ずんだもん:
-    name: ずんだもん
-    image_url: /images/actors/zundamon.png
-"""
-
-
-def post(serial: int, day: str, audio: str, articles: int = 2) -> str:
-    links = "".join(
-        f"- [記事{n}](https://news.example.com/{serial}/{n})\n\n要約{n}。\n\n引用元: https://news.example.com/{serial}/{n}\n\n"
-        for n in range(articles)
-    )
-    return (
-        f"---\nactor_ids:\n  - ずんだもん\naudio_file_path: {audio}\ndate: 2026-01-{day} 06:00:00 +0900\n"
-        f"title: 切替番組 podcast 202601{day}\nimage_url: https://old.example.jp/images/cover{serial}.png\n---\n\n"
-        f"## 関連リンク\n\n{links}"
-    )
 
 
 @pytest.fixture
 def old_site(tmp_path):
-    site = tmp_path / "old"
-    for folder in ("_posts", "_posts.bak", "audio", "images/actors"):
-        (site / folder).mkdir(parents=True)
-    (site / "_config.yml").write_text(CONFIG, encoding="utf-8")
+    site = jekyll_site(tmp_path / "old", jekyll_config(title="切替テスト局", actor_image="/images/actors/zundamon.png"))
     (site / "feed.xml").write_text("{% for post in site.posts limit: 10 %}{{ post.url }}{% endfor %}", encoding="utf-8")
-    (site / "_posts" / "2026-01-06-2.md").write_text(
-        post(2, "06", "/audio/切替番組_podcast_20260106.mp3"), encoding="utf-8"
+    cover = "https://old.example.jp/images/cover{}.png"
+    add_post(
+        site,
+        jekyll_post(2, day="06", show="切替番組", image=cover.format(2), articles=2),
+        serial=2,
+        day="06",
+        mp3="切替番組_podcast_20260106.mp3",
     )
-    (site / "_posts" / "2026-01-07-3.md").write_text(
-        post(3, "07", "https://cloud.example.net/切替番組_podcast_20260107.mp3"), encoding="utf-8"
+    cloud = "https://cloud.example.net/切替番組_podcast_20260107.mp3"
+    add_post(
+        site,
+        jekyll_post(3, day="07", show="切替番組", audio=cloud, image=cover.format(3), articles=2),
+        serial=3,
+        day="07",
     )
-    (site / "_posts.bak" / "2026-01-05-1.md").write_text(
-        post(1, "05", "/audio/切替番組_podcast_20260105.mp3"), encoding="utf-8"
+    add_post(
+        site,
+        jekyll_post(1, day="05", show="切替番組", image=cover.format(1), articles=2),
+        serial=1,
+        day="05",
+        folder="_posts.bak",
+        mp3="切替番組_podcast_20260105.mp3",
     )
-    for day in ("05", "06"):
-        (site / "audio" / f"切替番組_podcast_202601{day}.mp3").write_bytes(MP3.read_bytes())
     for name in ("cover1.png", "cover2.png", "cover3.png", "actors/zundamon.png"):
         (site / "images" / name).write_bytes(image_bytes())
     return site

@@ -8,45 +8,21 @@ from django.core.management import call_command
 from episodes import demo
 from episodes.models import Actor, Episode, LegacyPath, Show, Station
 
-from .factories import MP3
+from .factories import add_post, jekyll_config, jekyll_post, jekyll_site
 
 pytestmark = pytest.mark.django_db
-
-CONFIG = """title: 本番テスト局
-description: 本番の放送局の説明。
-author: 本番テスト局
-email: station@example.jp
-url: https://podcast.example.jp/
-actors:
-  ずんだもん:
-    name: ずんだもん
-"""
-POST = """---
-actor_ids:
-  - ずんだもん
-audio_file_path: /audio/本番番組_podcast_20260105.mp3
-date: 2026-01-05 06:00:00 +0900
-title: 本番番組 podcast 20260105
----
-
-## 関連リンク
-
-- [本番の記事](https://example.com/real)
-
-本番の要約。
-
-引用元: https://example.com/real
-"""
 
 
 @pytest.fixture
 def real_site(tmp_path):
-    site = tmp_path / "real"
-    (site / "_posts").mkdir(parents=True)
-    (site / "audio").mkdir()
-    (site / "_config.yml").write_text(CONFIG, encoding="utf-8")
-    (site / "_posts" / "2026-01-05-1.md").write_text(POST, encoding="utf-8")
-    (site / "audio" / "本番番組_podcast_20260105.mp3").write_bytes(MP3.read_bytes())
+    site = jekyll_site(tmp_path / "real", jekyll_config(title="本番テスト局", url="https://podcast.example.jp/"))
+    add_post(
+        site,
+        jekyll_post(1, day="05", show="本番番組", articles=1),
+        serial=1,
+        day="05",
+        mp3="本番番組_podcast_20260105.mp3",
+    )
     return site
 
 

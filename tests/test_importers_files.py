@@ -7,30 +7,20 @@ from django.core.management import call_command
 
 from episodes.models import Episode, LegacyPath, Station
 
-from .factories import MP3, image_bytes
+from .factories import MP3, add_post, image_bytes, jekyll_config, jekyll_post, jekyll_site
 
 pytestmark = pytest.mark.django_db
 
-CONFIG = "title: ファイル局\ndescription: 説明。\nurl: https://old.example.jp/\nactors:\n  ずんだもん:\n    name: ずんだもん\n"
-
 
 def write_post(site, serial: int, image: str = "", thumbnail: str = "") -> None:
-    fields = (f"image_url: {image}\n" if image else "") + (f"thumbnail_url: {thumbnail}\n" if thumbnail else "")
-    text = (
-        f"---\nactor_ids:\n  - ずんだもん\naudio_file_path: /audio/ファイル番組_podcast_2026010{serial}.mp3\n"
-        f"date: 2026-01-0{serial} 06:00:00 +0900\ntitle: ファイル番組 podcast 2026010{serial}\n{fields}---\n"
-    )
-    (site / "_posts" / f"2026-01-0{serial}-{serial}.md").write_text(text, encoding="utf-8")
-    (site / "audio" / f"ファイル番組_podcast_2026010{serial}.mp3").write_bytes(MP3.read_bytes())
+    day = f"0{serial}"
+    text = jekyll_post(serial, day=day, show="ファイル番組", image=image, thumbnail=thumbnail)
+    add_post(site, text, serial=serial, day=day, mp3=f"ファイル番組_podcast_202601{day}.mp3")
 
 
 @pytest.fixture
 def site(tmp_path):
-    site = tmp_path / "old"
-    for folder in ("_posts", "audio", "images", "public/images/thumbs"):
-        (site / folder).mkdir(parents=True)
-    (site / "_config.yml").write_text(CONFIG, encoding="utf-8")
-    return site
+    return jekyll_site(tmp_path / "old", jekyll_config(title="ファイル局"))
 
 
 def run_import(site, *args) -> str:
