@@ -20,6 +20,16 @@ def _search_index_after_migrate(sender, using, **kwargs):
     ensure_index(connections[using])
 
 
+def freeze_guids_after_migrate(sender, using, **kwargs):
+    """Guids wait for a public SITE_URL; every deploy migrates, so the first one with it sets them."""
+    from .models import Episode, Show, Station
+
+    Episode.objects.using(using).freeze_guids()
+    for model in (Station, Show):
+        for channel in model.objects.using(using).filter(podcast_guid__isnull=True):
+            channel.save(update_fields=["podcast_guid"])
+
+
 class EpisodesConfig(AppConfig):
     name = "episodes"
     verbose_name = "番組とエピソード"
@@ -30,4 +40,5 @@ class EpisodesConfig(AppConfig):
 
         register(search.check_database, Tags.database)
         post_migrate.connect(_search_index_after_migrate, sender=self, dispatch_uid="search_index_after_migrate")
+        post_migrate.connect(freeze_guids_after_migrate, sender=self, dispatch_uid="freeze_guids_after_migrate")
         m2m_changed.connect(_hosts_changed, sender=Show.hosts.through, dispatch_uid="show_hosts_revision")

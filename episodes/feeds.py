@@ -131,7 +131,7 @@ class PodcastRssFeed(Rss201rev2Feed):
         handler.endElement("itunes:owner")
         add("itunes:summary", self.feed["description"])
         add("itunes:type", "episodic")
-        add("podcast:guid", str(channel.podcast_guid))
+        add("podcast:guid", str(channel.feed_podcast_guid))
         add("podcast:locked", "yes", {"owner": channel.owner_email})
         for host in channel.feed_hosts:
             add("podcast:person", host.name, _person_attributes(host, role="host", group="cast"))
@@ -302,7 +302,7 @@ class PodcastFeed(Feed):
         return absolute_url(episode.get_absolute_url())
 
     def item_guid(self, episode):
-        return episode.guid
+        return episode.feed_guid
 
     item_guid_is_permalink = False
 

@@ -112,7 +112,8 @@ class TestAddEpisode:
         assert response.status_code == 200
         assert not Episode.objects.exists()
 
-    def test_change_page_shows_read_metadata(self, admin_client):
+    def test_change_page_shows_read_metadata(self, admin_client, settings):
+        settings.SITE_URL = "https://podcast.example.jp"
         episode = make_episode()
         body = admin_client.get(f"/admin/episodes/episode/{episode.pk}/change/").text
         assert f"{episode.audio_size:,} バイト" in body

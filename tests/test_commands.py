@@ -2,7 +2,7 @@
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from episodes.models import Actor, Episode, Show, Station
 
@@ -63,6 +63,18 @@ class TestEnsureAdmin:
         user = get_user_model().objects.get(username="editor")
         assert user.is_superuser and user.email == "editor@example.com"
         assert client.login(username="editor", password="a-long-test-password-42")
+
+    @pytest.mark.parametrize("password", ["password", "12345678901", "short"])
+    def test_a_chosen_password_must_pass_djangos_validators(self, monkeypatch, password):
+        """Issue 12, finding 15: DJANGO_SUPERUSER_PASSWORD skipped the password validators."""
+        monkeypatch.setenv("DJANGO_SUPERUSER_USERNAME", "editor")
+        monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", password)
+        monkeypatch.setenv("DJANGO_SUPERUSER_EMAIL", "editor-editor@example.com")
+
+        with pytest.raises(CommandError, match="DJANGO_SUPERUSER_PASSWORD"):
+            call_command("ensure_admin")
+
+        assert not get_user_model().objects.exists()
 
     def test_never_changes_an_existing_account(self, monkeypatch):
         get_user_model().objects.create_superuser("editor", "", "original-password-123")

@@ -48,7 +48,7 @@ class TestProbeAudio:
         m4a_episode = make_episode(audio=ranged.url("/tone.m4a"))
         plain_episode = make_episode(audio=plain.url("/tone.mp3"))
         uploaded = make_episode()
-        assert long_episode.guid not in feed_items(client)
+        assert long_episode.feed_guid not in feed_items(client)
         etag, revision = client.get("/feed.xml")["ETag"], SiteRevision.current()[0]
 
         out, err = run(verbosity=2)
@@ -72,7 +72,7 @@ class TestProbeAudio:
         # Saved through the model: the revision moved, so the cached feed was rebuilt.
         assert SiteRevision.current()[0] > revision
         assert client.get("/feed.xml", HTTP_IF_NONE_MATCH=etag).status_code == 200
-        enclosure = feed_items(client)[long_episode.guid].find("enclosure")
+        enclosure = feed_items(client)[long_episode.feed_guid].find("enclosure")
         assert enclosure.get("url") == ranged.url("/long.mp3")
         assert enclosure.get("length") == str(len(long_mp3()))
         assert enclosure.get("type") == MIME_MP3
@@ -148,7 +148,7 @@ class TestTimelineFallback:
         assert "成功 1" in out and "タイムラインから: 1 件" in out
         episode.refresh_from_db()
         assert (episode.audio_size, episode.audio_duration) == (len(NOT_AUDIO), 95.5)
-        assert episode.guid in feed_items(client)
+        assert episode.feed_guid in feed_items(client)
 
     def test_timeline_length_is_kept_when_nothing_else_is_learned(self, client, ranged):
         episode = make_episode(audio=ranged.url("/gone.mp3"), transcript_cues=CUES)
@@ -157,7 +157,7 @@ class TestTimelineFallback:
         episode.refresh_from_db()
         assert (episode.audio_size, episode.audio_duration) == (None, 95.5)
         assert episode.feed_problem.startswith("音声のサイズがまだ分からない")
-        assert episode.guid not in feed_items(client)  # a feed never says 0 bytes
+        assert episode.feed_guid not in feed_items(client)  # a feed never says 0 bytes
 
 
 class TestRecording:

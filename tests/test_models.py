@@ -10,7 +10,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from PIL import Image
 
+from episodes.apps import freeze_guids_after_migrate
 from episodes.audio import AudioError
+from episodes.links import is_public_origin
 from episodes.models import Episode, LinkedArticle, SiteRevision, Station, podcast_guid_for
 from episodes.models import episodes as episode_models
 
@@ -45,12 +47,70 @@ class TestGuid:
         assert episode.guid == "https://old.example.jp/episode/10"
         assert episode.get_absolute_url() == "/episode/11"
 
-    def test_is_unique(self):
+    def test_is_unique(self, settings):
+        settings.SITE_URL = "https://podcast.example.jp"
         first = make_episode(number=5)
         first.number = 6
         first.save()
         with pytest.raises(IntegrityError), transaction.atomic():
             make_episode(number=5, audio="https://cdn.example.com/a.mp3", guid=first.guid)
+
+
+class TestGuidWaitsForAPublicOrigin:
+    """Issue 12, finding 15: a command run without SITE_URL froze guids at http://127.0.0.1:8000/…"""
+
+    def test_a_development_origin_freezes_nothing(self, settings, client):
+        settings.SITE_URL = "http://127.0.0.1:8000"
+        episode = make_episode(number=40)
+        show = episode.show
+
+        assert episode.guid is None and show.podcast_guid is None
+        assert episode.feed_guid == "http://127.0.0.1:8000/episode/40"
+        assert show.feed_podcast_guid == podcast_guid_for("http://127.0.0.1:8000/shows/" + show.slug + "/feed.xml")
+        assert '<guid isPermaLink="false">http://127.0.0.1:8000/episode/40</guid>' in client.get("/feed.xml").text
+
+    def test_set_from_the_public_origin_once_there_is_one(self, settings):
+        settings.SITE_URL = "http://localhost:8000"
+        episode = make_episode(number=41)
+        settings.SITE_URL = "https://podcast.example.jp"
+
+        freeze_guids_after_migrate(sender=None, using="default")  # every deploy migrates
+
+        episode.refresh_from_db()
+        episode.show.refresh_from_db()
+        assert episode.guid == "https://podcast.example.jp/episode/41"
+        assert episode.show.podcast_guid == podcast_guid_for(
+            f"https://podcast.example.jp/shows/{episode.show.slug}/feed.xml"
+        )
+        settings.SITE_URL = "https://elsewhere.example.jp"
+        freeze_guids_after_migrate(sender=None, using="default")
+        episode.refresh_from_db()
+        assert episode.guid == "https://podcast.example.jp/episode/41"
+
+    def test_a_new_episode_on_a_public_origin_gets_its_guid_when_saved(self, settings):
+        settings.SITE_URL = "http://127.0.0.1:8000"
+        episode = make_episode(number=42)
+        settings.SITE_URL = "https://demo.example.com"
+        episode.save()
+        assert episode.guid == "https://demo.example.com/episode/42"
+
+    @pytest.mark.parametrize(
+        "origin, public",
+        [
+            ("http://127.0.0.1:8000", False),
+            ("http://localhost:8000", False),
+            ("http://[::1]:8000", False),
+            ("http://10.0.0.5", False),
+            ("http://zundapod.local", False),
+            ("http://app.localhost", False),
+            ("http://intranet", False),
+            ("https://demo.example.com", True),
+            ("https://podcast.example.jp", True),
+            ("https://zund-arm-on.com", True),
+        ],
+    )
+    def test_is_public_origin(self, origin, public):
+        assert is_public_origin(origin) is public
 
 
 class TestAudio:

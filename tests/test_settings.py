@@ -53,6 +53,19 @@ def test_check_deploy_passes_with_production_settings(tmp_path):
     assert "no issues" in result.stdout
 
 
+def test_hsts_subdomains_and_preload_only_when_chosen(tmp_path):
+    """Issue 12, finding 15: an https SITE_URL alone sent includeSubDomains and preload."""
+    names = ("SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD")
+    assert settings_of(PRODUCTION, tmp_path, *names) == {
+        "SECURE_HSTS_SECONDS": 31536000,
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": False,
+        "SECURE_HSTS_PRELOAD": False,
+    }
+    chosen = {**PRODUCTION, "DJANGO_HSTS_INCLUDE_SUBDOMAINS": "1", "DJANGO_HSTS_PRELOAD": "1"}
+    assert settings_of(chosen, tmp_path, *names)["SECURE_HSTS_PRELOAD"] is True
+    assert settings_of(chosen, tmp_path, *names)["SECURE_HSTS_INCLUDE_SUBDOMAINS"] is True
+
+
 def test_debug_off_without_secret_key_stops(tmp_path):
     env = {k: v for k, v in PRODUCTION.items() if k != "DJANGO_SECRET_KEY"}
     result = run([str(ROOT / "manage.py"), "check"], env, tmp_path)

@@ -127,7 +127,7 @@ def episode_json(episode: Episode, outcome: Outcome | None = None) -> dict:
         "title": episode.title,
         "show": {"slug": episode.show.slug, "name": episode.show.name},
         "url": absolute_url(episode.get_absolute_url()),
-        "guid": episode.guid,
+        "guid": episode.feed_guid,
         "status": state,
         "published_at": timezone.localtime(episode.published_at).isoformat(),
         "audio": {

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..audio import AudioError, probe_audio
+from ..links import is_public_origin
 from ..models import Appearance, Episode, LegacyPath, LinkedArticle
 from .catalogue import VOICEVOX_CHARACTERS, CatalogueMixin, unique_slug, voicevox_credit
 from .files import SiteFilesMixin, file_digest
@@ -247,7 +248,7 @@ class ArchiveImporter(CatalogueMixin, SiteFilesMixin):
         show = self._show(desired["show"], cast[:1])
         if episode is None:
             episode = Episode(number=post.serial)
-            if self.config.url:
+            if self.config.url and is_public_origin(self.config.url):
                 # The old feed's guid for this post, exactly: subscribers see nothing new.
                 episode.guid = f"{self.config.url}/episode/{post.serial}"
         episode.show = show

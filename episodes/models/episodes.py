@@ -10,8 +10,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Count, Max, Min, Q
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, Max, Min, Q, Value
+from django.db.models.functions import Cast, Concat, TruncMonth
 from django.urls import reverse
 from django.utils import timezone
 from markdownx.models import MarkdownxField
@@ -19,6 +19,7 @@ from markdownx.models import MarkdownxField
 from .. import images
 from ..audio import AudioError, AudioInfo, format_duration, name_with_audio_extension, probe_audio
 from ..bounds import MAX_SECONDS, is_seconds, validate_moment
+from ..links import is_public_origin
 from ..markdown import render_markdown
 from ..search_text import normalize
 from ..youtube import youtube_video_id
@@ -71,6 +72,13 @@ class EpisodeQuerySet(RevisionedQuerySet):
         for row in rows.order_by("-month"):
             years.setdefault(row["month"].year, []).append(row)
         return [(year, months, sum(m["count"] for m in months)) for year, months in years.items()]
+
+    def freeze_guids(self) -> int:
+        """Give episodes still without a guid the one on SITE_URL, once SITE_URL is a public origin."""
+        if not is_public_origin(settings.SITE_URL):
+            return 0
+        number = Cast("number", output_field=models.CharField())
+        return self.filter(guid__isnull=True).update(guid=Concat(Value(f"{settings.SITE_URL}/episode/"), number))
 
     def in_feed(self):
         """Episodes whose audio size and length are known: a feed never claims 0."""
@@ -163,7 +171,8 @@ class Episode(RevisionedModel):
         help_text="スライドのタイムラインから読んだ [開始秒, 終了秒, 台詞] の並び。",
     )
 
-    guid = models.CharField("GUID", max_length=500, unique=True, editable=False)
+    # NULL until SITE_URL is a public origin: a guid is forever, and must not name a development server.
+    guid = models.CharField("GUID", max_length=500, unique=True, null=True, editable=False)  # noqa: DJ001
     # Normalised copies for search (episodes/search.py), written on every save.
     search_title = models.TextField(blank=True, editable=False)
     search_body = models.TextField(blank=True, editable=False)
@@ -206,9 +215,9 @@ class Episode(RevisionedModel):
         return f"#{self.number} {self.title}"
 
     def save(self, *args, **kwargs):
-        if not self.guid:
+        if not self.guid and is_public_origin(settings.SITE_URL):
             # Set once, never recomputed: podcast apps identify episodes by it.
-            self.guid = f"{settings.SITE_URL}/episode/{self.number}"
+            self.guid = self.guid_on_site()
         self.youtube_id = youtube_video_id(self.youtube_url) or ""
         self.notes_html = render_markdown(self.notes)
         self.refresh_search_fields()
@@ -219,6 +228,14 @@ class Episode(RevisionedModel):
 
     def get_absolute_url(self) -> str:
         return reverse("episodes:episode", kwargs={"number": self.number})
+
+    def guid_on_site(self) -> str:
+        return f"{settings.SITE_URL}/episode/{self.number}"
+
+    @property
+    def feed_guid(self) -> str:
+        """The stored guid, or (until SITE_URL is public) the one it would get."""
+        return self.guid or self.guid_on_site()
 
     # --- rules ------------------------------------------------------------
 

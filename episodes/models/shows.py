@@ -8,6 +8,7 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 
 from .. import images
+from ..links import is_public_origin
 from .cast import Actor
 from .revision import RevisionedModel, RevisionedQuerySet
 from .uploads import image_upload_to
@@ -53,7 +54,7 @@ class Channel(RevisionedModel):
         null=True,
         blank=True,
         editable=False,
-        help_text="最初に保存したときのフィードURLから作り、以後変えません。",
+        help_text="公開のサイトURL（SITE_URL）で最初に保存したときのフィードURLから作り、以後変えません。",
     )
 
     class Meta:
@@ -64,10 +65,16 @@ class Channel(RevisionedModel):
 
     def save(self, *args, **kwargs):
         images.fix_uploaded_extension(self.artwork)
-        if self.podcast_guid is None:
-            # Stored once, so the feed keeps its identity across a domain change.
+        if self.podcast_guid is None and is_public_origin(settings.SITE_URL):
+            # Stored once, so the feed keeps its identity across a domain change; never from a
+            # development origin, which every default install would share.
             self.podcast_guid = podcast_guid_for(self.feed_url)
         super().save(*args, **kwargs)
+
+    @property
+    def feed_podcast_guid(self) -> uuid.UUID:
+        """The stored podcast:guid, or (until SITE_URL is public) one from the current feed URL."""
+        return self.podcast_guid or podcast_guid_for(self.feed_url)
 
     @property
     def feed_url(self) -> str:

@@ -8,7 +8,9 @@ import os
 import secrets
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
@@ -28,6 +30,13 @@ class Command(BaseCommand):
                 password = secrets.token_urlsafe(12)
                 self._create(User, username, email, password, show_password=True)
             else:
+                # The same rules as the admin's password form: a chosen password is checked, never trusted.
+                try:
+                    validate_password(password, User(username=username, email=email))
+                except ValidationError as exc:
+                    raise CommandError(
+                        "DJANGO_SUPERUSER_PASSWORD がパスワードの条件を満たしていません: " + " ".join(exc.messages)
+                    ) from exc
                 self._create(User, username, email, password, show_password=False)
             return
 
