@@ -123,8 +123,8 @@ def _check_old_feed(report: Report, client: Client, site_dir: Path, posts, site_
         episode = episodes.get(post.serial)
         if episode is None:
             reason = "エピソードがありません（取り込まれていません）"
-        elif episode.guid != guid:
-            reason = f"guid が違います（{episode.guid}）"
+        elif episode.feed_guid != guid:
+            reason = f"guid が違います（{episode.feed_guid}）"
         elif not episode.is_public:
             reason = f"{episode.publication_label}のままです"
         else:
