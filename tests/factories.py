@@ -241,3 +241,11 @@ def add_post(site: Path, text: str, *, serial: int, day: str, folder: str = "_po
     (site / folder / f"2026-01-{day}-{serial}.md").write_text(text, encoding="utf-8")
     if mp3:
         (site / "audio" / mp3).write_bytes(MP3.read_bytes())
+
+
+def write_post(folder: Path, name: str, text: str) -> Path:
+    """A post file with the given text (folders made as needed)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path

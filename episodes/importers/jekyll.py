@@ -11,35 +11,23 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 import yaml
-from django.utils.encoding import iri_to_uri
 
 from ..bounds import FIRST_YEAR, LAST_YEAR, is_sane_moment
 from ..youtube import youtube_video_id
+from .links import Article, encoded_url, parse_articles
 
 JST = ZoneInfo("Asia/Tokyo")
 # The old site kept these posts out of its build and feed (_config.yml excludes them).
 ARCHIVE_FOLDER = "_posts.bak"
-ARTICLES_HEADING = re.compile(r"^##\s*関連リンク\s*$")
-HEADING = re.compile(r"^##\s")
-# `- [title](url)` with optional trailing spaces (Markdown line breaks); the
-# archive also holds empty text `- [](url)` and an empty link `- []()`.
-ITEM = re.compile(r"^\s{0,3}[-*]\s+\[(?P<title>.*)\]\((?P<url>[^)\s]*)\)\s*$")
-# The first line of an item whose link text goes on over the next lines.
-ITEM_START = re.compile(r"^\s{0,3}[-*]\s+\[[^\]]*$")
-LIST_MARK = re.compile(r"^\s{0,3}[-*]\s")
-ITEM_END = re.compile(r"\]\([^)\s]*\)\s*$")
-ITEM_CONTINUATION_LINES = 3
-CITATION = re.compile(r"^\s*引用元\s*[:：]\s*(?P<url>\S+)\s*$")
 TITLE_SHOW = re.compile(r"^(?P<show>.+?)\s+podcast\s+(?P<day>\d{8})\s*$")
 FILE_NAME = re.compile(r"^(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})-(?P<serial>[0-9]{1,9})\.(?:md|markdown)$")
 # Posts are a few KB; a larger file is not a post (and its YAML is not parsed).
 MAX_POST_BYTES = 1024 * 1024
 IFRAME_SRC = re.compile(r"""<iframe[^>]*\ssrc=["']([^"']+)["']""", re.IGNORECASE)
-LETTER_FORM_HOSTS = ("forms.gle", "docs.google.com/forms")
 DATE_FORMATS = ("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%d %H:%M %z", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
 
 
@@ -88,15 +76,6 @@ class SiteConfig:
     email: str = ""
     url: str = ""
     actors: dict[str, ActorConfig] = field(default_factory=dict)
-
-
-@dataclass
-class Article:
-    title: str
-    url: str
-    summary: str
-    citation_url: str
-    line: int
 
 
 @dataclass
@@ -230,151 +209,12 @@ def _text(value) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _url(value) -> str:
-    """An absolute URL as the web spells it: raw spaces and Japanese percent-encoded.
-
-    The old site wrote cloud audio URLs with raw spaces (the first-anniversary
-    special's), which no URL validator accepts. Site paths (`/audio/…`) stay as
-    written: they name files and old paths, and are decoded where they are used.
-    """
-    text = _text(value)
-    return iri_to_uri(text) if text.startswith(("http://", "https://")) else text
-
-
 def _youtube_id(body: str) -> str:
     for src in IFRAME_SRC.findall(body):
         video = youtube_video_id(html.unescape(src))
         if video:
             return video
     return ""
-
-
-def _is_letter_form(title: str, url: str) -> bool:
-    return "お便り" in title or any(host in url for host in LETTER_FORM_HOSTS)
-
-
-def _joined_items(lines: list[str]) -> list[tuple[int, str]]:
-    """(index, line) with an item's link text broken over several lines put back on one."""
-    joined, index = [], 0
-    while index < len(lines):
-        line = lines[index]
-        if ITEM_START.match(line) and not ITEM.match(line):
-            ahead = []
-            for later in lines[index + 1 : index + 1 + ITEM_CONTINUATION_LINES]:
-                if not later.strip() or LIST_MARK.match(later):
-                    break  # wrapped link text runs on unbroken lines
-                ahead.append(later)
-            stop = next((n for n, later in enumerate(ahead) if ITEM_END.search(later)), None)
-            if stop is not None:
-                parts = [line.rstrip(), *(later.strip() for later in ahead[: stop + 1])]
-                joined.append((index, _join_wrapped(parts)))
-                index += stop + 2
-                continue
-        joined.append((index, line))
-        index += 1
-    return joined
-
-
-def _join_wrapped(parts: list[str]) -> str:
-    """Join a wrapped line as a browser shows it: a space between Latin words, none in Japanese."""
-    text = parts[0]
-    for part in parts[1:]:
-        if not part:
-            continue
-        latin = text[-1:].isascii() and text[-1:].isalnum() and part[:1].isascii() and part[:1].isalnum()
-        text += (" " if latin else "") + part
-    return text
-
-
-def _section_end(lines: list[tuple[int, str]], start: int) -> int:
-    """Where the 関連リンク section stops: the first `## ` heading after its last article.
-
-    A summary may hold a `## ` heading of its own; only a heading after the last
-    item (and after that item's 引用元 line) starts a new part of the post.
-    """
-    positions = [n for n in range(start + 1, len(lines)) if ITEM.match(lines[n][1])]
-    after = positions[-1] if positions else start
-    if positions and not _is_letter_form_line(lines[after][1]):
-        after = next((n for n in range(after + 1, len(lines)) if CITATION.match(lines[n][1])), after)
-    return next((n for n in range(after + 1, len(lines)) if HEADING.match(lines[n][1])), len(lines))
-
-
-def _is_letter_form_line(line: str) -> bool:
-    item = ITEM.match(line)
-    return bool(item) and _is_letter_form(item["title"], item["url"])
-
-
-def _title_from_url(url: str) -> str:
-    """A readable stand-in for empty link text: the page's host and path, as a listener would read it."""
-    parts = urlsplit(url)
-    return unquote(f"{parts.netloc}{parts.path}".rstrip("/")) or url
-
-
-def parse_articles(path: Path, body: str, first_line: int) -> tuple[list[Article], str, str, list[tuple[str, str]]]:
-    """Articles from the `## 関連リンク` list, the letter-form link, the trailing lines and warnings."""
-    lines = _joined_items(body.splitlines())
-    start = next((n for n, (_, line) in enumerate(lines) if ARTICLES_HEADING.match(line.strip())), None)
-    if start is None:
-        return [], "", "", []
-    end = _section_end(lines, start)
-    articles: list[Article] = []
-    warnings: list[tuple[str, str]] = []
-    letter_form = ""
-    current: dict | None = None
-    trailer: list[str] = []
-
-    def where(index: int) -> str:
-        return f"{path.name}:{first_line + index}"
-
-    def finish():
-        if current is None:
-            return
-        url = _url(current["url"] or current["citation"])
-        if not url:
-            warnings.append(("article_without_url", f"{where(current['index'])}: リンク先のない記事を読み飛ばしました"))
-            return
-        title = html.unescape(current["title"]).strip() or _title_from_url(url)
-        articles.append(
-            Article(
-                title=title,
-                url=url,
-                summary="\n".join(current["summary"]).strip("\n"),
-                citation_url=_url(current["citation"]) or url,
-                line=first_line + current["index"],
-            )
-        )
-
-    for index, line in lines[start + 1 : end]:
-        item = ITEM.match(line)
-        if item:
-            finish()
-            current = None
-            if _is_letter_form(item["title"], item["url"]):
-                letter_form = item["url"]
-                continue
-            current = {"title": item["title"], "url": item["url"], "summary": [], "citation": "", "index": index}
-            current["closed"] = False
-            continue
-        if ITEM_START.match(line):
-            warnings.append(
-                ("article_unreadable", f"{where(index)}: 記事のリンクとして読めない行です: {line.strip()[:80]}")
-            )
-        if current is None:
-            if letter_form or articles:
-                trailer.append(line)
-            continue
-        citation = CITATION.match(line)
-        if citation and not current["closed"]:
-            current["citation"] = citation["url"]
-            current["closed"] = True
-            continue
-        if not current["closed"]:
-            current["summary"].append(line)
-        elif line.strip():
-            # Text after 引用元 and before the next item belongs to nobody: keep it.
-            trailer.append(line)
-    finish()
-    return articles, letter_form, "\n".join(trailer).strip(), warnings
 
 
 def parse_post(path: Path) -> Post:
@@ -406,9 +246,9 @@ def parse_post(path: Path) -> Post:
         description=html.unescape(_text(data.get("description"))),
         notice=html.unescape(_text(data.get("information"))),
         actor_ids=[str(a).strip() for a in actor_ids if str(a).strip()],
-        audio_path=_url(data.get("audio_file_path")),
-        image_url=_url(data.get("image_url")),
-        thumbnail_url=_url(data.get("thumbnail_url")),
+        audio_path=encoded_url(data.get("audio_file_path")),
+        image_url=encoded_url(data.get("image_url")),
+        thumbnail_url=encoded_url(data.get("thumbnail_url")),
         card=_text(data.get("card")),
         youtube_id=_youtube_id(body),
         articles=articles,
