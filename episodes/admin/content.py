@@ -3,11 +3,12 @@
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR
 from django.db import models, transaction
-from django.db.models import Count, Max
+from django.db.models import Count
+from django.http import HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
-from django.urls import path
-from django.utils import timezone
+from django.urls import path, reverse
 from django.utils.html import format_html
 from markdownx.models import MarkdownxField
 from markdownx.widgets import AdminMarkdownxWidget
@@ -15,8 +16,11 @@ from markdownx.widgets import AdminMarkdownxWidget
 from .. import images
 from ..models import Actor, Appearance, Episode, LinkedArticle, Show, Station
 from ..remote_audio import RemoteAudioError, probe_remote_audio, timeline_duration
+from ..schedule import host_for, schedule_for_script
 from ..timecode import TimecodeField
+from . import episode_editor
 from .dates import SaneDateFiltersMixin
+from .episode_editor import AiringSlotInline
 from .letters import AiredLetterInline
 from .uploads import PendingUploadField, attach_pending_uploads, pending_upload
 
@@ -91,6 +95,7 @@ class ShowAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["hosts"]
     formfield_overrides = FORM_FIELDS
+    inlines = [AiringSlotInline]
     readonly_fields = ["artwork_preview", "podcast_guid"]
     fieldsets = [
         (None, {"fields": ["name", "slug", "description", "long_description", "hosts"]}),
@@ -172,6 +177,7 @@ class EpisodeAdminForm(forms.ModelForm):
     # Files uploaded as soon as they were chosen (episodes/pending_uploads.py).
     audio_file_pending = PendingUploadField(file_field="audio_file", kind="audio")
     image_pending = PendingUploadField(file_field="image", kind="image")
+    published_at = episode_editor.publication_field()
     pending_uploads = ()
 
     class Meta:
@@ -181,6 +187,7 @@ class EpisodeAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        episode_editor.apply_button(self.data, cleaned, self)
         self.pending_uploads = attach_pending_uploads(self, cleaned)
         url = cleaned.get("audio_url")
         new_source = "audio_url" in self.changed_data or (self.instance.pk and self.instance.audio_size is None)
@@ -221,10 +228,17 @@ class EpisodeAdmin(SaneDateFiltersMixin, admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
+    # "editor-first" fieldsets come before the cast and articles (change_form.html), the rest after.
     fieldsets = [
-        (None, {"fields": ["show", "number", "title", "status", "published_at"]}),
+        (None, {"fields": ["show", "published_at", "title", "number"], "classes": ["editor-first"]}),
+        (
+            "音声",
+            {
+                "fields": ["audio_file", "audio_file_pending", "audio_url", "audio_info", "feed_status"],
+                "classes": ["editor-first"],
+            },
+        ),
         ("内容", {"fields": ["description", "notice", "notes", "transcript"]}),
-        ("音声", {"fields": ["audio_file", "audio_file_pending", "audio_url", "audio_info", "feed_status"]}),
         (
             "画像と動画",
             {
@@ -240,7 +254,7 @@ class EpisodeAdmin(SaneDateFiltersMixin, admin.ModelAdmin):
                 ]
             },
         ),
-        ("識別情報", {"fields": ["guid", "created_at", "updated_at"], "classes": ["collapse"]}),
+        ("状態と識別情報", {"fields": ["status", "guid", "created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
     @admin.display(description="公開状況")
@@ -292,16 +306,35 @@ class EpisodeAdmin(SaneDateFiltersMixin, admin.ModelAdmin):
         return _image_preview(obj.thumbnail, 160)
 
     def get_changeform_initial_data(self, request):
-        """Pre-fill a new episode: next number, the usual show, today's title."""
-        initial = super().get_changeform_initial_data(request)
-        latest = Episode.objects.select_related("show").order_by("-published_at").first()
-        show = Show.objects.filter(pk=initial.get("show")).first() or (latest.show if latest else Show.objects.first())
-        today = timezone.localdate()
-        initial.setdefault("number", (Episode.objects.aggregate(top=Max("number"))["top"] or 0) + 1)
-        if show:
-            initial.setdefault("show", show.pk)
-            initial.setdefault("title", show.default_title(today))
-        return initial
+        """Pre-fill a new episode from the schedule (episode_editor.new_episode_initial)."""
+        return episode_editor.new_episode_initial(super().get_changeform_initial_data(request))
+
+    def get_inline_instances(self, request, obj=None):
+        # A new episode has no letters read in it yet: no empty table on the daily form.
+        inlines = super().get_inline_instances(request, obj)
+        return inlines if obj is not None else [i for i in inlines if not isinstance(i, AiredLetterInline)]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        formsets = [inline.formset for inline in context.get("inline_admin_formsets", [])]
+        context.update(
+            error_links=episode_editor.error_summary(context["adminform"].form, formsets) if context["errors"] else [],
+            station_schedule={**schedule_for_script(), "is_new": add},
+            publish_buttons=episode_editor.BUTTONS,
+        )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return self._response_after_button(request, obj) or super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        return self._response_after_button(request, obj) or super().response_change(request, obj)
+
+    def _response_after_button(self, request, obj):
+        """After 今すぐ公開 / 予約して保存 / 下書き保存: say what happened, and stay on the episode."""
+        if episode_editor.pressed_button(request.POST) is None or IS_POPUP_VAR in request.POST:
+            return None
+        self.message_user(request, episode_editor.saved_message(obj), messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:episodes_episode_change", args=[obj.pk]))
 
     def get_urls(self):
         upload = path(
@@ -328,7 +361,7 @@ class EpisodeAdmin(SaneDateFiltersMixin, admin.ModelAdmin):
         if formset.model is Appearance:
             episode = form.instance
             if not episode.appearances.exists():
-                for position, host in enumerate(episode.show.hosts.all()):
+                for position, host in enumerate(host_for(episode)):
                     Appearance.objects.create(episode=episode, actor=host, position=position)
 
     @admin.action(description="選んだエピソードを公開する", permissions=["change"])

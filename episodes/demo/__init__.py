@@ -16,6 +16,8 @@ from pathlib import Path
 from django.core.management import call_command
 from django.db import transaction
 
+from ..models import Actor, AiringSlot, Show
+
 DEMO_SITE = Path(__file__).parent / "site"
 DEMO_GUID_PREFIX = "https://demo.example.com/"
 
@@ -67,8 +69,28 @@ def remove_demo_content() -> DemoRemoved:
     return DemoRemoved(removed_episodes, removed_shows, removed_actors)
 
 
+# The demo station's week, as the real one airs: (weekdays, show, host).
+DEMO_SCHEDULE = [
+    ((0,), "ずんだもん技術室デモ放送", "春日部つむぎ"),
+    ((1, 2, 3), "ずんだもん技術室デモ放送", "ずんだもん"),
+    ((4,), "ずんだもん女学園デモ放送部", "お嬢様ずんだもん"),
+]
+
+
 def load_demo_content() -> str:
-    """Import the demo archive; returns the importer's summary."""
+    """Import the demo archive and its weekly schedule; returns the importer's summary."""
     out = io.StringIO()
     call_command("import_jekyll", str(DEMO_SITE), stdout=out, stderr=io.StringIO())
+    load_demo_schedule()
     return out.getvalue().strip()
+
+
+def load_demo_schedule() -> None:
+    """Monday つむぎ, Tuesday to Thursday ずんだもん, Friday お嬢様ずんだもん (weekdays not yet taken)."""
+    for weekdays, show_name, host_name in DEMO_SCHEDULE:
+        show = Show.objects.filter(name=show_name).first()
+        if show is None:
+            continue
+        host = Actor.objects.filter(name=host_name).first()
+        for weekday in weekdays:
+            AiringSlot.objects.get_or_create(weekday=weekday, defaults={"show": show, "host": host})

@@ -7,10 +7,12 @@ from .episodes import Episode, EpisodeQuerySet
 from .legacy import LegacyPath
 from .letters import Letter
 from .revision import RevisionedModel, RevisionedQuerySet, SiteRevision
+from .schedule import AiringSlot, Weekday
 from .shows import Channel, Show, Station, podcast_guid_for
 from .uploads import audio_upload_to, image_upload_to, thumbnail_upload_to
 
 __all__ = [
+    "AiringSlot",
     "Actor",
     "ApiToken",
     "Appearance",
@@ -30,4 +32,5 @@ __all__ = [
     "image_upload_to",
     "podcast_guid_for",
     "thumbnail_upload_to",
+    "Weekday",
 ]

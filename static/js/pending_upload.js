@@ -56,6 +56,11 @@
           progress.value = 100;
           status.textContent = "添付済み（まだ保存されていません）: " + answer.label;
           box.classList.add("pending-upload-done");
+          // The read-only audio info (saved state) would still say nothing is attached.
+          const info = box.dataset.kind === "audio" ? document.querySelector(".field-audio_info .readonly") : null;
+          if (info) {
+            info.textContent = "ファイル " + answer.label + "（まだ保存されていません。保存すると読み取った情報をここに表示します）";
+          }
           // The file now waits on the server: the form must not send it again.
           fileInput.value = "";
         } else {

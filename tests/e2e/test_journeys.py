@@ -10,7 +10,9 @@ The second journey needs the episode the first one published, so they run in
 this order in one module and share `journey`.
 """
 
+import datetime
 import re
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,11 +86,52 @@ def log_in(page, server) -> None:
     expect(page.locator("#user-tools")).to_contain_text(re.compile(re.escape(server.username), re.IGNORECASE))
 
 
-def test_editor_publishes_an_episode(server, editor, shots, journey):
+class Clicks:
+    """Counts what the editor clicks (choosing a file counts as one), to keep the daily journey short."""
+
+    def __init__(self):
+        self.count = 0
+
+    def click(self, locator) -> None:
+        self.count += 1
+        locator.click()
+
+    def choose_file(self, locator, path: Path) -> None:
+        self.count += 1
+        locator.set_input_files(str(path))
+
+
+def type_article(page, index: int, article: Article, problems: list[str]) -> None:
+    """Fill one article row; the summary key by key into the markdownx editor, whose preview must render it."""
+    page.fill(f"#id_articles-{index}-title", article.title)
+    page.fill(f"#id_articles-{index}-url", article.url)
+    summary = page.locator(f"#id_articles-{index}-summary")
+    summary.click()
+    summary.press_sequentially(article.summary, delay=5)  # key by key, as a person types
+    preview = page.locator(f"#articles-{index} .markdownx-preview")
+    try:
+        expect(preview.locator("strong")).to_have_text(article.bold, timeout=5_000)
+    except AssertionError:
+        problems.append(
+            f"admin: the Markdown preview of 関連リンク #{index + 1} never showed the rendered summary; "
+            f"its .markdownx-preview holds {preview.inner_html()!r}"
+        )
+
+
+def scheduled_host(page) -> str:
+    """The host the form's schedule hint names for the chosen date."""
+    hint = page.locator(".schedule-hint")
+    expect(hint).to_contain_text("ホスト")
+    return re.search(r"ホスト (\S+?)（", hint.inner_text()).group(1)
+
+
+def test_editor_publishes_the_daily_episode(server, editor, shots, journey, record_property):
+    """The daily journey: schedule tomorrow's episode, then publish it now, in at most 6 clicks beyond typing."""
     page = editor.page
     problems: list[str] = []
+    clicks = Clicks()
 
-    # Log in to the Japanese admin.
+    # Log in to the Japanese admin (not counted: the journey starts on the admin's first page).
     page.goto(server.url + "/admin/")
     expect(page).to_have_url(re.compile(r"/admin/login/"))
     page.fill("#id_username", server.username)
@@ -96,79 +139,81 @@ def test_editor_publishes_an_episode(server, editor, shots, journey):
     shots.take(page, "editor-login", "管理画面のログイン画面（ユーザー名とパスワードを入力済み）")
     page.click("input[type=submit]")
     expect(page.locator("#site-name")).to_contain_text("zundapod 管理画面")
+    started = time.monotonic()
 
-    # エピソード → 追加: the form comes pre-filled with the next number.
-    page.locator("tr.model-episode th a").click()
-    expect(page.locator("#content h1")).to_contain_text("エピソード")
-    page.locator(".object-tools a.addlink").click()
+    # エピソード 追加: the form comes from the schedule: show, date of the next open slot, number, title.
+    clicks.click(page.locator("tr.model-episode a.addlink"))
     expect(page).to_have_url(re.compile(r"/admin/episodes/episode/add/$"))
     number = int(page.input_value("#id_number"))
-    title = f"ブラウザで作ったエピソード {RUN}"
-    page.fill("#id_title", title)
-    page.select_option("#id_status", label="公開")
-    page.fill("#id_description", "エディターがブラウザで作り、公開したエピソードです。")
-    page.set_input_files("#id_audio_file", str(TONE_MP3))
+    title = page.input_value("#id_title")
+    assert re.fullmatch(r".+ podcast \d{8}", title), title
+    host = scheduled_host(page)
+    page.fill("#id_description", f"エディターがブラウザで作り、公開したエピソードです。（{RUN}）")
     page.fill("#id_youtube_url", f"https://youtu.be/{YOUTUBE_ID}")
-    shots.take(page, "editor-episode-form", f"新しいエピソード #{number}: タイトル・状態「公開」・MP3 を入力")
 
-    # The cast, through the autocomplete (select2): click, type, pick.
-    cast_group = page.locator("#appearances-group")
-    for index, name in enumerate(CAST):
-        cast_group.locator(".add-row a").click()
-        row = page.locator(f"#appearances-{index}")
-        row.locator(f"#id_appearances-{index}-position").fill(str(index))
-        row.locator(".select2-selection").click()
-        page.locator(".select2-container--open .select2-search__field").fill(name)
-        page.locator(".select2-results__option", has_text=re.compile(rf"^{re.escape(name)}$")).click()
-        expect(row.locator(".select2-selection__rendered")).to_have_text(name)
-    shots.take(page, "editor-cast", "出演者を自動補完で 2 人選んだところ", locator=cast_group)
+    # The MP3 uploads as soon as it is chosen, with a progress bar.
+    clicks.choose_file(page.locator("#id_audio_file"), TONE_MP3)
+    status = page.locator(".field-audio_file_pending .pending-upload-status")
+    expect(status).to_contain_text("添付済み", timeout=15_000)
+    expect(status).to_contain_text("tone.mp3")
+    shots.take(page, "editor-episode-form", f"新しいエピソード #{number}: 予定から番組・日時・タイトル、MP3 は添付済み")
 
-    # Two linked articles, their summaries typed into the markdownx editor.
+    # Two linked articles, numbered automatically, their summaries typed into the markdownx editor.
     articles_group = page.locator("#articles-group")
     for index, article in enumerate(ARTICLES):
-        articles_group.locator(".add-row a").click()
-        page.fill(f"#id_articles-{index}-position", str(index))
-        page.fill(f"#id_articles-{index}-title", article.title)
-        page.fill(f"#id_articles-{index}-url", article.url)
-        summary = page.locator(f"#id_articles-{index}-summary")
-        summary.click()
-        summary.press_sequentially(article.summary, delay=5)  # key by key, as a person types
-        preview = page.locator(f"#articles-{index} .markdownx-preview")
-        try:
-            expect(preview.locator("strong")).to_have_text(article.bold, timeout=5_000)
-        except AssertionError:
-            problems.append(
-                f"admin: the Markdown preview of 関連リンク #{index + 1} (a row added with 「関連リンク の追加」) "
-                f"never showed the rendered summary; its .markdownx-preview holds {preview.inner_html()!r} "
-                "(see the editor-articles screenshot)"
-            )
+        clicks.click(articles_group.locator(".add-row a"))
+        expect(page.locator(f"#id_articles-{index}-position")).to_have_value(str(index + 1))
+        type_article(page, index, article, problems)
     shots.take(
-        page, "editor-articles", "関連リンク 2 件: 要約を Markdown で入力し、プレビューに表示", locator=articles_group
+        page, "editor-articles", "関連リンク 2 件: 番号は自動、要約は Markdown でプレビュー", locator=articles_group
     )
 
-    # 保存して編集を続ける: the change page says what was read from the MP3.
-    page.click("input[name=_continue]")
-    expect(page.locator(".errornote")).to_have_count(0)
-    expect(page.locator(".messagelist .success")).to_be_visible()
+    # 予約して保存: scheduled for the slot, and the message says when.
+    save_started = time.monotonic()
+    clicks.click(page.locator(".publish-buttons input[name=_schedule]").last)
+    expect(page.locator(".messagelist .success")).to_contain_text("予約しました")
+    schedule_seconds = time.monotonic() - save_started
     expect(page).to_have_url(re.compile(r"/admin/episodes/episode/\d+/change/$"))
+    expect(page.locator("#error-summary")).to_have_count(0)
     audio_info = page.locator(".field-audio_info .readonly")
     expect(audio_info).to_contain_text(f"{TONE_MP3.stat().st_size:,} バイト")
-    expect(audio_info).to_contain_text("長さ")
-    shots.take(page, "editor-saved", "保存後の編集画面の上部: 追加しましたというメッセージ", full_page=False)
+    shots.take(page, "editor-scheduled", "「予約して保存」の後: 予約（日時）のメッセージ", full_page=False)
+
+    # 今すぐ公開: live now, with a link to the public page.
+    save_started = time.monotonic()
+    clicks.click(page.locator(".publish-buttons input[name=_publish_now]").last)
+    message = page.locator(".messagelist .success")
+    expect(message).to_contain_text("公開中")
+    publish_seconds = time.monotonic() - save_started
+    total_seconds = time.monotonic() - started
+    shots.take(page, "editor-saved", "「今すぐ公開」の後: 公開中のメッセージと公開ページへのリンク", full_page=False)
     audio_fieldset = page.locator("fieldset", has=audio_info)
-    shots.take(page, "editor-audio-read", "音声欄: MP3 から読み取ったサイズ・長さ・種類", locator=audio_fieldset)
+    shots.take(
+        page,
+        "editor-audio-read",
+        "音声欄: 添付したファイルと MP3 から読み取ったサイズ・長さ・種類",
+        locator=audio_fieldset,
+    )
     journey.number, journey.title = number, title
 
-    # サイト上で表示 opens the public page.
-    page.locator("a.viewsitelink").click()
+    record_property("daily_clicks", clicks.count)
+    record_property("daily_seconds", round(total_seconds, 1))
+    editor.watch.notes.add(
+        f"daily journey: {clicks.count} clicks, {total_seconds:.1f} s from the admin's first page to 公開中 "
+        f"(予約して保存 {schedule_seconds:.2f} s, 今すぐ公開 {publish_seconds:.2f} s, each until the message showed)"
+    )
+    assert clicks.count <= 6, f"the daily journey took {clicks.count} clicks"
+
+    # The message's link opens the public page.
+    message.locator("a").click()
     expect(page).to_have_url(f"{server.url}/episode/{number}")
     expect(page.locator("h1")).to_have_text(title)
     expect(page.locator(".staff-preview")).to_have_count(0)  # published, not a draft
     expect(page.locator(".articles .summary strong")).to_have_text([article.bold for article in ARTICLES])
     expect(page.locator(".articles h3 a")).to_have_text([article.title for article in ARTICLES])
-    expect(page.locator(".cast-list li span")).to_have_text(CAST)
+    expect(page.locator(".cast-list li span")).to_have_text([host])
     expect(page.locator("audio")).to_have_attribute("src", re.compile(r"/media/.+\.mp3$"))
-    shots.take(page, "editor-episode-on-site", f"「サイト上で表示」で開いた公開ページ /episode/{number}")
+    shots.take(page, "editor-episode-on-site", f"メッセージのリンクで開いた公開ページ /episode/{number}")
 
     assert_clean(problems, editor)
 
@@ -248,3 +293,96 @@ def test_listener_on_a_phone_plays_watches_and_writes_in(server, listener, edito
     shots.take(inbox, "editor-inbox", "管理画面のお便り一覧に届いたお便り（未読）")
 
     assert_clean(problems, listener, editor)
+
+
+def test_upload_survives_a_validation_error(server, editor, shots):
+    """Choose the MP3 (progress shown), leave an article URL empty, save, follow the error's link, fix, save."""
+    page = editor.page
+    log_in(page, server)
+    page.goto(server.url + "/admin/episodes/episode/add/")
+    number = int(page.input_value("#id_number"))
+
+    uploads: list[int] = []
+    page.on("request", lambda request: "/pending-upload/" in request.url and uploads.append(1))
+    page.locator("#id_audio_file").set_input_files(str(TONE_MP3))
+    progress = page.locator(".field-audio_file_pending progress")
+    expect(progress).to_be_visible()
+    status = page.locator(".field-audio_file_pending .pending-upload-status")
+    expect(status).to_contain_text("添付済み", timeout=15_000)
+    expect(progress).to_have_attribute("value", "100")
+    shots.take(
+        page,
+        "upload-progress",
+        "MP3 を選ぶとすぐにアップロード（進み具合のバー、添付済みの表示）",
+        locator=page.locator("fieldset", has=status),
+    )
+
+    page.locator("#articles-group .add-row a").click()
+    page.fill("#id_articles-0-title", "URL を入れ忘れた記事")
+    page.locator(".publish-buttons input[name=_publish_now]").last.click()
+
+    # The summary names the row and field, and its link takes the editor there.
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_visible()
+    link = summary.locator('a[href="#id_articles-0-url"]')
+    expect(link).to_contain_text("関連リンク 1件目 URL")
+    expect(status).to_contain_text("添付済み（まだ保存されていません）: tone.mp3")
+    expect(page.locator(".field-audio_info .readonly")).to_contain_text("tone.mp3（まだ保存されていません）")
+    shots.take(
+        page,
+        "upload-error-summary",
+        "保存できなかった画面の上部: エラーの一覧（行と欄へのリンク）と添付済みの MP3",
+        full_page=False,
+    )
+    link.click()
+    url_input = page.locator("#id_articles-0-url")
+    expect(url_input).to_be_focused()
+    shots.take(page, "upload-error-field", "エラーのリンクで移動した記事の URL 欄", full_page=False)
+    url_input.fill("https://example.com/news/fixed")
+    page.locator(".publish-buttons input[name=_publish_now]").last.click()
+
+    expect(page.locator(".messagelist .success")).to_contain_text("公開中")
+    expect(page.locator(".field-audio_info .readonly")).to_contain_text(f"{TONE_MP3.stat().st_size:,} バイト")
+    assert len(uploads) == 1, "the MP3 was uploaded once and never chosen again"
+    page.goto(f"{server.url}/episode/{number}")
+    expect(page.locator("audio")).to_have_attribute("src", re.compile(r"/media/audio/.+/tone\.mp3$"))
+    assert_clean([], editor)
+
+
+def test_a_monday_takes_tsumugis_show_and_host(server, editor, shots):
+    """A date typed as YYYY/MM/DD on a Monday brings 春日部つむぎ's show, host and a matching title."""
+    page = editor.page
+    log_in(page, server)
+    page.goto(server.url + "/admin/episodes/episode/add/")
+    today = datetime.date.today()
+    monday = today + datetime.timedelta(days=7 - today.weekday() + 14)  # a Monday three weeks on, surely free
+    friday = monday - datetime.timedelta(days=3)
+
+    date_input = page.locator("#id_published_at_0")
+    date_input.fill(f"{friday:%Y/%m/%d}")
+    date_input.press("Tab")
+    expect(page.locator("#id_show option:checked")).to_have_text("ずんだもん女学園デモ放送部")
+    expect(page.locator("#id_title")).to_have_value(f"ずんだもん女学園デモ放送部 podcast {friday:%Y%m%d}")
+
+    date_input.fill(f"{monday:%Y/%m/%d}")
+    date_input.press("Tab")
+    expect(page.locator("#id_show option:checked")).to_have_text("ずんだもん技術室デモ放送")
+    expect(page.locator(".schedule-hint")).to_contain_text("ホスト 春日部つむぎ")
+    expect(page.locator("#id_title")).to_have_value(f"ずんだもん技術室デモ放送 podcast {monday:%Y%m%d}")
+    shots.take(
+        page, "monday-form", f"月曜 {monday:%Y/%m/%d} を入力: 春日部つむぎの番組・ホスト・タイトル", full_page=False
+    )
+
+    # A title the editor typed stays when the date changes.
+    page.fill("#id_title", "特別編")
+    date_input.fill(f"{friday:%Y/%m/%d}")
+    date_input.press("Tab")
+    expect(page.locator("#id_title")).to_have_value("特別編")
+    date_input.fill(f"{monday:%Y-%m-%d}")
+    date_input.press("Tab")
+    page.fill("#id_title", f"ずんだもん技術室デモ放送 podcast {monday:%Y%m%d}")
+
+    page.locator(".publish-buttons input[name=_draft]").last.click()
+    expect(page.locator(".messagelist .success")).to_contain_text("下書きとして保存しました")
+    expect(page.locator("#appearances-group")).to_contain_text("春日部つむぎ")
+    assert_clean([], editor)
