@@ -1,37 +1,27 @@
 """Podcast feeds: RSS 2.0 with the iTunes and Podcasting 2.0 namespaces.
 
 Built with Django's syndication framework. A podcast app polling the feed
-gets, in order: a 304 from the ETag (two small queries, nothing built), the
-cached bytes, or a build from stored fields in a fixed number of queries.
+gets, in order: a 304 from the ETag (one query, nothing built), the ready
+bytes (feed_cache), or a build from stored fields in a fixed number of queries.
 """
 
-import hashlib
-import logging
 from xml.parsers import expat
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
-from django.core.cache import cache
-from django.db.models import Count, Max
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import linebreaksbr
 from django.utils import timezone
-from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.feedgenerator import Enclosure, Rss201rev2Feed
 from django.utils.html import format_html, format_html_join
-from django.utils.http import http_date
 from django.utils.safestring import mark_safe
 from django.utils.xmlutils import SimplerXMLGenerator
-from django.views.decorators.gzip import gzip_page
 
-from . import transcripts
+from . import feed_cache, transcripts
 from .links import absolute_url
-from .models import Episode, Show, SiteRevision, Station
+from .models import Episode, Show, Station
 from .models.shows import WEEKDAYS_RRULE
 from .text import clean_text
-
-logger = logging.getLogger(__name__)
 
 ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
@@ -230,40 +220,16 @@ class PodcastFeed(Feed):
     # --- conditional GET and caching ------------------------------------------
 
     def __call__(self, request, *args, **kwargs):
-        # Feeds are large and compress about tenfold; pages with CSRF tokens
-        # are not compressed (BREACH), but a feed holds no secrets.
-        return gzip_page(self._conditional_feed)(request, *args, **kwargs)
-
-    def _conditional_feed(self, request, *args, **kwargs):
-        channel = self.get_object(request, *args, **kwargs)
-        revision, changed_at = SiteRevision.current()
-        visible = self.visible_episodes(channel).aggregate(count=Count("pk"), latest=Max("published_at"))
-        # Scheduled episodes become visible without any write, so the visible
-        # set is part of the key beside the revision.
-        fingerprint = f"{request.path}|{revision}|{visible['count']}|{visible['latest']}|{settings.SITE_URL}"
-        fingerprint += f"|{_media_location()}"
-        etag = '"' + hashlib.sha256(fingerprint.encode()).hexdigest()[:32] + '"'
-        moments = [moment for moment in (changed_at, visible["latest"]) if moment]
-        # Whole seconds: HTTP dates have no fractions, so If-Modified-Since can match.
-        last_modified = int(max(moments).timestamp()) if moments else None
-
-        response = get_conditional_response(request, etag=etag, last_modified=last_modified)
-        if response is None:
-            cache_key = f"zundapod:feed:{etag.strip(chr(34))}"
-            body = cache.get(cache_key)
-            if body is None:
-                body = self.get_feed(channel, request).writeString("utf-8").encode()
-                if is_well_formed(body):
-                    cache.set(cache_key, body, settings.FEED_CACHE_SECONDS)
-                else:
-                    # Never keep a broken body: the next request builds it again.
-                    logger.error("feed %s is not well-formed XML; served uncached", request.path)
-            response = HttpResponse(body, content_type=PodcastRssFeed.content_type)
-        response["ETag"] = etag
-        if last_modified:
-            response["Last-Modified"] = http_date(last_modified)
-        patch_cache_control(response, public=True, max_age=settings.FEED_MAX_AGE)
-        return response
+        # Ready bytes (plain and gzip) per content state; see feed_cache.
+        return feed_cache.serve(
+            request,
+            key=feed_cache.feed_key(request.path, _media_location()),
+            build=lambda: (
+                self.get_feed(self.get_object(request, *args, **kwargs), request).writeString("utf-8").encode()
+            ),
+            content_type=PodcastRssFeed.content_type,
+            keep=is_well_formed,
+        )
 
     # --- channel -------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 
-from episodes import letters
+from episodes import feed_cache, feeds, letters
 
 from .factories import make_episode, make_show
 
@@ -65,11 +65,14 @@ def test_a_built_feed_is_in_the_shared_cache(client):
     show = make_show(slug="daily")
     make_episode(show=show)
     response = client.get("/shows/daily/feed.xml")
-    key = f"zundapod:feed:{response['ETag'].strip('W/').strip(chr(34))}"
+    key = feed_cache.store.cache_key(feed_cache.feed_key("/shows/daily/feed.xml", feeds._media_location()))
     body = other_process(
-        f"from django.core.cache import cache\nvalue = cache.get({key!r})\nprint(len(value) if value else 0)"
+        f"from django.core.cache import cache\nvalue = cache.get({key!r})\n"
+        "print(value.etag, len(value.plain), len(value.gzipped))"
     )
-    assert int(body) > 500
+    etag, plain, gzipped = body.split()
+    assert etag == response["ETag"]
+    assert int(plain) == len(response.content) and 0 < int(gzipped) < int(plain)
 
 
 def test_the_letters_rate_limit_is_shared(settings):

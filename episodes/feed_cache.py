@@ -1,0 +1,86 @@
+"""Feeds served from ready bytes: built once per content state and path, by one builder.
+
+A full-archive feed is megabytes and takes a second or more to build, and
+about as long to gzip; podcast apps ask for it all day, many without
+`If-None-Match`. So each (path, state) is built and compressed once; a request
+while another process or thread builds it gets the previous version at once
+(its own ETag, so the app asks again later), or, when there is none yet,
+waits briefly for the builder.
+"""
+
+import hashlib
+import logging
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.utils.cache import patch_cache_control
+
+from .ready_bytes import Ready, State, Store, current_state
+
+logger = logging.getLogger(__name__)
+store = Store("feed", timeout=settings.FEED_CACHE_SECONDS)
+
+# How long a build may take before another request may start one (a crashed builder's lock).
+BUILD_LOCK_SECONDS = 300
+# How long a request with no previous version to give waits for the builder.
+BUILD_WAIT_SECONDS = 10
+
+
+def feed_key(path: str, media_location: str) -> str:
+    """What a feed's bytes depend on besides the content state: its path, where links point, its length."""
+    where = f"{settings.SITE_URL}|{media_location}|{settings.FEED_ITEM_LIMIT}"
+    where = hashlib.sha256(where.encode()).hexdigest()[:16]
+    return f"{path}|{where}"
+
+
+def serve(request, *, key: str, build, content_type: str, keep=lambda body: True) -> HttpResponse:
+    """A 304, the ready bytes, or a build by `build()` (bytes) when this state has none yet.
+
+    A body `keep(body)` refuses is served once and never stored: the next request builds again.
+    """
+    state = current_state()
+    ready = store.get(key, state)
+    if ready is None:
+        probe = Ready(state.token, state.etag(key), state.last_modified, (), b"", b"")
+        response = probe.respond(request)
+        if response.status_code == 304:  # the client has it: nothing to build
+            return _with_cache_control(response)
+        ready = _build_once(key, state, build, content_type, keep)
+    return _with_cache_control(ready.respond(request))
+
+
+def _with_cache_control(response: HttpResponse) -> HttpResponse:
+    patch_cache_control(response, public=True, max_age=settings.FEED_MAX_AGE)
+    return response
+
+
+def _build_once(key: str, state: State, build, content_type: str, keep=lambda body: True) -> Ready:
+    lock = store.cache_key(key) + ":building"
+    if not cache.add(lock, state.token, BUILD_LOCK_SECONDS):
+        previous = store.latest(key)
+        if previous is not None:
+            return previous
+        deadline = time.monotonic() + BUILD_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            ready = store.get(key, state)
+            if ready is not None:
+                return ready
+        # The builder is gone or slow: build anyway rather than fail.
+        return _build(key, state, build, content_type, keep)
+    try:
+        return _build(key, state, build, content_type, keep)
+    finally:
+        cache.delete(lock)
+
+
+def _build(key: str, state: State, build, content_type: str, keep) -> Ready:
+    body = build()
+    ready = Ready.make(state=state, key=key, headers=[("Content-Type", content_type)], body=body)
+    if keep(body):
+        store.put(key, ready)
+    else:
+        logger.error("feed %s is not well-formed XML; served uncached", key.split("|")[0])
+    return ready

@@ -1,0 +1,198 @@
+"""Responses kept as ready bytes, plain and gzip, valid for one content state.
+
+A content state is the site revision plus the visible set. Scheduled episodes
+change the visible set without any write, so the publication times still
+ahead are read once per revision and the state counts how many have passed:
+they appear on time. The ETag comes from that state, so a 304 needs one small
+query (the revision) and nothing built.
+
+Each process keeps one entry per path in memory (the bytes are served from
+there), in front of the shared cache (one entry per path too, so another
+process or server does not build it again). A new state's entry replaces the
+old one under the same key: memory stays bounded whatever the number of edits.
+"""
+
+import bisect
+import gzip
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from django.middleware.gzip import re_accepts_gzip
+from django.utils import timezone
+from django.utils.cache import get_conditional_response, patch_vary_headers
+from django.utils.http import http_date
+
+from .models import Episode, SiteRevision
+
+# Paths kept in each process's memory; the least recently used goes first.
+MEMORY_PATHS = 256
+
+
+@dataclass(frozen=True)
+class State:
+    """The content state a response was made from: the revision and how many scheduled episodes are due."""
+
+    revision: int
+    changed_at: datetime | None
+    due: int
+    latest_due: datetime | None
+
+    @property
+    def token(self) -> str:
+        return f"{self.revision}|{self.changed_at}|{self.due}"
+
+    @property
+    def last_modified(self) -> int | None:
+        """Whole seconds: HTTP dates have no fractions, so If-Modified-Since can match."""
+        moments = [moment for moment in (self.changed_at, self.latest_due) if moment]
+        return int(max(moments).timestamp()) if moments else None
+
+    def etag(self, key: str) -> str:
+        return '"' + hashlib.sha256(f"{key}|{self.token}".encode()).hexdigest()[:32] + '"'
+
+
+# The publication times still ahead, as read at one revision: the visible set
+# changes without a write only when one of them passes.
+_schedule: tuple[str, list[datetime]] = ("", [])
+
+
+def _revision() -> tuple[int, datetime | None]:
+    """(value, changed_at) as SiteRevision.current() reads them, with the SQL compiled once.
+
+    Every listener's request asks; compiling even this query through the ORM
+    took 1.5 ms where running it takes 0.02 ms.
+    """
+    global _revision_sql
+    if _revision_sql is None:
+        _revision_sql = SiteRevision.objects.filter(pk=1).values_list("value", "changed_at").query.sql_with_params()
+    sql, params = _revision_sql
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return 0, None
+    value, changed_at = row
+    # SQLite hands back text; the ORM would convert it as the backend does.
+    converters = connection.ops.get_db_converters(
+        SiteRevision._meta.get_field("changed_at").get_col(SiteRevision._meta.db_table)
+    )
+    for converter in converters:
+        changed_at = converter(changed_at, None, connection)
+    return value, changed_at
+
+
+_revision_sql: tuple[str, tuple] | None = None
+
+
+def current_state() -> State:
+    """The content state now: one small query (two on the first request after a write)."""
+    global _schedule
+    revision, changed_at = _revision()
+    read_at = f"{revision}|{changed_at}"
+    schedule = _schedule
+    if schedule[0] != read_at:
+        ahead = Episode.objects.scheduled().order_by("published_at").values_list("published_at", flat=True)
+        schedule = _schedule = (read_at, list(ahead))
+    due = bisect.bisect_right(schedule[1], timezone.now())
+    return State(revision, changed_at, due, schedule[1][due - 1] if due else None)
+
+
+@dataclass(frozen=True)
+class Ready:
+    """One response's bytes, both encodings, with the headers to send them with."""
+
+    token: str
+    etag: str
+    last_modified: int | None
+    headers: tuple[tuple[str, str], ...]
+    plain: bytes
+    gzipped: bytes
+
+    @classmethod
+    def make(cls, *, state: State, key: str, headers, body: bytes, compress: bool = True) -> "Ready":
+        # mtime=0: the same bytes for the same body, whichever process builds it.
+        gzipped = gzip.compress(body, compresslevel=6, mtime=0) if compress else b""
+        return cls(state.token, state.etag(key), state.last_modified, tuple(headers), body, gzipped)
+
+    def respond(self, request: HttpRequest) -> HttpResponse:
+        """A 304, or the body in the encoding the client accepts."""
+        response = get_conditional_response(request, etag=self.etag, last_modified=self.last_modified)
+        if response is None:
+            response = HttpResponse()
+            for name, value in self.headers:
+                response[name] = value
+            use_gzip = self.gzipped and re_accepts_gzip.search(request.headers.get("Accept-Encoding", ""))
+            response.content = self.gzipped if use_gzip else self.plain
+            response["Content-Length"] = str(len(response.content))
+            if use_gzip:
+                response["Content-Encoding"] = "gzip"
+            if self.gzipped:
+                patch_vary_headers(response, ("Accept-Encoding",))
+            # As Django's GZipMiddleware does: the gzip bytes are another representation.
+            response["ETag"] = f"W/{self.etag}" if use_gzip else self.etag
+        else:
+            response["ETag"] = self.etag
+        if self.last_modified:
+            response["Last-Modified"] = http_date(self.last_modified)
+        return response
+
+
+class Store:
+    """Ready responses by key: this process's memory first, then the shared cache."""
+
+    def __init__(self, prefix: str, *, timeout: int | None = None):
+        self.prefix = prefix
+        self.timeout = timeout
+        self._memory: OrderedDict[str, Ready] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def cache_key(self, key: str) -> str:
+        return f"zundapod:{self.prefix}:{hashlib.sha256(key.encode()).hexdigest()[:40]}"
+
+    def latest(self, key: str) -> Ready | None:
+        """The newest entry for `key`, whichever state it was made for."""
+        with self._lock:
+            ready = self._memory.get(key)
+            if ready is not None:
+                self._memory.move_to_end(key)
+                return ready
+        ready = cache.get(self.cache_key(key))
+        if ready is not None:
+            self._remember(key, ready)
+        return ready
+
+    def get(self, key: str, state: State) -> Ready | None:
+        """The entry for `key` made from `state`, if there is one."""
+        with self._lock:
+            ready = self._memory.get(key)
+            if ready is not None and ready.token == state.token:
+                self._memory.move_to_end(key)
+                return ready
+        ready = cache.get(self.cache_key(key))
+        if ready is not None and ready.token == state.token:
+            self._remember(key, ready)
+            return ready
+        return None
+
+    def put(self, key: str, ready: Ready) -> None:
+        """Keep `ready`, replacing whatever `key` held before (here and in the shared cache)."""
+        self._remember(key, ready)
+        cache.set(self.cache_key(key), ready, self.timeout)
+
+    def _remember(self, key: str, ready: Ready) -> None:
+        with self._lock:
+            self._memory[key] = ready
+            self._memory.move_to_end(key)
+            while len(self._memory) > MEMORY_PATHS:
+                self._memory.popitem(last=False)
+
+    def forget(self) -> None:
+        """Empty this process's memory (tests; the shared cache has its own clear())."""
+        with self._lock:
+            self._memory.clear()
