@@ -81,7 +81,8 @@ def test_embedded_default(tmp_path):
     assert db["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
     assert "journal_mode=WAL" in db["OPTIONS"]["init_command"]
     assert db["OPTIONS"]["timeout"] >= 5
-    assert values["CACHES"]["default"]["BACKEND"].endswith("LocMemCache")
+    assert values["CACHES"]["default"]["BACKEND"] == "episodes.file_cache.FileCache"
+    assert values["CACHES"]["default"]["LOCATION"] == str(tmp_path / "cache")
     assert values["STORAGES"]["default"]["BACKEND"].endswith("FileSystemStorage")
     assert values["MEDIA_ROOT"] == str(tmp_path / "media")
 

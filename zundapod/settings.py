@@ -1,6 +1,6 @@
 """Settings for zundapod, read once from environment variables.
 
-The embedded default (SQLite, local media, local-memory cache) runs anywhere
+The embedded default (SQLite, local media, a file cache) runs anywhere
 with no services. `DATABASE_URL`, `REDIS_URL` and the `AWS_*` variables switch
 to PostgreSQL, Redis and S3-compatible storage. `.env.example` lists them all.
 """
@@ -145,7 +145,15 @@ REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "zundapod"}}
+    # One cache for every process on this machine and no server to run, so
+    # `make run` can start a process per core (see episodes/file_cache.py).
+    CACHES = {
+        "default": {
+            "BACKEND": "episodes.file_cache.FileCache",
+            "LOCATION": VAR_DIR / "cache",
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    }
 # Several sites (or test runs) can share one Redis: each keeps to its own prefix.
 CACHES["default"]["KEY_PREFIX"] = env_str("CACHE_KEY_PREFIX")
 

@@ -9,6 +9,7 @@ key prefix and its own PostgreSQL test database, so two runs on one machine
 """
 
 import os
+import tempfile
 import uuid
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
@@ -20,6 +21,9 @@ from .settings import *  # noqa: E402, F403
 # clear() deletes this run's keys only (Django's RedisCache.clear() is FLUSHDB).
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":  # noqa: F405
     CACHES["default"]["BACKEND"] = "tests.scoped_cache.ScopedRedisCache"  # noqa: F405
+# The embedded default's file cache: a folder of this run's own (its clear() empties the folder).
+if CACHES["default"]["BACKEND"] == "episodes.file_cache.FileCache":  # noqa: F405
+    CACHES["default"]["LOCATION"] = os.path.join(tempfile.gettempdir(), f"zundapod-test-cache-{TEST_RUN_ID}")  # noqa: F405
 if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": f"test_zundapod_{TEST_RUN_ID}"}  # noqa: F405
 
