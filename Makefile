@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run dev setup secret-key test test-slow test-postgres test-e2e lint format bench bench-feed bench-letters bench-import bench-search bench-scaleout bench-upload clean
+.PHONY: run dev setup secret-key test test-slow test-postgres test-e2e lint format bench bench-feed bench-letters bench-import bench-search bench-scaleout bench-upload bench-audience clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,9 +33,8 @@ setup: $(VENV)/.runtime secret-key
 
 run: setup
 	@echo "http://127.0.0.1:$(PORT)/ を開いてください（管理画面は /admin/）。Ctrl+C で停止します。"
-	$(BIN)/gunicorn zundapod.wsgi \
-		--bind 127.0.0.1:$(PORT) --workers $${WEB_CONCURRENCY:-1} --threads 4 \
-		--access-logfile - --no-control-socket --timeout 300
+	$(BIN)/uvicorn zundapod.asgi:application --host 127.0.0.1 --port $(PORT) \
+		--workers $${WEB_CONCURRENCY:-$$(nproc)} --lifespan off --timeout-graceful-shutdown 5
 
 dev: $(VENV)/.dev secret-key
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
@@ -62,6 +61,10 @@ test-slow: $(VENV)/.dev
 
 # Benchmarks print their figures; each uses its own temporary database.
 bench: bench-feed bench-letters bench-import bench-search bench-upload
+
+# Slow listeners, the full-archive feed, cached pages and memory after edits (about 10 minutes).
+bench-audience: $(VENV)/.dev
+	$(BIN)/python bench/audience.py
 
 # A 100 MB MP3 through the publishing API: the server's memory must stay flat.
 bench-upload: $(VENV)/.dev
