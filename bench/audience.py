@@ -365,6 +365,7 @@ async def _slow_download(port: int, rate: int, size: int, deadline: float) -> tu
         if b" 206 " not in head.split(b"\r\n")[0] and b" 200 " not in head.split(b"\r\n")[0]:
             return "error", time.monotonic() - start
         got = 0
+        body_started = time.monotonic()  # the rate counts from the first byte, not from the wait for it
         while got < size:
             if time.monotonic() > deadline:
                 return "incomplete", time.monotonic() - start
@@ -372,11 +373,11 @@ async def _slow_download(port: int, rate: int, size: int, deadline: float) -> tu
             if not chunk:
                 return "incomplete", time.monotonic() - start
             got += len(chunk)
-            ahead = got / rate - (time.monotonic() - start)
+            ahead = got / rate - (time.monotonic() - body_started)
             if ahead > 0:
                 await asyncio.sleep(ahead)
         writer.close()
-        return "complete", time.monotonic() - start
+        return "complete", time.monotonic() - start, body_started - start
     except TimeoutError:
         return "incomplete", time.monotonic() - start
     except (OSError, asyncio.IncompleteReadError):
@@ -416,6 +417,8 @@ async def _listeners(port: int, clients: int, rate: int, size: int, half: int, s
         outcome[result[0]] = outcome.get(result[0], 0) + 1
     times = sorted(result[1] for result in results[:clients] if result[0] == "complete")
     outcome["slowest s"] = round(times[-1], 1) if times else None
+    waits = [result[2] for result in results[:clients] if len(result) > 2]
+    outcome["longest wait for the first byte s"] = round(max(waits), 1) if waits else None
     for result in results[clients:]:
         outcome[f"half-sent {result}"] = outcome.get(f"half-sent {result}", 0) + 1
     return outcome
