@@ -17,10 +17,12 @@ from django.core.cache import cache
 from django.http import HttpResponse
 from django.utils.cache import patch_cache_control
 
+from . import ready_asgi
 from .ready_bytes import Ready, State, Store, current_state
 
 logger = logging.getLogger(__name__)
 store = Store("feed", timeout=settings.FEED_CACHE_SECONDS)
+ready_asgi.register(store)
 
 # How long a build may take before another request may start one (a crashed builder's lock).
 BUILD_LOCK_SECONDS = 300
@@ -48,7 +50,7 @@ def serve(request, *, key: str, build, content_type: str, keep=lambda body: True
         if response.status_code == 304:  # the client has it: nothing to build
             return _with_cache_control(response)
         ready = _build_once(key, state, build, content_type, keep)
-    return _with_cache_control(ready.respond(request))
+    return ready_asgi.mark(request, _with_cache_control(ready.respond(request)), store, key)
 
 
 def _with_cache_control(response: HttpResponse) -> HttpResponse:

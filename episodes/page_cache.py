@@ -20,6 +20,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 
+from . import ready_asgi
 from .ready_bytes import Ready, Store, current_state
 
 PAGES = frozenset(
@@ -39,6 +40,7 @@ _QUERY = re.compile(r"(page=\d{1,6})?")
 _OWN_HEADERS = {"content-length", "etag", "last-modified", "content-encoding"}
 
 store = Store("page", timeout=24 * 3600)
+ready_asgi.register(store)
 # Settings changed while running (tests only) must not serve pages rendered under the old ones.
 _settings_generation = 0
 
@@ -58,6 +60,7 @@ class PageCacheMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not self._cacheable_request(request):
             return self.get_response(request)
+        request.get_host()  # an unknown Host is refused (400) as CommonMiddleware would
         key = f"{request.get_full_path()}|{settings.SITE_URL}|{_settings_generation}"
         state = current_state()
         ready = store.get(key, state)
@@ -72,7 +75,7 @@ class PageCacheMiddleware:
             headers = [(name, value) for name, value in response.items() if name.lower() not in _OWN_HEADERS]
             ready = Ready.make(state=state, key=key, headers=headers, body=response.content)
             store.put(key, ready)
-        return ready.respond(request)
+        return ready_asgi.mark(request, ready.respond(request), store, key)
 
     @staticmethod
     def _cacheable_request(request: HttpRequest) -> bool:

@@ -103,3 +103,8 @@ def test_settings_changed_while_running_are_seen(client, show, settings):
     assert client.get("/").text.count("放送 ") < 3
     settings.EPISODES_PER_PAGE = 20
     assert all(f"放送 {n}" in client.get("/").text for n in range(1, 4))
+
+
+def test_unknown_host_is_refused_even_when_cached(client, show):
+    client.get("/")
+    assert client.get("/", HTTP_HOST="evil.example.com").status_code == 400

@@ -6,4 +6,9 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zundapod.settings")
 
-application = get_asgi_application()
+django_application = get_asgi_application()
+
+from episodes import ready_asgi  # noqa: E402  (after Django is set up)
+
+# Ready pages and feeds are answered before Django's request cycle (see episodes/ready_asgi.py).
+application = ready_asgi.wrap(django_application)

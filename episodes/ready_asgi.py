@@ -1,0 +1,124 @@
+"""Ready bytes straight from the ASGI server: a hit skips Django's request handling.
+
+Django's request cycle (request object, signals, middleware, the hop to the
+thread that runs synchronous code) costs several times what sending a ready
+page does. So `make run`'s application answers a request for bytes that are
+already ready here, in the event loop, and hands everything else to Django.
+
+What is "ready" is learned from Django itself: a response made from ready
+bytes (page_cache, feed_cache) carries a private header naming its store and
+key; this layer removes it, and remembers the final headers Django sent for
+that address. A later request for the same address, scheme and host,
+without a session or messages cookie, whose content state still has its
+bytes, gets the same headers and the same bytes, or a 304. Anything else
+(a miss, staff, a POST, a changed state with nothing built yet) goes to
+Django, which builds and stores as before.
+"""
+
+import threading
+from http.cookies import SimpleCookie
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.core.handlers.asgi import ASGIRequest
+from django.http import HttpRequest
+
+from .ready_bytes import Ready, Store, current_state
+
+MARK = "X-Zundapod-Ready"
+_MARK = MARK.lower().encode()
+# Headers Ready.respond sets for each request itself.
+_PER_REQUEST = {b"content-length", b"etag", b"last-modified", b"content-encoding", _MARK}
+# Addresses remembered per process; a plain dict, emptied when full.
+MAX_ROUTES = 4096
+
+_stores: dict[str, Store] = {}
+_routes: dict[tuple, tuple[Store, str, list]] = {}
+_lock = threading.Lock()
+
+
+def register(store: Store) -> None:
+    """Let this layer serve `store`'s entries."""
+    _stores[store.prefix] = store
+
+
+def mark(request, response, store: Store, key: str):
+    """Name the entry a response was made from; under this layer only, which takes it off."""
+    if isinstance(request, ASGIRequest):
+        response[MARK] = f"{store.prefix} {key}"
+    return response
+
+
+def wrap(django_app):
+    """`django_app` with ready bytes answered before it."""
+
+    async def application(scope, receive, send):
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            return await django_app(scope, receive, send)
+        headers = dict(scope["headers"])
+        address = (scope["scheme"], headers.get(b"host"), scope["path"], scope["query_string"])
+        route = _routes.get(address)
+        if route is not None and _anonymous(headers):
+            store, key, learned = route
+            ready = await sync_to_async(_lookup)(store, key)
+            if ready is not None:
+                return await _send_ready(send, scope, headers, ready, learned)
+        return await django_app(scope, receive, _learning(send, address, headers))
+
+    return application
+
+
+def _lookup(store: Store, key: str) -> Ready | None:
+    # In the thread Django runs synchronous code in: the database, and perhaps a cache file.
+    return store.get(key, current_state())
+
+
+def _anonymous(headers: dict) -> bool:
+    cookie = headers.get(b"cookie")
+    if not cookie:
+        return True
+    names = SimpleCookie(cookie.decode("latin-1")).keys()
+    return settings.SESSION_COOKIE_NAME not in names and "messages" not in names
+
+
+def _learning(send, address: tuple, headers: dict):
+    """`send` that takes the private header off and remembers what came with it."""
+
+    async def learning_send(message):
+        if message["type"] == "http.response.start":
+            # Django keeps its headers' case; HTTP/1.1 and ASGI servers ignore it.
+            sent = [(name.lower(), value) for name, value in message["headers"]]
+            marked = [value for name, value in sent if name == _MARK]
+            if marked:
+                message = {**message, "headers": [(n, v) for n, v in sent if n != _MARK]}
+                sets_cookie = any(name == b"set-cookie" for name, _ in message["headers"])
+                if message["status"] == 200 and not sets_cookie and _anonymous(headers):
+                    prefix, key = marked[0].decode().split(" ", 1)
+                    learned = [(n, v) for n, v in message["headers"] if n not in _PER_REQUEST]
+                    with _lock:
+                        if len(_routes) >= MAX_ROUTES:
+                            _routes.clear()
+                        _routes[address] = (_stores[prefix], key, learned)
+        await send(message)
+
+    return learning_send
+
+
+async def _send_ready(send, scope, headers: dict, ready: Ready, learned: list) -> None:
+    request = HttpRequest()
+    request.method = scope["method"]
+    for name, meta in ((b"if-none-match", "HTTP_IF_NONE_MATCH"), (b"if-modified-since", "HTTP_IF_MODIFIED_SINCE")):
+        if name in headers:
+            request.META[meta] = headers[name].decode("latin-1")
+    request.META["HTTP_ACCEPT_ENCODING"] = headers.get(b"accept-encoding", b"").decode("latin-1")
+    response = ready.respond(request)
+    own = [
+        (name.lower().encode(), value.encode("latin-1"))
+        for name, value in response.items()
+        if name.lower().encode() in _PER_REQUEST
+    ]
+    if response.status_code == 304:
+        learned = [(n, v) for n, v in learned if n in (b"cache-control", b"vary", b"content-location", b"expires")]
+    await send({"type": "http.response.start", "status": response.status_code, "headers": learned + own})
+    body = b"" if scope["method"] == "HEAD" else response.content
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,109 @@
+"""Ready pages and feeds answered before Django's request cycle (episodes/ready_asgi.py), over real HTTP."""
+
+import gzip
+import http.client
+import socket
+import threading
+import time
+
+import pytest
+import uvicorn
+from django.core.handlers.asgi import ASGIHandler
+from django.core.signals import request_started
+
+from episodes import ready_asgi
+from episodes.models import Episode, Station
+
+from .factories import make_episode, make_show
+
+# The server thread reads what the test wrote: committed, not in the test's transaction.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def site(settings):
+    settings.ALLOWED_HOSTS = ["127.0.0.1"]
+    Station.load()
+    show = make_show(slug="daily")
+    for number in range(1, 4):
+        make_episode(show=show, number=number, title=f"放送 {number}")
+    return show
+
+
+@pytest.fixture
+def server(site):
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(ready_asgi.wrap(ASGIHandler()), lifespan="off", log_level="warning")
+    asgi = uvicorn.Server(config)
+    thread = threading.Thread(target=asgi.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not asgi.started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    yield sock.getsockname()[1]
+    asgi.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+
+
+@pytest.fixture
+def django_requests():
+    seen = []
+
+    def count(**kwargs):
+        seen.append(1)
+
+    request_started.connect(count)
+    yield seen
+    request_started.disconnect(count)
+
+
+def get(port, path, headers=None, method="GET"):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request(method, path, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("path", ["/", "/episode/2", "/feed.xml", "/shows/daily/feed.xml"])
+def test_second_request_skips_django_with_the_same_answer(server, django_requests, path):
+    status, first_headers, first = get(server, path, {"Accept-Encoding": "gzip"})
+    assert status == 200 and len(django_requests) == 1
+    status, headers, again = get(server, path, {"Accept-Encoding": "gzip"})
+    assert status == 200 and again == first
+    assert len(django_requests) == 1
+    for name in ("content-type", "etag", "vary", "content-security-policy", "x-content-type-options", "content-length"):
+        assert headers.get(name) == first_headers.get(name), name
+    assert headers["content-encoding"] == "gzip"
+    assert ready_asgi.MARK.lower() not in headers and ready_asgi.MARK.lower() not in first_headers
+
+
+def test_plain_304_and_head_from_the_ready_bytes(server, django_requests):
+    _, headers, body = get(server, "/", {"Accept-Encoding": "gzip"})
+    status, plain_headers, plain = get(server, "/")
+    assert status == 200 and plain == gzip.decompress(body) and "content-encoding" not in plain_headers
+    status, _, empty = get(server, "/", {"If-None-Match": headers["etag"]})
+    assert status == 304 and empty == b""
+    status, head_headers, empty = get(server, "/", method="HEAD")
+    assert status == 200 and empty == b"" and head_headers["content-length"] == str(len(plain))
+    assert len(django_requests) == 1
+
+
+def test_an_edit_is_seen_at_once(server):
+    assert "放送 2" in get(server, "/episode/2")[2].decode()
+    episode = Episode.objects.get(number=2)
+    episode.title = "直した題名"
+    episode.save()
+    assert "直した題名" in get(server, "/episode/2")[2].decode()
+
+
+def test_staff_and_other_hosts_go_to_django(server, django_requests):
+    get(server, "/")
+    get(server, "/", {"Cookie": "sessionid=abc"})
+    assert len(django_requests) == 2
+    status, _, _ = get(server, "/", {"Host": "evil.example.com"})
+    assert status == 400
