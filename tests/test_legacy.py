@@ -1,10 +1,15 @@
 """The old static site's addresses answer 301 to where things live now."""
 
+import socket
+import threading
+import time
 from urllib.parse import quote
 
 import pytest
+import uvicorn
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.handlers.asgi import ASGIHandler
 
 from episodes.models import Episode, LegacyPath
 
@@ -56,3 +61,44 @@ def test_index_and_html_permalinks(client, episode):
     assert (client.get("/index.html").status_code, client.get("/index.html")["Location"]) == (301, "/")
     response = client.get("/episode/371.html")
     assert (response.status_code, response["Location"]) == (301, "/episode/371")
+
+
+@pytest.fixture
+def uvicorn_server(settings, episode):
+    """The site as `make run` serves it (uvicorn), on a free port."""
+    settings.ALLOWED_HOSTS = ["127.0.0.1"]
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(ASGIHandler(), lifespan="off", log_level="critical"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    yield sock.getsockname()[1]
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+
+
+def raw_get(port: int, target: bytes) -> bytes:
+    """Send a request line exactly as given (no client library would send raw UTF-8)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        chunks = []
+        while chunk := conn.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@pytest.mark.django_db(transaction=True)
+class TestRawUtf8RequestLines:
+    """Decided: the embedded server refuses raw non-ASCII request lines (400); encoded ones redirect."""
+
+    def test_the_percent_encoded_old_path_redirects(self, uvicorn_server, episode):
+        answer = raw_get(uvicorn_server, f"/audio/{quote(OLD_NAME)}".encode())
+        assert answer.startswith(b"HTTP/1.1 301")
+
+    def test_a_raw_utf8_request_line_is_a_clear_400(self, uvicorn_server):
+        answer = raw_get(uvicorn_server, f"/audio/{OLD_NAME}".encode())
+        assert answer.startswith(b"HTTP/1.1 400")
