@@ -1,8 +1,9 @@
-"""Reading audio metadata by content, with mutagen.
+"""Reading audio by content, with mutagen: the step every metadata probe ends in.
 
 Podcast apps need the true size in bytes and the duration; the old site sent
 0 and "00:00" for every file. Files are identified by what they contain, never
-by their name: a text file renamed `.mp3` is refused.
+by their name: a text file renamed `.mp3` is refused. Callers ask
+`audio_metadata.audio_metadata` (a file or a URL); it reads through `probe_audio` here.
 """
 
 import math
@@ -30,6 +31,8 @@ class AudioInfo:
     duration: float
     mime_type: str
     bitrate: int
+    # SHA-256 of the bytes when they were all read here; "" for a URL read a few blocks at a time.
+    sha256: str = ""
 
 
 def _file_size(fileobj: BinaryIO) -> int:
@@ -40,7 +43,7 @@ def _file_size(fileobj: BinaryIO) -> int:
 
 
 def probe_audio(fileobj: BinaryIO) -> AudioInfo:
-    """Read size, duration, type and bitrate from an open binary file.
+    """Read size, duration, type and bitrate from an open binary file (mutagen's part of `audio_metadata`).
 
     Tries MP4/M4A first (it has an unambiguous `ftyp` box), then MP3, which
     mutagen accepts only when it finds consistent MPEG frames.

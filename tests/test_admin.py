@@ -152,6 +152,10 @@ class TestExternalAudio:
         assert "あとで manage.py probe_audio が読み直します" in response.text
         episode = Episode.objects.get(number=100)
         assert episode.audio_size is None and episode.feed_problem
+        # The reason stays on the episode, and its page says it.
+        assert "タイムアウト" in episode.audio_problem or "応答しません" in episode.audio_problem
+        page = admin_client.get(f"/admin/episodes/episode/{episode.pk}/change/").text
+        assert f"読み取れませんでした: {episode.audio_problem}" in page
 
 
 class TestChangeList:

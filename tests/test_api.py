@@ -180,6 +180,13 @@ class TestPublish:
         assert [w["code"] for w in body["warnings"]] == ["external_audio_size_unknown", "not_in_feed"]
         assert body["chapters"] == 2
 
+    def test_external_audio_is_probed_on_the_way_in_and_lands_in_the_feed(self, client, secret, ranged):
+        post = POST.replace("/audio/毎朝の番組_podcast_20260105.mp3", ranged.url("/tone.mp3"))
+        body = send(client, secret, pipeline_files(post=post, audio=False)).json()
+        assert body["audio"]["size"] == MP3.stat().st_size
+        assert body["warnings"] == []
+        assert Episode.objects.get(number=600).feed_guid in client.get("/feed.xml").text
+
     def test_a_token_for_every_show_may_start_a_new_show(self, client):
         _, secret = ApiToken.issue(name="運用", all_shows=True)
         body = send(client, secret).json()
@@ -246,7 +253,7 @@ class TestExactlyOnce:
         assert send(client, secret, key="run-1").status_code == 201
 
     def test_a_race_on_the_number_is_run_again_and_answers_unchanged(self, client, secret, monkeypatch):
-        original, calls = views.publish_post_file, []
+        original, calls = views.publish_post, []
 
         def racing(*args, **kwargs):
             calls.append(1)
@@ -256,7 +263,7 @@ class TestExactlyOnce:
             original(*args, **kwargs)  # (the other request's episode, here written just in time)
             return original(*args, **kwargs)
 
-        monkeypatch.setattr(views, "publish_post_file", racing)
+        monkeypatch.setattr(views, "publish_post", racing)
         response = send(client, secret)
         assert response.status_code == 200, response.content
         assert response.json()["result"] == "unchanged"
@@ -451,7 +458,7 @@ class TestErrors:
         def explode(*args, **kwargs):
             raise RuntimeError("disk on fire")
 
-        monkeypatch.setattr(views, "publish_post_file", explode)
+        monkeypatch.setattr(views, "publish_post", explode)
         assert_error(send(client, secret, key="run-1"), 500, "internal_error")
         assert "disk on fire" in caplog.text
         assert_nothing_written(settings)
@@ -608,7 +615,7 @@ def _post_too_large(client, secret, monkeypatch, settings, show):
 
 
 def _post_failing(client, secret, monkeypatch, settings, show):
-    monkeypatch.setattr(views, "publish_post_file", _explode)
+    monkeypatch.setattr(views, "publish_post", _explode)
     return send(client, secret)
 
 

@@ -93,6 +93,18 @@ class TestProbeAudio:
         assert fine.audio_size == MP3.stat().st_size  # saved despite the others
         assert Episode.objects.filter(audio_size__isnull=True).count() == 3
 
+    def test_why_it_failed_is_kept_on_the_episode_and_shown_on_the_next_run(self, ranged):
+        episode = make_episode(audio=ranged.url("/gone.mp3"))
+        run_failing()
+        episode.refresh_from_db()
+        assert episode.audio_problem == "サーバーが HTTP 404 を返しました。"
+        out, _ = run_failing()
+        assert f"前回読み取れなかった理由: サーバーが HTTP 404 を返しました。 1 件 #{episode.number}" in out
+        ranged.files["/gone.mp3"] = ranged.files["/tone.mp3"]
+        run()
+        episode.refresh_from_db()
+        assert (episode.audio_size, episode.audio_problem) == (MP3.stat().st_size, "")
+
     def test_a_server_that_hangs_is_given_up_on(self, ranged):
         ranged.hang.add("/slow.mp3")
         make_episode(audio=ranged.url("/slow.mp3"))

@@ -7,8 +7,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.management import CommandError, call_command
 
-from episodes.models import Actor, Episode, LegacyPath, LinkedArticle, Show, Station
+from episodes.importers.archive import NOT_PROBED
+from episodes.models import Actor, Episode, ImportRecord, LegacyPath, LinkedArticle, Show, Station
 
+from .audio_server import long_mp3
 from .factories import MP3
 from .samples import needs_samples, sample_site
 
@@ -84,7 +86,8 @@ class TestRealSamples:
         assert special.notice.startswith("今週から毎週金曜日は")
         assert special.audio_url.startswith("https://storage.googleapis.com/podcast-zund-arm-on/audio/")
         assert special.audio_size is None  # left for probe_audio; kept out of the feed
-        assert special.feed_problem
+        assert special.audio_problem == NOT_PROBED
+        assert special.feed_problem.endswith(NOT_PROBED)
         assert Actor.objects.get(name="ずんだどん").credit == "VOICEVOX:ちび式じい"  # learned from the post
         assert Actor.objects.get(name="お嬢様ずんだもん").credit == "VOICEVOX:ずんだもん"
         assert Episode.objects.get(number=549).notes == "（株式会社ずんだもんは架空の登場組織です）"
@@ -251,3 +254,32 @@ def test_a_re_rendered_mp3_of_the_same_size_replaces_the_old_one(site):
     episode.refresh_from_db()
     assert episode.audio_src != old_url
     assert episode.audio_size == len(data)
+
+
+def link_special_audio(site, url: str) -> None:
+    """Point the samples' special (#187), whose audio is on cloud storage, at `url` instead."""
+    post = site / "_posts" / "2025-02-21-187.md"
+    text = post.read_text(encoding="utf-8")
+    old_url = next(line for line in text.splitlines() if line.startswith("audio_file_path:")).split(" ", 1)[1]
+    post.write_text(text.replace(old_url, url), encoding="utf-8")
+
+
+class TestExternalAudio:
+    def test_probe_reads_it_through_the_one_road_and_clears_the_reason(self, site, ranged):
+        link_special_audio(site, ranged.url("/long.mp3"))
+        run_import(site)
+        assert Episode.objects.get(number=187).audio_problem == NOT_PROBED
+        run_import(site, "--probe")
+        special = Episode.objects.get(number=187)
+        assert special.audio_size == len(long_mp3()) and special.audio_problem == ""
+        assert not special.feed_problem
+
+
+def test_import_bookkeeping_is_one_record_per_episode_and_source_file(site):
+    run_import(site)
+    assert ImportRecord.objects.count() == 6
+    record = ImportRecord.objects.get(episode__number=550)
+    assert record.source == "2026-08-21-550.md"
+    assert len(record.source_hash) == len(record.written_hash) == len(record.audio_sha256) == 64
+    run_import(site)
+    assert ImportRecord.objects.count() == 6

@@ -148,8 +148,8 @@ class TestAudio:
         episode = Episode(show=make_show(), number=3, title="t", audio_file=mp3_upload())
         episode.full_clean()
         calls = []
-        real_probe = episode_models.probe_audio
-        monkeypatch.setattr(episode_models, "probe_audio", lambda f: calls.append(f) or real_probe(f))
+        real_probe = episode_models.audio_metadata
+        monkeypatch.setattr(episode_models, "audio_metadata", lambda f: calls.append(f) or real_probe(f))
         episode.save()
         assert calls == []
         assert episode.audio_size == MP3.stat().st_size

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from episodes.models import Episode
 
+from .audio_server import long_mp3
 from .factories import MP3, POST, make_actor
 
 pytestmark = pytest.mark.django_db
@@ -132,3 +133,54 @@ def test_a_percent_encoded_audio_path_is_found(pipeline):
 def test_missing_audio_option_file(pipeline, tmp_path):
     with pytest.raises(CommandError, match="ありません"):
         publish(pipeline, "--audio", tmp_path / "nope.mp3")
+
+
+class TestOneRoad:
+    def test_nothing_is_written_before_the_post_is_valid(self, pipeline, settings):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        pipeline.write_text(POST.replace("title:", "image_url: /images/relative.png\ntitle:"), encoding="utf-8")
+        with CaptureQueriesContext(connection) as queries, pytest.raises(CommandError, match="image_url"):
+            publish(pipeline)
+        writes = [q["sql"] for q in queries if q["sql"].split()[0].upper() in {"INSERT", "UPDATE", "DELETE"}]
+        assert writes == []
+        assert not (settings.MEDIA_ROOT / "audio").exists()
+
+    def test_the_import_record_holds_the_bookkeeping_per_source_file(self, pipeline):
+        import hashlib
+
+        from episodes.models import ImportRecord
+
+        publish(pipeline)
+        record = ImportRecord.objects.get()
+        assert (record.episode.number, record.source) == (600, "2026-01-05-600.md")
+        assert record.audio_sha256 == hashlib.sha256(MP3.read_bytes()).hexdigest()
+        first_hash = record.source_hash
+        pipeline.write_text(POST.replace("一本目の記事", "差し替えた記事"), encoding="utf-8")
+        publish(pipeline, "--overwrite")
+        record = ImportRecord.objects.get()  # the same post file: its one record, updated
+        assert record.source_hash != first_hash
+        assert not hasattr(Episode.objects.get(number=600), "source_hash")
+
+    def test_external_audio_is_probed_on_the_way_in(self, client, pipeline, ranged):
+        url = ranged.url("/long.mp3")
+        pipeline.write_text(POST.replace("/audio/毎朝の番組_podcast_20260105.mp3", url), encoding="utf-8")
+        err = io.StringIO()
+        call_command("publish_episode", str(pipeline), stdout=io.StringIO(), stderr=err)
+        episode = Episode.objects.get(number=600)
+        assert episode.audio_size == len(long_mp3()) and not episode.feed_problem
+        assert err.getvalue() == ""  # nothing left for probe_audio
+        assert episode.feed_guid in client.get("/feed.xml").text
+
+    def test_external_audio_that_cannot_be_read_now_says_why(self, pipeline, ranged):
+        pipeline.write_text(
+            POST.replace("/audio/毎朝の番組_podcast_20260105.mp3", ranged.url("/gone.mp3")), encoding="utf-8"
+        )
+        shutil.copy(pipeline.parent / "毎朝の番組_podcast_20260105.json", pipeline.parent / "gone.json")
+        err = io.StringIO()
+        call_command("publish_episode", str(pipeline), stdout=io.StringIO(), stderr=err)
+        episode = Episode.objects.get(number=600)
+        assert episode.audio_size is None and episode.audio_duration == 2.0  # the timeline's length
+        assert "404" in episode.audio_problem
+        assert episode.audio_problem in err.getvalue()

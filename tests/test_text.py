@@ -168,7 +168,8 @@ class TestDataMigration:
                 (Letter, "message"),
             ]:
                 cursor.execute(f"UPDATE {model._meta.db_table} SET {column} = %s", [f"{column}{stored_dirt}"])  # noqa: S608
-        state = MigrationLoader(connection).project_state(("episodes", "0002_bounds_and_clean_text"))
+        # The models as the database holds them now: later migrations change other columns.
+        state = MigrationLoader(connection).project_state()
         migration.clean_rows(state.apps, None)
         episode.refresh_from_db()
         letter.refresh_from_db()

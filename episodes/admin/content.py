@@ -1,7 +1,6 @@
 """Admin for what listeners see: station, shows, cast, episodes and articles."""
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.db import models, transaction
@@ -14,8 +13,8 @@ from markdownx.models import MarkdownxField
 from markdownx.widgets import AdminMarkdownxWidget
 
 from .. import images
+from ..audio_metadata import probe_external_audio
 from ..models import Actor, Appearance, Episode, LinkedArticle, Show, Station
-from ..remote_audio import RemoteAudioError, probe_remote_audio, timeline_duration
 from ..schedule import host_for, schedule_for_script
 from ..timecode import TimecodeField
 from . import episode_editor
@@ -170,10 +169,15 @@ class PublicationFilter(admin.SimpleListFilter):
 
 
 class EpisodeAdminForm(forms.ModelForm):
-    """Probes a new external audio URL as the editor saves, like an upload is probed."""
+    """Probes a new external audio URL as the editor saves, like an upload is probed.
 
-    remote_audio_info = None
-    remote_audio_problem = ""
+    The probe (`probe_external_audio`, as for the API and the importer) records
+    its result on the episode; a lasting failure (not audio, 404) is refused so
+    the editor can correct the URL, a passing one (timeout) is saved with its
+    reason and reported.
+    """
+
+    audio_problem = ""
     # Files uploaded as soon as they were chosen (episodes/pending_uploads.py).
     audio_file_pending = PendingUploadField(file_field="audio_file", kind="audio")
     image_pending = PendingUploadField(file_field="image", kind="image")
@@ -189,21 +193,18 @@ class EpisodeAdminForm(forms.ModelForm):
         cleaned = super().clean()
         episode_editor.apply_button(self.data, cleaned, self)
         self.pending_uploads = attach_pending_uploads(self, cleaned)
-        url = cleaned.get("audio_url")
-        new_source = "audio_url" in self.changed_data or (self.instance.pk and self.instance.audio_size is None)
-        if url and not cleaned.get("audio_file") and new_source and not self.errors:
-            try:
-                self.remote_audio_info = probe_remote_audio(
-                    url,
-                    timeout=settings.PROBE_AUDIO_ADMIN_TIMEOUT,
-                    retries=1,
-                    fallback_duration=timeline_duration(self.instance.transcript_cues),
-                )
-            except RemoteAudioError as exc:
-                if not exc.temporary:
-                    self.add_error("audio_url", str(exc))
-                self.remote_audio_problem = str(exc)
         return cleaned
+
+    def _post_clean(self):
+        super()._post_clean()  # the instance now holds the form's values
+        episode = self.instance
+        new_source = "audio_url" in self.changed_data or (episode.pk and episode.audio_size is None)
+        if episode.audio_url and not episode.audio_file and new_source and not self.errors:
+            failure = probe_external_audio(episode)
+            if failure is not None and not failure.temporary:
+                self.add_error("audio_url", str(failure))
+            elif failure is not None:
+                self.audio_problem = str(failure)
 
 
 @admin.register(Episode)
@@ -279,6 +280,8 @@ class EpisodeAdmin(SaneDateFiltersMixin, admin.ModelAdmin):
     def audio_info(self, obj):
         attached = self._attached_audio(obj)
         if obj.audio_size is None and obj.audio_duration is None:
+            if obj.audio_problem:
+                return f"{attached} 読み取れませんでした: {obj.audio_problem}"
             return f"{attached} まだ読み取っていません。音声を保存すると自動で読み取ります。"
         parts = [
             attached,
@@ -346,12 +349,10 @@ class EpisodeAdmin(SaneDateFiltersMixin, admin.ModelAdmin):
         for pending in form.pending_uploads:
             # Stored under audio/ or images/ by this save; the pending copy goes once it is committed.
             transaction.on_commit(pending.discard)
-        if form.remote_audio_info is not None:
-            obj.set_audio_info(form.remote_audio_info)
-        elif form.remote_audio_problem:
+        if form.audio_problem:
             self.message_user(
                 request,
-                f"{form.remote_audio_problem} 保存はしました。あとで manage.py probe_audio が読み直します。",
+                f"{form.audio_problem} 保存はしました。あとで manage.py probe_audio が読み直します。",
                 level=messages.WARNING,
             )
         super().save_model(request, obj, form, change)
@@ -366,7 +367,7 @@ class EpisodeAdmin(SaneDateFiltersMixin, admin.ModelAdmin):
 
     @admin.action(description="選んだエピソードを公開する", permissions=["change"])
     def publish(self, request, queryset):
-        ready = queryset.exclude(audio_file="", audio_url="")
+        ready = queryset.with_audio()
         count = ready.update(status=Episode.Status.PUBLISHED)
         skipped = queryset.count() - count
         self.message_user(request, f"{count} 件を公開しました（公開日時が未来のものは予約になります）。")

@@ -1,10 +1,10 @@
 """The publishing API for the production pipeline: plain Django views, JSON in and out.
 
 POST /api/v1/episodes takes the pipeline's post with its MP3, script and
-timeline as multipart/form-data and publishes it through
-`episodes.publishing.publish_post_file`, exactly as `manage.py publish_episode`
-does: the uploads are laid out in a temporary folder under the names the post
-expects, and the folder is removed afterwards whatever happened.
+timeline as multipart/form-data and publishes it through the same service as
+`manage.py publish_episode` (`episodes.publishing`): the post is parsed once
+where it was streamed to, its files handed over as they lie, and the temporary
+files are removed with the request whatever happened.
 GET /api/v1/episodes/<number> and GET /api/v1/health let the pipeline check
 its work and its token; /api/v1/openapi.json describes all of it.
 
@@ -18,7 +18,7 @@ Uploads stream to temporary files (never memory), are hashed as they arrive
 `API_MAX_UPLOAD_BYTES` setting.
 
 The package is split by concern: `errors` (the answers and the error table),
-`uploads` (receiving and laying out the files), `views` (the frame, the
+`uploads` (receiving the files and reading the post), `views` (the frame, the
 Idempotency-Key and the four views). Only what `api.urls` and the tests use is
 re-exported here; patch a view's collaborators on `views`, where it looks them up.
 """

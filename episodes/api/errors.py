@@ -7,9 +7,9 @@ document and its test check the ERRORS table against each other).
 from django.http import JsonResponse
 from django.utils import timezone
 
-from ..importers.archive import Outcome
 from ..links import absolute_url
 from ..models import Episode
+from ..publishing import Outcome
 
 
 def json_response(data: dict, status: int = 200, headers: dict | None = None) -> JsonResponse:

@@ -1,14 +1,14 @@
-"""Receiving the publishing API's upload: the multipart body streamed to disk, read and laid out.
+"""Receiving the publishing API's upload: the multipart body streamed to disk, then read.
 
 Kept apart from the views because this is the part that touches files: the
 body is refused early when too large or malformed, every file is hashed as it
-arrives (so a retry can be recognised), and the files are then placed under the
-names the post expects, exactly as `manage.py publish_episode` would find them.
+arrives (so a retry can be recognised, and the MP3 is not hashed again), and
+the post is parsed once from where it was streamed, its files handed to the
+publishing service as they lie.
 """
 
 import hashlib
 import json
-import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,9 +21,11 @@ from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from ..audio_metadata import is_external
 from ..bounds import FIRST_YEAR, LAST_YEAR, is_sane_moment
 from ..importers.jekyll import Post, PostError, parse_post
 from ..importers.timeline import TimelineError, read_timeline
+from ..publishing import PostFiles
 from .errors import ApiError
 
 # Room in a request body beyond its files: multipart boundaries, part headers, the small fields.
@@ -111,7 +113,7 @@ def _moment(value: str) -> datetime | None:
     return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
 
 
-def _receive(request) -> Submission:
+def receive(request) -> Submission:
     """Read the multipart body, refusing it early when it is too large, malformed or unexpected."""
     limit = max_upload_bytes()
     try:
@@ -148,42 +150,39 @@ def _receive(request) -> Submission:
     )
 
 
-# --- laying the files out as publish_episode expects them -------------------------------------
+# --- the post and its files, as the publishing service takes them ------------------------------
 
 
 def _plain_name(name: str) -> bool:
     return bool(name) and name not in {".", ".."} and not any(c in name for c in "/\\\x00")
 
 
-def _move(upload: UploadedFile, target: Path) -> Path:
-    # Within one file system a rename: the bytes are not copied again.
-    shutil.move(upload.temporary_file_path(), target)
-    upload.close()
-    return target
+def _path(upload: UploadedFile | None) -> Path | None:
+    return Path(upload.temporary_file_path()) if upload is not None else None
 
 
-def _lay_out(submission: Submission, folder: Path) -> tuple[Path, Post, Path | None]:
-    """Put the post, and the MP3, script and timeline under the names the post gives; parse the post."""
-    folder.mkdir()  # the post's folder, inside a private temporary one: no _config.yml near
-    post_path = _move(submission.post, folder / submission.post.name)
-    post = parse_post(post_path)
-    external = post.audio_path.startswith(("http://", "https://"))
-    audio_name, stem = post.audio_filename, post.audio_stem
-    names = [f"{stem}.txt", f"{stem}.json"] + ([] if external else [audio_name])
-    usable = len({*names, post_path.name}) == len(names) + 1 and all(_plain_name(name) for name in names)
-    if not post.audio_path or not usable:
-        raise PostError(post_path, None, f"audio_file_path を使えません: {post.audio_path!r}")
+def read_submission(submission: Submission) -> tuple[Post, PostFiles]:
+    """The uploaded post, parsed once under its uploaded name, and its files where they were streamed to."""
+    post = parse_post(Path(submission.post.name), read_from=_path(submission.post))
+    external = is_external(post.audio_path)
+    if not post.audio_path or not (external or _plain_name(post.audio_filename)):
+        raise PostError(post.path, None, f"audio_file_path を使えません: {post.audio_path!r}")
     if external and submission.audio:
         raise ApiError("audio_not_expected", field="audio")
     if not external and not submission.audio:
         raise ApiError("audio_missing", field="audio")
-    audio = _move(submission.audio, folder / audio_name) if submission.audio else None
-    if submission.script:
-        _move(submission.script, folder / f"{stem}.txt")
     if submission.timeline:
-        timeline = _move(submission.timeline, folder / f"{stem}.json")
         try:
-            read_timeline(timeline)  # the importer would only warn; a bad upload is refused
+            # The importer would only warn; a bad upload is refused, named as it was uploaded.
+            read_timeline(_path(submission.timeline), name=submission.timeline.name)
         except TimelineError as exc:
-            raise PostError(timeline, None, str(exc)) from exc
-    return post_path, post, audio
+            raise PostError(Path(submission.timeline.name), None, str(exc)) from exc
+    files = PostFiles(
+        audio=_path(submission.audio),
+        # Stored under the name the post gives it, as publish_episode would find it.
+        audio_name=post.audio_filename,
+        audio_sha256=submission.audio.sha256 if submission.audio else None,
+        script=_path(submission.script),
+        timeline=_path(submission.timeline),
+    )
+    return post, files

@@ -1,17 +1,16 @@
 """The publishing API's views and their frame: methods, bearer token, Idempotency-Key, publishing.
 
 Kept apart from receiving the upload (uploads.py) and encoding answers
-(errors.py) so the request's path reads top to bottom: authenticate, claim the
-key, lay the files out, publish once, answer.
+(errors.py) so the request's path reads top to bottom: authenticate, read the
+upload, prepare the post (its show resolved once), check the token against
+that show, claim the key, publish once, answer.
 """
 
 import logging
 import re
-import tempfile
 from functools import cache, wraps
 from pathlib import Path
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse, JsonResponse
@@ -20,12 +19,14 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from ..audio import AudioError
-from ..importers.archive import CREATED, ArchiveImporter, ContentConflict
-from ..importers.jekyll import Post, PostError
+from ..importers.archive import PreparedPost
+from ..importers.catalogue import Catalogue, ShowUnknown, learn_catalogue
+from ..importers.files import SiteFiles
+from ..importers.jekyll import PostError
 from ..models import ApiToken, Episode, IdempotencyRecord
-from ..publishing import publish_post_file
+from ..publishing import CREATED, ContentConflict, prepare_post, publish_post
 from .errors import ERRORS, ApiError, episode_json, json_response
-from .uploads import Submission, _lay_out, _receive, max_upload_bytes
+from .uploads import Submission, max_upload_bytes, read_submission, receive
 
 # Named as before the split into a package, so log lines and any filter on them stay the same.
 logger = logging.getLogger("episodes.api")
@@ -86,28 +87,19 @@ def _idempotency_key(request) -> str:
     return key
 
 
-def _show_name(post: Post) -> str | None:
-    # The importer publish_post_file builds for an uploaded post (no _config.yml, no show map).
-    importer = ArchiveImporter()
-    importer.learn_hosts([post])
-    try:
-        return importer.show_name_for(post)
-    except PostError:  # a special whose voice hosts no show
-        return None
-
-
 # --- publishing -----------------------------------------------------------------------------
 
 
-def _publish_once(post_path: Path, audio: Path | None, submission: Submission, record) -> tuple[int, dict]:
+def _publish_once(prepared: PreparedPost, catalogue: Catalogue, submission: Submission, record) -> tuple[int, dict]:
     # The answer is stored in the same transaction as the episode: both land, or neither.
     with transaction.atomic():
-        outcome = publish_post_file(
-            post_path,
-            audio=audio,
-            publish_at=submission.publish_at,
+        outcome = publish_post(
+            prepared,
+            catalogue=catalogue,
+            site=SiteFiles(),  # an uploaded post has no site folder: its images stay URLs
             draft=submission.draft,
             overwrite=submission.overwrite,
+            refuse_changes=True,
         )
         status = 201 if outcome.status == CREATED else 200
         body = episode_json(outcome.episode, outcome)
@@ -116,13 +108,13 @@ def _publish_once(post_path: Path, audio: Path | None, submission: Submission, r
     return status, body
 
 
-def _publish(post_path: Path, audio: Path | None, submission: Submission, record) -> tuple[int, dict]:
+def _publish(prepared: PreparedPost, catalogue: Catalogue, submission: Submission, record) -> tuple[int, dict]:
     try:
-        return _publish_once(post_path, audio, submission, record)
+        return _publish_once(prepared, catalogue, submission, record)
     except IntegrityError:
-        # Another request wrote this number between the importer's check and its write
-        # (SQLite queues writers, PostgreSQL does not); again, an identical post is "unchanged".
-        return _publish_once(post_path, audio, submission, record)
+        # Another request wrote this number between the check and the write (SQLite
+        # queues writers, PostgreSQL does not); again, an identical post is "unchanged".
+        return _publish_once(prepared, catalogue, submission, record)
 
 
 def _answer_retry(record: IdempotencyRecord, fingerprint: str) -> JsonResponse:
@@ -133,13 +125,15 @@ def _answer_retry(record: IdempotencyRecord, fingerprint: str) -> JsonResponse:
     return json_response(record.body, 200, {"Idempotent-Replayed": "true"})
 
 
-def _publish_upload(submission: Submission, folder: Path, token: ApiToken, key: str) -> JsonResponse:
-    post_path, post, audio = _lay_out(submission, folder)
-    show = _show_name(post)
-    if show is None:
-        raise ApiError("show_unknown", file=post_path.name)
-    if not token.allows_show(show):
-        raise ApiError("show_not_allowed", show=show)
+def _publish_upload(submission: Submission, token: ApiToken, key: str) -> JsonResponse:
+    post, files = read_submission(submission)
+    catalogue = learn_catalogue([post])  # no _config.yml, no show map: the title or the voice's show
+    try:
+        prepared = prepare_post(post, catalogue=catalogue, files=files, publish_at=submission.publish_at)
+    except ShowUnknown as exc:
+        raise ApiError("show_unknown", file=post.path.name) from exc
+    if not token.allows_show(prepared.show_name):
+        raise ApiError("show_not_allowed", show=prepared.show_name)
     # The number may already belong to another show's episode: the token must cover that one too.
     existing = Episode.objects.filter(number=post.serial).select_related("show").first()
     if existing is not None and not token.allows_show(existing.show.name):
@@ -150,7 +144,7 @@ def _publish_upload(submission: Submission, folder: Path, token: ApiToken, key: 
         if not ours:
             return _answer_retry(record, submission.fingerprint)
     try:
-        status, body = _publish(post_path, audio, submission, record)
+        status, body = _publish(prepared, catalogue, submission, record)
     except ContentConflict as exc:
         raise ApiError("content_conflict", number=post.serial) from exc
     finally:
@@ -170,22 +164,21 @@ def publish(request, *, token: ApiToken):
     if not (token.all_shows or token.shows.all()):
         # Scope before work: a token that may publish nowhere gets no body read and no post parsed.
         raise ApiError("show_not_allowed", show="（なし）")
-    submission = _receive(request)
-    with tempfile.TemporaryDirectory(prefix="zundapod-api-", dir=settings.FILE_UPLOAD_TEMP_DIR) as folder:
-        try:
-            return _publish_upload(submission, Path(folder) / "upload", token, key)
-        except PostError as exc:
-            if isinstance(exc.__cause__, AudioError):
-                raise ApiError("audio_unreadable", message_ja=exc.reason, field="audio") from exc
-            if isinstance(exc.__cause__, UnicodeDecodeError):
-                raise ApiError("script_invalid", field="script") from exc
-            raise ApiError("post_invalid", message_ja=str(exc), file=exc.path.name, line=exc.line) from exc
-        except ValidationError as exc:
-            fields = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-            fields = {name: [str(message) for message in messages] for name, messages in fields.items()}
-            summary = " ".join(message for messages in fields.values() for message in messages)
-            message = f"{ERRORS['validation_failed'][1]}{summary}"
-            raise ApiError("validation_failed", message_ja=message, fields=fields) from exc
+    submission = receive(request)
+    try:
+        return _publish_upload(submission, token, key)
+    except PostError as exc:
+        if isinstance(exc.__cause__, AudioError):
+            raise ApiError("audio_unreadable", message_ja=exc.reason, field="audio") from exc
+        if isinstance(exc.__cause__, UnicodeDecodeError):
+            raise ApiError("script_invalid", field="script") from exc
+        raise ApiError("post_invalid", message_ja=str(exc), file=exc.path.name, line=exc.line) from exc
+    except ValidationError as exc:
+        fields = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+        fields = {name: [str(message) for message in messages] for name, messages in fields.items()}
+        summary = " ".join(message for messages in fields.values() for message in messages)
+        message = f"{ERRORS['validation_failed'][1]}{summary}"
+        raise ApiError("validation_failed", message_ja=message, fields=fields) from exc
 
 
 @api_view("GET")

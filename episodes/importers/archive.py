@@ -1,357 +1,245 @@
-"""Turning parsed Jekyll posts into shows, actors, episodes and articles.
+"""Writing one post's episode: what the post says, what the row holds, and the write itself.
 
-One importer serves `import_jekyll` (the whole archive) and `publish_episode`
-(the pipeline's post of the day): the same rules for both. Episodes are saved
-through the models, so audio is probed, Markdown rendered and caches moved
-exactly as when an editor saves in the admin.
-
-This module holds what happens to one post; the rows many posts share (station,
-actors, shows) are in `catalogue.py`, the old site's files in `files.py`.
+`episodes.publishing` decides whether a post is written (new, changed,
+unchanged, edited in the CMS since) and runs the write in one transaction; this
+module says what a post means for its episode (`desired_state`), what a row
+holds (`current_state`), and writes it (`write_episode`): the episode is built
+and validated in memory first, then the catalogue rows, images, audio, cast and
+articles are written. Episodes are saved through the model, so audio is read,
+Markdown rendered and caches moved exactly as when an editor saves in the admin.
 """
 
 import hashlib
 import json
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from django.core.files import File
-from django.core.files.storage import default_storage
-from django.db import transaction
 from django.utils import timezone
 
-from ..audio import AudioError, probe_audio
+from ..audio import AudioInfo
+from ..audio_metadata import RemoteAudioError, is_external
 from ..links import is_public_origin
 from ..models import Appearance, Episode, LegacyPath, LinkedArticle
-from .catalogue import VOICEVOX_CHARACTERS, CatalogueMixin, unique_slug, voicevox_credit
-from .files import SiteFilesMixin, file_digest
-from .jekyll import Post, PostError, SiteConfig
-from .timeline import Timeline, TimelineError, match_sections, read_timeline
+from .catalogue import Catalogue, find_or_create_actor, find_or_create_show
+from .files import SiteFiles
+from .jekyll import Post
+from .timeline import Section, Timeline, match_sections
 
-__all__ = [
-    "CREATED",
-    "SKIPPED",
-    "UNCHANGED",
-    "UPDATED",
-    "VOICEVOX_CHARACTERS",
-    "ArchiveImporter",
-    "ContentConflict",
-    "EditedInCms",
-    "Outcome",
-    "file_digest",
-    "unique_slug",
-    "voicevox_credit",
-]
-
-CREATED, UPDATED, UNCHANGED, SKIPPED = "created", "updated", "unchanged", "skipped"
+# Recorded on an episode whose external audio the archive import left to probe_audio.
+NOT_PROBED = "取り込みのときは読み取っていません。manage.py probe_audio（または import_jekyll --probe）で読み取ります。"
 
 
 @dataclass
-class Outcome:
-    """What happened to one post."""
+class PreparedPost:
+    """One post read, checked and resolved, before anything is written (`publishing.prepare_post`)."""
 
-    status: str
-    post: Post | None = None
-    episode: Episode | None = None
-    reason: str = ""
+    post: Post
+    show_name: str
+    timeline: Timeline | None
+    transcript: str
+    audio: Path | None
+    audio_name: str
+    audio_info: AudioInfo | None
+    publish_at: object = None
+    # What probing external audio gave: its metadata, why it failed, or None (local, known, not probed).
+    remote: AudioInfo | RemoteAudioError | None = None
+    desired: dict = field(default_factory=dict)
+    source_hash: str = ""
     warnings: list[tuple[str, str]] = field(default_factory=list)
+    # Each article's start in the audio, and the timeline's sections that matched none: matched once, here.
+    starts: dict[int, float] = field(init=False)
+    unmatched: list[Section] = field(init=False)
+
+    def __post_init__(self):
+        sections = self.timeline.sections if self.timeline else []
+        self.starts, self.unmatched = match_sections([a.url for a in self.post.articles], sections)
+
+    @property
+    def timeline_duration(self) -> float | None:
+        return self.timeline.duration if self.timeline and self.timeline.duration else None
 
 
-class EditedInCms(Exception):
-    """The episode was changed in the CMS after its last import."""
+def fingerprint(data: dict) -> str:
+    """SHA-256 of plain data, keys sorted: equal data, equal hash."""
+    return hashlib.sha256(json.dumps(data, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
 
-class ContentConflict(Exception):
-    """A different post already holds this episode number."""
+def notes_of(post: Post) -> str:
+    """Trailing lines that are not credit lines (those come from the cast)."""
+    lines = [line for line in post.trailer.splitlines() if not line.strip().startswith("VOICEVOX:")]
+    return "\n".join(lines).strip()
 
 
-class ArchiveImporter(CatalogueMixin, SiteFilesMixin):
-    """Imports posts one at a time, each in its own transaction."""
+def credit_hint_of(post: Post) -> str:
+    """A post's single `VOICEVOX:` line when it has one voice: that voice's credit."""
+    credits = [line.strip() for line in post.trailer.splitlines() if line.strip().startswith("VOICEVOX:")]
+    return credits[0] if len(post.actor_ids) == 1 and len(credits) == 1 else ""
 
-    def __init__(
-        self,
-        *,
-        site_dir: Path | None = None,
-        config: SiteConfig | None = None,
-        audio_root: Path | None = None,
-        show_map: dict[str, str] | None = None,
-        default_show: str | None = None,
-        overwrite: bool = False,
-        dry_run: bool = False,
-    ):
-        self.site_dir = site_dir
-        self.config = config or SiteConfig(title="")
-        self.audio_root = audio_root or (site_dir / "audio" if site_dir else None)
-        self.show_map = show_map or {}
-        self.default_show = default_show
-        self.overwrite = overwrite
-        self.dry_run = dry_run
-        self._stored_images: dict[Path, str] = {}
-        self._stored_audio = ""
-        self._host_shows: dict[str, str] = {}
-        self.site_host = urlsplit(self.config.url).hostname or ""
 
-    # --- one post ------------------------------------------------------------------------
+def desired_state(prepared: PreparedPost, *, catalogue: Catalogue) -> dict:
+    """Everything the post says about its episode, as plain data (hashed to spot edits)."""
+    post, timeline = prepared.post, prepared.timeline
+    published_at = prepared.publish_at or post.published_at
+    return {
+        "show": prepared.show_name,
+        "title": post.title[:200],
+        "published_at": timezone.localtime(published_at).isoformat(),
+        "description": post.description,
+        "notice": post.notice,
+        "notes": notes_of(post),
+        "image_url": post.image_url,
+        "thumbnail_url": post.thumbnail_url,
+        "social_card": post.card if post.card in {"summary", "summary_large_image"} else "",
+        "youtube_url": f"https://www.youtube.com/watch?v={post.youtube_id}" if post.youtube_id else "",
+        "transcript": prepared.transcript,
+        "cues": [list(cue) for cue in timeline.cues] if timeline else [],
+        "cast": [catalogue.actor_name(a) for a in post.actor_ids],
+        "articles": [
+            [a.title, a.url, a.summary, a.citation_url, prepared.starts.get(i)] for i, a in enumerate(post.articles)
+        ],
+        # Where the audio is and what it holds: a re-import with --audio-root, or with a
+        # re-rendered MP3 of the very same size, updates.
+        "audio": [post.audio_path, prepared.audio_info.sha256 if prepared.audio_info else None],
+    }
 
-    def desired(self, post: Post, timeline: Timeline | None, transcript: str, audio_digest: str | None) -> dict:
-        """Everything the post says about its episode, as plain data (hashed to spot edits)."""
-        starts, _ = match_sections([a.url for a in post.articles], timeline.sections if timeline else [])
-        return {
-            "show": self._show_name(post),
-            "title": post.title[:200],
-            "published_at": timezone.localtime(post.published_at).isoformat(),
-            "description": post.description,
-            "notice": post.notice,
-            "notes": self._notes(post),
-            "image_url": post.image_url,
-            "thumbnail_url": post.thumbnail_url,
-            "social_card": post.card if post.card in {"summary", "summary_large_image"} else "",
-            "youtube_url": f"https://www.youtube.com/watch?v={post.youtube_id}" if post.youtube_id else "",
-            "transcript": transcript,
-            "cues": [list(cue) for cue in timeline.cues] if timeline else [],
-            "cast": [self._actor_name(a) for a in post.actor_ids],
-            "articles": [
-                [a.title, a.url, a.summary, a.citation_url, starts.get(i)] for i, a in enumerate(post.articles)
-            ],
-            # Where the audio is and what it holds: a re-import with --audio-root, or with a
-            # re-rendered MP3 of the very same size, updates.
-            "audio": [post.audio_path, audio_digest],
-        }
 
-    @staticmethod
-    def current(episode: Episode) -> dict:
-        """What the database holds for an episode, hashed right after an import to spot later edits."""
-        return {
-            "show": episode.show_id,
-            "title": episode.title,
-            "status": episode.status,
-            "published_at": episode.published_at.isoformat(),
-            "description": episode.description,
-            "notice": episode.notice,
-            "notes": episode.notes,
-            "images": [episode.image.name, episode.image_url, episode.thumbnail.name, episode.thumbnail_url],
-            "social_card": episode.social_card,
-            "youtube_url": episode.youtube_url,
-            "transcript": episode.transcript,
-            "cues": [list(cue) for cue in episode.transcript_cues],
-            "cast": [a.pk for a in episode.actors],
-            "articles": [[a.title, a.url, a.summary, a.citation_url, a.start_seconds] for a in episode.articles.all()],
-            "audio": [episode.audio_file.name, episode.audio_url],
-        }
+def current_state(episode: Episode) -> dict:
+    """What the database holds for an episode, hashed right after an import to spot later edits."""
+    return {
+        "show": episode.show_id,
+        "title": episode.title,
+        "status": episode.status,
+        "published_at": episode.published_at.isoformat(),
+        "description": episode.description,
+        "notice": episode.notice,
+        "notes": episode.notes,
+        "images": [episode.image.name, episode.image_url, episode.thumbnail.name, episode.thumbnail_url],
+        "social_card": episode.social_card,
+        "youtube_url": episode.youtube_url,
+        "transcript": episode.transcript,
+        "cues": [list(cue) for cue in episode.transcript_cues],
+        "cast": [a.pk for a in episode.actors],
+        "articles": [[a.title, a.url, a.summary, a.citation_url, a.start_seconds] for a in episode.articles.all()],
+        "audio": [episode.audio_file.name, episode.audio_url],
+    }
 
-    @staticmethod
-    def fingerprint(data: dict) -> str:
-        return hashlib.sha256(json.dumps(data, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
-    def _notes(self, post: Post) -> str:
-        """Trailing lines that are not credit lines (those come from the cast)."""
-        lines = [line for line in post.trailer.splitlines() if not line.strip().startswith("VOICEVOX:")]
-        return "\n".join(lines).strip()
+def write_episode(
+    prepared: PreparedPost,
+    *,
+    episode: Episode | None,
+    catalogue: Catalogue,
+    site: SiteFiles,
+    draft: bool,
+    keep_stored_audio: bool,
+    stored_audio: list[str],
+    warnings: list[tuple[str, str]],
+) -> Episode:
+    """Write the episode a prepared post describes (the caller holds the transaction).
 
-    def _credit_hint(self, post: Post) -> str:
-        credits = [line.strip() for line in post.trailer.splitlines() if line.strip().startswith("VOICEVOX:")]
-        return credits[0] if len(post.actor_ids) == 1 and len(credits) == 1 else ""
-
-    def import_post(
-        self,
-        post: Post,
-        *,
-        publish_at=None,
-        draft: bool = False,
-        audio_override: Path | None = None,
-        refuse_changes: bool = False,
-    ) -> Outcome:
-        """Create or update one episode; the post's own transaction either lands whole or not at all."""
-        outcome = Outcome(status=SKIPPED, post=post, warnings=list(post.warnings))
-        warn = outcome.warnings.append
-        timeline, transcript = None, ""
-        if (json_path := self._beside_audio(post, ".json")) is not None:
-            try:
-                timeline = read_timeline(json_path)
-            except TimelineError as exc:
-                warn(("timeline_unreadable", str(exc)))
-        if (txt_path := self._beside_audio(post, ".txt")) is not None:
-            try:
-                transcript = txt_path.read_text(encoding="utf-8-sig").strip()
-            except UnicodeDecodeError as exc:
-                raise PostError(txt_path, None, "台本（.txt）が UTF-8 ではありません") from exc
-        audio_file = audio_override or self.audio_file_for(post)
-        desired = self.desired(post, timeline, transcript, file_digest(audio_file) if audio_file else None)
-        if publish_at is not None:
-            desired["published_at"] = timezone.localtime(publish_at).isoformat()
-        new_hash = self.fingerprint(desired)
-
-        existing = Episode.objects.for_page().filter(number=post.serial).first()
-        if existing is not None and not self.overwrite:
-            if existing.source_hash == new_hash:
-                outcome.status, outcome.episode = UNCHANGED, existing
-                return outcome
-            if refuse_changes:
-                raise ContentConflict(
-                    f"番号 {post.serial} のエピソードは別の内容ですでにあります（上書きするなら --overwrite）"
-                )
-            if existing.written_hash != self.fingerprint(self.current(existing)):
-                raise EditedInCms(
-                    f"番号 {post.serial} は取り込みのあと CMS で編集されています（上書きするなら --overwrite）"
-                )
-        if self.dry_run:
-            outcome.status = UPDATED if existing else CREATED
-            self._audio_warnings(post, audio_file, timeline, warn)
-            return outcome
-
-        self._stored_audio = ""
-        try:
-            with transaction.atomic():
-                episode = self._write(
-                    post, existing, desired, timeline, audio_file, warn, publish_at=publish_at, draft=draft
-                )
-                episode = Episode.objects.for_page().get(pk=episode.pk)
-                Episode.objects.filter(pk=episode.pk).update(
-                    source_hash=new_hash, written_hash=self.fingerprint(self.current(episode))
-                )
-        except BaseException:
-            # The rows rolled back; the MP3 stored on the way must not stay behind as an orphan.
-            if self._stored_audio:
-                default_storage.delete(self._stored_audio)
-            raise
-        outcome.status = UPDATED if existing else CREATED
-        outcome.episode = episode
-        return outcome
-
-    def _audio_warnings(self, post, audio_file, timeline, warn) -> None:
-        if post.audio_path.startswith(("http://", "https://")):
-            if not (timeline and timeline.duration):
-                warn(
-                    (
-                        "external_audio_unprobed",
-                        f"{post.path.name}: 外部の音声のサイズと長さは probe_audio で読み取ります",
-                    )
-                )
-            else:
-                warn(
-                    (
-                        "external_audio_size_unknown",
-                        f"{post.path.name}: 外部の音声のサイズは probe_audio で読み取ります",
-                    )
-                )
-        elif audio_file is None:
-            warn(
-                (
-                    "audio_missing",
-                    f"{post.path.name}: 音声ファイル {post.audio_path or '（指定なし）'} が見つからないため下書きにしました",
-                )
-            )
-
-    def _write(self, post, episode, desired, timeline, audio_file, warn, *, publish_at, draft) -> Episode:
-        credit_hint = self._credit_hint(post)
-        cast = [self._actor(key, credit_hint) for key in post.actor_ids]
-        show = self._show(desired["show"], cast[:1])
-        if episode is None:
-            episode = Episode(number=post.serial)
-            if self.config.url and is_public_origin(self.config.url):
-                # The old feed's guid for this post, exactly: subscribers see nothing new.
-                episode.guid = f"{self.config.url}/episode/{post.serial}"
-        episode.show = show
-        episode.title = post.title[:200]
-        episode.published_at = publish_at or post.published_at
-        episode.description = post.description
-        episode.notice = post.notice
-        episode.notes = desired["notes"]
-        episode.social_card = desired["social_card"]
-        episode.youtube_url = desired["youtube_url"]
-        episode.transcript = desired["transcript"]
-        episode.transcript_cues = desired["cues"]
-        self._set_images(episode, post, warn)
-        self._set_audio(episode, post, audio_file, timeline, warn)
-        if draft or not (episode.audio_file or episode.audio_url):
-            episode.status = Episode.Status.DRAFT
-        else:
-            episode.status = Episode.Status.PUBLISHED
-        # Field checks and the model's rules; uniqueness is left to the database's constraints.
-        episode.clean_fields(exclude=["audio_file", "image", "thumbnail", "guid"])
+    The row is validated before the first write. `keep_stored_audio` keeps an
+    MP3 already stored with the same bytes. The name of an MP3 stored here is
+    appended to `stored_audio`, so a caller whose transaction rolls back can
+    delete it; what the caller should be told is appended to `warnings`.
+    """
+    post, desired = prepared.post, prepared.desired
+    if episode is None:
+        episode = Episode(number=post.serial)
+        if catalogue.config.url and is_public_origin(catalogue.config.url):
+            # The old feed's guid for this post, exactly: subscribers see nothing new.
+            episode.guid = f"{catalogue.config.url}/episode/{post.serial}"
+    episode.title = desired["title"]
+    episode.published_at = prepared.publish_at or post.published_at
+    episode.description = post.description
+    episode.notice = post.notice
+    episode.notes = desired["notes"]
+    episode.social_card = desired["social_card"]
+    episode.youtube_url = desired["youtube_url"]
+    episode.transcript = desired["transcript"]
+    episode.transcript_cues = desired["cues"]
+    image_source, thumbnail_source = site.site_path(post.image_url), site.site_path(post.thumbnail_url)
+    episode.image_url = "" if image_source else site.absolute(post.image_url)
+    episode.thumbnail_url = "" if thumbnail_source else site.absolute(post.thumbnail_url)
+    with ExitStack() as files:
+        attached = _set_audio(episode, prepared, files, keep_stored_audio=keep_stored_audio)
+        episode.status = Episode.Status.PUBLISHED if episode.has_audio and not draft else Episode.Status.DRAFT
+        # Field checks and the model's rules before anything is written; uniqueness is left
+        # to the database's constraints, the show to the catalogue below.
+        episode.clean_fields(exclude=["show", "audio_file", "image", "thumbnail", "guid"])
         episode.clean()
-        episode.save()
 
-        episode.appearances.all().delete()
-        Appearance.objects.bulk_create(
-            Appearance(episode=episode, actor=actor, position=i) for i, actor in enumerate(dict.fromkeys(cast))
-        )
-        episode.articles.all().delete()
-        for position, (title, url, summary, citation, start) in enumerate(desired["articles"]):
-            article = LinkedArticle(
-                episode=episode,
-                position=position,
-                title=title[:500],
-                url=url,
-                summary=summary,
-                citation_url=citation,
-                start_seconds=start,
-            )
-            article.clean_fields(exclude=["episode"])
-            article.save()
-        if timeline:
-            _, unmatched = match_sections([a.url for a in post.articles], timeline.sections)
-            for section in unmatched:
-                warn(
-                    (
-                        "timeline_section_unmatched",
-                        f"{post.path.name}: タイムラインの節「{section.title}」に合う記事がありません",
-                    )
-                )
-        if post.audio_path and not post.audio_path.startswith(("http://", "https://")):
-            # An old path belongs to the episode that first claimed it: another post (another
-            # show's token, say) naming the same file must not take its redirect over.
-            old_path = "/audio/" + post.audio_filename
-            legacy, _ = LegacyPath.objects.get_or_create(path=old_path, defaults={"episode": episode})
-            if legacy.episode_id != episode.pk:
-                warn(
-                    (
-                        "legacy_path_taken",
-                        f"{post.path.name}: 旧サイトのパス {old_path} は別の音声のものなので、変えませんでした",
-                    )
-                )
-        return episode
-
-    def _set_images(self, episode: Episode, post: Post, warn) -> None:
-        stored = self._store_site_image(post.image_url) if post.image_url else ""
-        episode.image = stored or ""
-        episode.image_url = "" if stored else self._absolute(post.image_url)
-        thumb = self._store_site_image(post.thumbnail_url) if post.thumbnail_url else ""
-        episode.thumbnail = thumb or ""
-        episode.thumbnail_url = "" if thumb else self._absolute(post.thumbnail_url)
-        for url, found in ((post.image_url, stored), (post.thumbnail_url, thumb)):
-            if url and not found and self.site_dir and self.is_own_url(url):
-                warn(
+        credit_hint = credit_hint_of(post)
+        cast = [
+            find_or_create_actor(k, catalogue=catalogue, site=site, credit_hint=credit_hint) for k in post.actor_ids
+        ]
+        episode.show = find_or_create_show(prepared.show_name, catalogue=catalogue, hosts=cast[:1])
+        episode.image = site.store_image(post.image_url) if image_source else ""
+        episode.thumbnail = site.store_image(post.thumbnail_url) if thumbnail_source else ""
+        for url, found in ((post.image_url, image_source), (post.thumbnail_url, thumbnail_source)):
+            if url and not found and site.site_dir and site.is_own_url(url):
+                warnings.append(
                     (
                         "image_missing",
                         f"{post.path.name}: {url} は旧サイトのフォルダーにありません（切り替えると開けません）",
                     )
                 )
+        episode.save()  # stores a new MP3 while it is open
+        if attached:
+            stored_audio.append(episode.audio_file.name)
 
-    def _set_audio(self, episode: Episode, post: Post, audio_file: Path | None, timeline, warn) -> None:
-        if post.audio_path.startswith(("http://", "https://")):
-            if episode.audio_url != post.audio_path:
-                episode.audio_file = ""
-                episode.audio_url = post.audio_path
-                episode.audio_size = episode.audio_bitrate = None
-                episode.audio_mime_type = ""
-                episode.audio_duration = timeline.duration if timeline and timeline.duration else None
-            self._audio_warnings(post, None, timeline, warn)
-            return
-        if audio_file is None:
-            self._audio_warnings(post, None, timeline, warn)
-            return
-        digest = file_digest(audio_file)
-        if episode.audio_file and episode.audio_sha256 == digest and default_storage.exists(episode.audio_file.name):
-            return  # the same bytes are already stored (--overwrite too): keep the file and its URL
-        with audio_file.open("rb") as f:
-            try:
-                info = probe_audio(f)
-            except AudioError as exc:
-                raise PostError(post.path, None, f"音声 {audio_file.name} を読めません: {exc}") from exc
-            episode.audio_url = ""
-            episode.audio_file = File(f, name=audio_file.name)
-            episode.set_audio_info(info)
-            episode.audio_sha256 = digest
-            episode.save()  # stores the file while it is open
-            self._stored_audio = episode.audio_file.name
+    episode.appearances.all().delete()
+    Appearance.objects.bulk_create(
+        Appearance(episode=episode, actor=actor, position=i) for i, actor in enumerate(dict.fromkeys(cast))
+    )
+    episode.articles.all().delete()
+    for position, (title, url, summary, citation, start) in enumerate(desired["articles"]):
+        article = LinkedArticle(
+            episode=episode,
+            position=position,
+            title=title[:500],
+            url=url,
+            summary=summary,
+            citation_url=citation,
+            start_seconds=start,
+        )
+        article.clean_fields(exclude=["episode"])
+        article.save()
+    if post.audio_path and not is_external(post.audio_path):
+        # An old path belongs to the episode that first claimed it: another post (another
+        # show's token, say) naming the same file must not take its redirect over.
+        old_path = "/audio/" + post.audio_filename
+        legacy, _ = LegacyPath.objects.get_or_create(path=old_path, defaults={"episode": episode})
+        if legacy.episode_id != episode.pk:
+            warnings.append(
+                (
+                    "legacy_path_taken",
+                    f"{post.path.name}: 旧サイトのパス {old_path} は別の音声のものなので、変えませんでした",
+                )
+            )
+    return episode
+
+
+def _set_audio(episode: Episode, prepared: PreparedPost, files: ExitStack, *, keep_stored_audio: bool) -> bool:
+    """Point the episode at the post's audio; True when a new MP3 was attached (stored on save)."""
+    post, remote = prepared.post, prepared.remote
+    if is_external(post.audio_path):
+        changed = episode.audio_url != post.audio_path
+        if changed:
+            episode.audio_file = ""
+            episode.audio_url = post.audio_path
+        unknown = episode.audio_size is None or episode.audio_duration is None
+        if isinstance(remote, AudioInfo):
+            episode.set_audio_info(remote)
+        elif remote is not None:
+            episode.set_audio_problem(str(remote), duration=prepared.timeline_duration)
+        elif changed or (unknown and not episode.audio_problem):
+            episode.set_audio_problem(NOT_PROBED, duration=prepared.timeline_duration)
+        return False
+    if prepared.audio is None or keep_stored_audio:
+        return False  # no MP3 (a draft, or the one stored before stays), or the same bytes already stored
+    episode.audio_url = ""
+    episode.audio_file = File(files.enter_context(prepared.audio.open("rb")), name=prepared.audio_name)
+    episode.set_audio_info(prepared.audio_info)
+    return True

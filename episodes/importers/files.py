@@ -4,7 +4,7 @@ Kept apart from the per-post import so that where a file lives, and storing each
 site image only once, is decided in one place for episodes and actors alike.
 """
 
-import hashlib
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -12,8 +12,9 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 
 from .. import images
+from ..audio_metadata import is_external
 from ..models import LegacyPath
-from .jekyll import Post, SiteConfig
+from .jekyll import Post
 
 # The old site is two builds in one repository: Jekyll's files at the root, and a
 # Next.js app whose public/ folder is served at the same root (/images/x.jpg is
@@ -21,34 +22,46 @@ from .jekyll import Post, SiteConfig
 EXTRA_SITE_ROOTS = ("public",)
 
 
-def file_digest(path: Path) -> str:
-    """SHA-256 of a file, read in blocks (MP3s can be hundreds of MB)."""
-    with path.open("rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
+@dataclass
+class PostFiles:
+    """A post's companions: its MP3 (stored as `audio_name`), script and slide timeline; any may be absent.
+
+    `audio_sha256` is the MP3's hash when it was already taken (as an upload arrived).
+    """
+
+    audio: Path | None = None
+    audio_name: str = ""
+    audio_sha256: str | None = None
+    script: Path | None = None
+    timeline: Path | None = None
 
 
-class SiteFilesMixin:
-    """Finds and stores the files of the Jekyll site for `ArchiveImporter`."""
+@dataclass
+class SiteFiles:
+    """Where one import finds files: the site folder (if any), its URL, the audio folder.
 
-    config: SiteConfig
-    site_dir: Path | None
-    site_host: str
-    audio_root: Path | None
-    _stored_images: dict[Path, str]
+    `stored` remembers the images already stored in this import, so an image
+    many posts use is stored once.
+    """
 
-    def _absolute(self, url: str) -> str:
+    site_dir: Path | None = None
+    base_url: str = ""
+    audio_root: Path | None = None
+    stored: dict[Path, str] = field(default_factory=dict)
+
+    def absolute(self, url: str) -> str:
         """An old site path as a full URL; "" stays "" (never the site's home page as an image)."""
-        if not url or url.startswith(("http://", "https://")) or not self.config.url:
+        if not url or is_external(url) or not self.base_url:
             return url
-        return self.config.url + ("" if url.startswith("/") else "/") + url
+        return self.base_url + ("" if url.startswith("/") else "/") + url
 
     def is_own_url(self, url: str) -> bool:
         """Whether a URL or path points at the old site itself (its files are ours to bring)."""
         parts = urlsplit(url)
-        return bool(url) and (not parts.scheme or parts.hostname == self.site_host)
+        return bool(url) and (not parts.scheme or parts.hostname == (urlsplit(self.base_url).hostname or ""))
 
-    def _site_path(self, url: str) -> tuple[Path, Path] | None:
-        """(root, file) under SITE_DIR or SITE_DIR/public/ that a site URL or path names, if there."""
+    def site_path(self, url: str) -> tuple[Path, Path] | None:
+        """(root, file) under the site folder or its public/ that a site URL or path names, if there."""
         if not self.site_dir or not self.is_own_url(url):
             return None
         relative = unquote(urlsplit(url).path).lstrip("/")
@@ -58,34 +71,43 @@ class SiteFilesMixin:
                 return root, candidate
         return None
 
-    def _store_site_image(self, url: str) -> str:
+    def store_image(self, url: str) -> str:
         """Store an image of the old site once (shared by every episode using it); "" if absent."""
-        found = self._site_path(url)
+        found = self.site_path(url) if url else None
         if found is None:
             return ""
         root, source = found
-        if source in self._stored_images:
-            return self._stored_images[source]
+        if source in self.stored:
+            return self.stored[source]
         old_path = "/" + source.relative_to(root).as_posix()
         legacy = LegacyPath.objects.filter(path=old_path).first()
         if legacy and legacy.target and default_storage.exists(legacy.target):
-            self._stored_images[source] = legacy.target
+            self.stored[source] = legacy.target
             return legacy.target
         with source.open("rb") as f:
             name = images.name_with_detected_extension(source.name, f)
             stored = default_storage.save(f"images/imported/{images.random_folder()}/{name}", File(f))
         LegacyPath.objects.update_or_create(path=old_path, defaults={"target": stored, "episode": None})
-        self._stored_images[source] = stored
+        self.stored[source] = stored
         return stored
 
     def audio_file_for(self, post: Post) -> Path | None:
         """The post's MP3 under the audio root, if it is there (external URLs have none)."""
-        if not post.audio_path or post.audio_path.startswith(("http://", "https://")) or not self.audio_root:
+        if not post.audio_path or is_external(post.audio_path) or not self.audio_root:
             return None
         candidate = self.audio_root / post.audio_filename
         return candidate if candidate.is_file() else None
 
-    def _beside_audio(self, post: Post, suffix: str) -> Path | None:
+    def files_for(self, post: Post, *, audio: Path | None = None) -> PostFiles:
+        """The post's MP3 (`audio`, or found under the audio root) with the script and timeline beside it."""
+        return PostFiles(
+            audio=audio or self.audio_file_for(post),
+            script=self.beside_audio(post, ".txt"),
+            timeline=self.beside_audio(post, ".json"),
+        )
+
+    def beside_audio(self, post: Post, suffix: str) -> Path | None:
+        """The script (`.txt`) or timeline (`.json`) named like the post's MP3, if it is there."""
         if not self.audio_root or not post.audio_stem:
             return None
         candidate = self.audio_root / (post.audio_stem + suffix)

@@ -217,15 +217,20 @@ def _youtube_id(body: str) -> str:
     return ""
 
 
-def parse_post(path: Path) -> Post:
-    """Read one post file; raise PostError naming the file and line on anything unusable."""
+def parse_post(path: Path, *, read_from: Path | None = None) -> Post:
+    """Read one post file; raise PostError naming the file and line on anything unusable.
+
+    `read_from` is where the bytes are when they are not at `path` (an upload's
+    temporary file): the post is still named, and numbered, by `path`.
+    """
     match = FILE_NAME.match(path.name)
     if not match:
         raise PostError(path, None, "ファイル名が YYYY-MM-DD-番号.md の形ではありません")
+    source = read_from or path
     try:
-        if path.stat().st_size > MAX_POST_BYTES:
+        if source.stat().st_size > MAX_POST_BYTES:
             raise PostError(path, None, f"投稿ファイルが大きすぎます（{MAX_POST_BYTES // 1024} KB まで）")
-        text = path.read_text(encoding="utf-8-sig")
+        text = source.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise PostError(path, None, "UTF-8 として読めません") from exc
     except OSError as exc:

@@ -45,16 +45,20 @@ def _refuse_constant(name: str):
     raise ValueError(f"{name} は JSON の数ではありません")
 
 
-def read_timeline(path: Path) -> Timeline:
-    """Sections, narration cues and total length; tolerant of slides missing fields."""
+def read_timeline(path: Path, *, name: str = "") -> Timeline:
+    """Sections, narration cues and total length; tolerant of slides missing fields.
+
+    `name` is what messages call the file (an upload's own name); `path.name` by default.
+    """
+    name = name or path.name
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"), parse_constant=_refuse_constant)
     except (OSError, ValueError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        raise TimelineError(f"{path.name}: タイムライン JSON を読めません（{exc}）") from exc
+        raise TimelineError(f"{name}: タイムライン JSON を読めません（{exc}）") from exc
     if isinstance(data, dict):
         data = data.get("slides") or data.get("timeline") or []
     if not isinstance(data, list):
-        raise TimelineError(f"{path.name}: タイムラインがスライドの配列ではありません")
+        raise TimelineError(f"{name}: タイムラインがスライドの配列ではありません")
     timeline = Timeline()
     ends = []
     for slide in data:
@@ -63,7 +67,7 @@ def read_timeline(path: Path) -> Timeline:
         try:
             start, end = _seconds(slide.get("start_ms")), _seconds(slide.get("end_ms"))
         except TimelineError as exc:
-            raise TimelineError(f"{path.name}: {exc}") from exc
+            raise TimelineError(f"{name}: {exc}") from exc
         if end is not None:
             ends.append(end)
         if slide.get("type") == "section" and slide.get("url") and start is not None:

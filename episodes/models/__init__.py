@@ -4,6 +4,7 @@ from .api import ApiToken, IdempotencyRecord
 from .articles import Appearance, LinkedArticle
 from .cast import Actor
 from .episodes import Episode, EpisodeQuerySet
+from .imports import ImportRecord
 from .legacy import LegacyPath
 from .letters import Letter
 from .revision import RevisionedModel, RevisionedQuerySet, SiteRevision
@@ -20,6 +21,7 @@ __all__ = [
     "Episode",
     "EpisodeQuerySet",
     "IdempotencyRecord",
+    "ImportRecord",
     "LegacyPath",
     "LinkedArticle",
     "Letter",

@@ -4,100 +4,28 @@ Every rule lives here (database constraints plus `clean()`), and derived
 values are computed once at save time so that pages only print stored data.
 """
 
-from datetime import datetime
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Count, Max, Min, Q, Value
-from django.db.models.functions import Cast, Concat, TruncMonth
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from markdownx.models import MarkdownxField
 
 from .. import images
-from ..audio import AudioError, AudioInfo, format_duration, name_with_audio_extension, probe_audio
+from ..audio import AudioError, AudioInfo, format_duration, name_with_audio_extension
+from ..audio_metadata import audio_metadata
 from ..bounds import MAX_SECONDS, is_seconds, validate_moment
 from ..links import is_public_origin
 from ..markdown import render_markdown
 from ..search_text import normalize
 from ..youtube import youtube_video_id
 from .cast import Actor
-from .revision import RevisionedModel, RevisionedQuerySet
+from .episode_queries import HAS_AUDIO, EpisodeQuerySet, EpisodeStatus
+from .revision import RevisionedModel
 from .shows import Show
 from .uploads import audio_upload_to, image_upload_to, thumbnail_upload_to
-
-
-class EpisodeQuerySet(RevisionedQuerySet):
-    """Reusable filters; `published()` is the one definition of what the public sees."""
-
-    def published(self):
-        """Published and due: a future date means scheduled, hidden until then."""
-        return self.filter(status=Episode.Status.PUBLISHED, published_at__lte=timezone.now())
-
-    def scheduled(self):
-        return self.filter(status=Episode.Status.PUBLISHED, published_at__gt=timezone.now())
-
-    def for_listing(self):
-        """What list pages print, in a fixed number of queries."""
-        return self.select_related("show").prefetch_related("appearances__actor")
-
-    def in_year(self, year: int):
-        """Episodes published in a calendar year of the station's time zone."""
-        tz = timezone.get_default_timezone()
-        return self.filter(
-            published_at__gte=datetime(year, 1, 1, tzinfo=tz), published_at__lt=datetime(year + 1, 1, 1, tzinfo=tz)
-        )
-
-    def year_range(self) -> list[int]:
-        """Years from the newest episode back to the oldest (one query on the publication index)."""
-        bounds = self.aggregate(first=Min("published_at"), last=Max("published_at"))
-        if bounds["first"] is None:
-            return []
-        first, last = (timezone.localtime(bounds[key]).year for key in ("first", "last"))
-        return list(range(last, first - 1, -1))
-
-    def in_month(self, year: int, month: int):
-        """Episodes published in a calendar month of the station's time zone."""
-        tz = timezone.get_default_timezone()
-        start = datetime(year, month, 1, tzinfo=tz)
-        end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=tz)
-        return self.filter(published_at__gte=start, published_at__lt=end)
-
-    def counts_by_month(self) -> list[tuple[int, list[dict], int]]:
-        """[(year, [{"month": date, "count": n}, …], year total)], newest first, in one query."""
-        rows = self.annotate(month=TruncMonth("published_at")).values("month").annotate(count=Count("pk"))
-        years: dict[int, list[dict]] = {}
-        for row in rows.order_by("-month"):
-            years.setdefault(row["month"].year, []).append(row)
-        return [(year, months, sum(m["count"] for m in months)) for year, months in years.items()]
-
-    def freeze_guids(self) -> int:
-        """Give episodes still without a guid the one on SITE_URL, once SITE_URL is a public origin."""
-        if not is_public_origin(settings.SITE_URL):
-            return 0
-        number = Cast("number", output_field=models.CharField())
-        return self.filter(guid__isnull=True).update(guid=Concat(Value(f"{settings.SITE_URL}/episode/"), number))
-
-    def in_feed(self):
-        """Episodes whose audio size and length are known: a feed never claims 0."""
-        return self.filter(audio_size__isnull=False, audio_duration__isnull=False)
-
-    def for_feed(self):
-        """What a feed item prints, in a fixed number of queries."""
-        return self.select_related("show").prefetch_related("appearances__actor", "articles", "show__hosts")
-
-    def for_page(self):
-        """What the episode page prints, in a fixed number of queries."""
-        return self.select_related("show").prefetch_related("appearances__actor", "articles")
-
-
-class EpisodeStatus(models.TextChoices):
-    """Draft or published; a published episode with a future date is scheduled."""
-
-    DRAFT = "draft", "下書き"
-    PUBLISHED = "published", "公開"
 
 
 class Episode(RevisionedModel):
@@ -136,8 +64,8 @@ class Episode(RevisionedModel):
     audio_duration = models.FloatField("音声の長さ（秒）", null=True, blank=True, editable=False)
     audio_mime_type = models.CharField("音声の種類", max_length=50, blank=True, editable=False)
     audio_bitrate = models.PositiveIntegerField("ビットレート（bps）", null=True, blank=True, editable=False)
-    # What the importer stored, so a re-rendered MP3 of the same size is still noticed.
-    audio_sha256 = models.CharField("音声のSHA-256", max_length=64, blank=True, editable=False)
+    # Why size or length is unknown (a probe that failed or has not run yet); "" once they are read.
+    audio_problem = models.CharField("音声を読み取れない理由", max_length=500, blank=True, editable=False)
 
     image = models.ImageField(
         "画像",
@@ -176,10 +104,6 @@ class Episode(RevisionedModel):
     # Normalised copies for search (episodes/search.py), written on every save.
     search_title = models.TextField(blank=True, editable=False)
     search_body = models.TextField(blank=True, editable=False)
-    # The importer's fingerprints: of the post last imported (an unchanged post is
-    # skipped) and of the row it wrote (a differing row was edited in the CMS since).
-    source_hash = models.CharField("取り込み元のハッシュ", max_length=64, blank=True, editable=False)
-    written_hash = models.CharField("取り込み時の内容のハッシュ", max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField("作成日時", auto_now_add=True)
     updated_at = models.DateTimeField("更新日時", auto_now=True)
 
@@ -194,7 +118,7 @@ class Episode(RevisionedModel):
             models.CheckConstraint(condition=Q(number__gte=1), name="episode_number_positive"),
             models.CheckConstraint(condition=Q(audio_file="") | Q(audio_url=""), name="episode_one_audio_source"),
             models.CheckConstraint(
-                condition=Q(status=EpisodeStatus.DRAFT) | ~Q(audio_file="") | ~Q(audio_url=""),
+                condition=Q(status=EpisodeStatus.DRAFT) | HAS_AUDIO,
                 name="episode_published_has_audio",
             ),
             models.CheckConstraint(
@@ -224,7 +148,7 @@ class Episode(RevisionedModel):
         self._refresh_audio_info()
         self._refresh_images()
         super().save(*args, **kwargs)
-        self._audio_info_source = self._audio_source()
+        self._audio_info_for = self._audio_source()
 
     def get_absolute_url(self) -> str:
         return reverse("episodes:episode", kwargs={"number": self.number})
@@ -245,11 +169,11 @@ class Episode(RevisionedModel):
             errors["youtube_url"] = "YouTube の動画URLとして読み取れません（watch?v=… や youtu.be/… の形）。"
         if self.audio_file and self.audio_url:
             errors["audio_url"] = "音声はファイルか外部URLのどちらか一方にしてください。"
-        elif self.status == self.Status.PUBLISHED and not (self.audio_file or self.audio_url):
+        elif self.status == self.Status.PUBLISHED and not self.has_audio:
             errors["audio_file"] = "公開するには音声ファイルか外部の音声URLが必要です。"
         if "audio_file" not in errors and self._has_new_audio_upload():
             try:
-                self.set_audio_info(probe_audio(self.audio_file.file))
+                self.set_audio_info(audio_metadata(self.audio_file.file))
             except AudioError as exc:
                 errors["audio_file"] = str(exc)
         if errors:
@@ -262,43 +186,57 @@ class Episode(RevisionedModel):
 
     # --- audio --------------------------------------------------------------
 
+    @property
+    def has_audio(self) -> bool:
+        """A file or an external URL: what publishing needs (HAS_AUDIO in the database)."""
+        return bool(self.audio_file or self.audio_url)
+
+    # The metadata fields describe one source; `_audio_info_for` remembers which (set on
+    # load, save and by the two methods below) so a replaced source's numbers are forgotten.
     def _audio_source(self) -> tuple[str, str]:
         return (self.audio_file.name or "", self.audio_url or "")
 
     def _has_new_audio_upload(self) -> bool:
-        return (
-            images.is_new_upload(self.audio_file) and getattr(self, "_audio_info_source", None) != self._audio_source()
-        )
+        return images.is_new_upload(self.audio_file) and getattr(self, "_audio_info_for", None) != self._audio_source()
 
     def set_audio_info(self, info: AudioInfo) -> None:
-        """Record metadata read from the current audio source."""
+        """Record metadata read from the current audio source (`audio_metadata`'s answer)."""
         self.audio_size = info.size
         # A length no file can have (a broken header, a timeline's Infinity) is unknown, not stored.
         self.audio_duration = info.duration if is_seconds(info.duration) and info.duration else None
         self.audio_mime_type = info.mime_type
         self.audio_bitrate = info.bitrate or None
-        self._audio_info_source = self._audio_source()
+        self.audio_problem = ""
+        self._audio_info_for = self._audio_source()
+
+    def set_audio_problem(self, problem: str, *, duration: float | None = None) -> None:
+        """Record why the current source's size and type are unknown; `duration` is a length known otherwise."""
+        self.audio_size = self.audio_bitrate = None
+        self.audio_mime_type = ""
+        self.audio_duration = duration
+        self.audio_problem = problem[: self._meta.get_field("audio_problem").max_length]
+        self._audio_info_for = self._audio_source()
 
     def _refresh_audio_info(self) -> None:
         """Probe a new upload once; forget metadata that belongs to a replaced source."""
         if self._has_new_audio_upload():
-            self.set_audio_info(probe_audio(self.audio_file.file))
+            self.set_audio_info(audio_metadata(self.audio_file.file))
         if images.is_new_upload(self.audio_file):
             # Stored and served as what it is, whatever the uploader named or typed it.
             self.audio_file.name = name_with_audio_extension(self.audio_file.name, self.audio_mime_type)
             self.audio_file.file.content_type = self.audio_mime_type
-            self._audio_info_source = self._audio_source()
+            self._audio_info_for = self._audio_source()
             return
-        known_source = getattr(self, "_audio_info_source", None)
+        known_source = getattr(self, "_audio_info_for", None)
         if known_source is not None and known_source != self._audio_source():
             self.audio_size = self.audio_duration = self.audio_bitrate = None
-            self.audio_mime_type = ""
+            self.audio_mime_type = self.audio_problem = ""
 
     @classmethod
     def from_db(cls, db, field_names, values):
         instance = super().from_db(db, field_names, values)
         if "audio_file" in field_names and "audio_url" in field_names:
-            instance._audio_info_source = instance._audio_source()
+            instance._audio_info_for = instance._audio_source()
         if "image" in field_names:
             instance._loaded_image = instance.image.name
         return instance
@@ -383,14 +321,17 @@ class Episode(RevisionedModel):
 
     @property
     def feed_problem(self) -> str:
-        """Why the episode is left out of the feeds, or "" when it is in them."""
+        """Why the episode is left out of the feeds (with the probe's reason when one is recorded), or ""."""
         if self.audio_size is None and self.audio_duration is None:
-            return "音声のサイズと長さがまだ分からないため、フィードに載りません。"
-        if self.audio_size is None:
-            return "音声のサイズがまだ分からないため、フィードに載りません。"
-        if self.audio_duration is None:
-            return "音声の長さがまだ分からないため、フィードに載りません。"
-        return ""
+            unknown = "サイズと長さ"
+        elif self.audio_size is None:
+            unknown = "サイズ"
+        elif self.audio_duration is None:
+            unknown = "長さ"
+        else:
+            return ""
+        reason = f"理由: {self.audio_problem}" if self.audio_problem else ""
+        return f"音声の{unknown}がまだ分からないため、フィードに載りません。{reason}"
 
     @property
     def has_chapters(self) -> bool:

@@ -11,9 +11,19 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
 from episodes import demo
-from episodes.importers.archive import CREATED, SKIPPED, UNCHANGED, UPDATED, ArchiveImporter, EditedInCms
+from episodes.importers.catalogue import assign_artwork, import_station, learn_catalogue
+from episodes.importers.files import SiteFiles
 from episodes.importers.jekyll import ARCHIVE_FOLDER, FILE_NAME, PostError, parse_post, read_config
 from episodes.models import Episode
+from episodes.publishing import (
+    CREATED,
+    SKIPPED,
+    UNCHANGED,
+    UPDATED,
+    EditedInCms,
+    prepare_post,
+    publish_post,
+)
 
 LABELS = {CREATED: "新規", UPDATED: "更新", UNCHANGED: "変更なし", SKIPPED: "スキップ"}
 
@@ -95,15 +105,6 @@ class Command(BaseCommand):
         archived_files = {path for path in files if path.parent.name == ARCHIVE_FOLDER}
         if archived == "skip":
             files = [path for path in files if path not in archived_files]
-        importer = ArchiveImporter(
-            site_dir=site_dir,
-            config=config,
-            audio_root=audio_root,
-            show_map=mapping,
-            default_show=default_show,
-            overwrite=overwrite,
-            dry_run=dry_run,
-        )
         counts, warnings, skipped = Counter(), Counter(), []
         posts = []
         for path in files:
@@ -111,13 +112,21 @@ class Command(BaseCommand):
                 posts.append(parse_post(path))
             except PostError as exc:
                 skipped.append(str(exc))
-        importer.learn_hosts(posts)
-        importer.import_config()
+        catalogue = learn_catalogue(posts, config=config, show_map=mapping, default_show=default_show)
+        site = SiteFiles(site_dir=site_dir, base_url=config.url, audio_root=audio_root or site_dir / "audio")
+        if not dry_run:
+            import_station(catalogue, site=site, overwrite=overwrite)
 
         total = len(posts)
         for done, post in enumerate(posts, start=1):
             try:
-                outcome = importer.import_post(post, draft=archived == "draft" and post.path in archived_files)
+                found = site.files_for(post)
+                # External audio is measured after the import (--probe: probe_audio, a few at a time).
+                prepared = prepare_post(post, catalogue=catalogue, files=found, probe=False)
+                draft = archived == "draft" and post.path in archived_files
+                outcome = publish_post(
+                    prepared, catalogue=catalogue, site=site, draft=draft, overwrite=overwrite, dry_run=dry_run
+                )
             except EditedInCms as exc:
                 counts[SKIPPED] += 1
                 warnings["edited_in_cms"] += 1
@@ -139,7 +148,7 @@ class Command(BaseCommand):
             self.stderr.write("")
 
         counts[SKIPPED] += len(files) - total  # posts that could not even be parsed
-        for message in importer.assign_artwork():
+        for message in [] if dry_run else assign_artwork(main_show=catalogue.default_show, site=site):
             warnings["show_without_artwork"] += 1
             if verbosity >= 2:
                 self.stdout.write(f"  注意: {message}")

@@ -1,10 +1,12 @@
 """Fill in size, length, type and bitrate of episodes whose audio lives at an external URL.
 
 Until both size and length are known such an episode stays out of the feeds.
-The probes run a few at a time (HTTP only, in worker threads); every result is
+The probes go through `audio_metadata`, as the admin, the API and the importer
+do, and run a few at a time (HTTP only, in worker threads); every result is
 saved from the main thread as soon as it arrives, so an interrupted run loses
 nothing and the next run, which selects only what is still missing, carries
-on from there.
+on from there. Why an episode could not be read is recorded on it
+(`audio_problem`, shown in the admin) and listed at the start of the next run.
 """
 
 from collections import defaultdict
@@ -16,10 +18,11 @@ from django.db import transaction
 from django.db.models import Q
 
 from episodes.audio import AudioError, AudioInfo, format_duration
+from episodes.audio_metadata import audio_metadata
 from episodes.models import Episode
-from episodes.remote_audio import ProbeStats, probe_remote_audio, timeline_duration
+from episodes.remote_audio import ProbeStats, timeline_duration
 
-AUDIO_FIELDS = ["audio_size", "audio_duration", "audio_mime_type", "audio_bitrate", "updated_at"]
+AUDIO_FIELDS = ["audio_size", "audio_duration", "audio_mime_type", "audio_bitrate", "audio_problem", "updated_at"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,7 @@ class Job:
     url: str
     fallback_duration: float | None
     has_duration: bool
+    problem: str = ""  # why the last probe (here, in the admin, the API or an import) could not read it
 
 
 @dataclass
@@ -45,7 +49,7 @@ def probe_job(job: Job, *, timeout: float, retries: int) -> Outcome:
     """Probe one episode's URL (runs in a worker thread)."""
     stats = ProbeStats()
     try:
-        info = probe_remote_audio(
+        info = audio_metadata(
             job.url, timeout=timeout, retries=retries, fallback_duration=job.fallback_duration, stats=stats
         )
     except AudioError as exc:
@@ -69,17 +73,21 @@ def record_audio_info(job: Job, info: AudioInfo) -> bool:
     return True
 
 
-def record_timeline_duration(job: Job) -> bool:
-    """Keep at least the timeline's length when the audio could not be read (the size stays unknown)."""
-    if job.fallback_duration is None or job.has_duration:
-        return False
-    episode = Episode.objects.filter(pk=job.pk, audio_url=job.url, audio_file="", audio_duration__isnull=True).first()
+def record_audio_problem(job: Job, problem: str) -> bool:
+    """Record why the audio could not be read, keeping at least the timeline's length (the size stays unknown).
+
+    Episodes whose size and length are known are left alone (`--all`). True when
+    the timeline's length was saved as the only length known.
+    """
+    incomplete = Q(audio_size__isnull=True) | Q(audio_duration__isnull=True)
+    episode = Episode.objects.filter(incomplete, pk=job.pk, audio_url=job.url, audio_file="").first()
     if episode is None:
         return False
-    episode.audio_duration = job.fallback_duration
+    duration = episode.audio_duration if episode.audio_duration is not None else job.fallback_duration
+    episode.set_audio_problem(problem, duration=duration)
     with transaction.atomic():
-        episode.save(update_fields=["audio_duration", "updated_at"])
-    return True
+        episode.save(update_fields=AUDIO_FIELDS)
+    return not job.has_duration and duration is not None
 
 
 def _positive(kind):
@@ -141,7 +149,7 @@ class Command(BaseCommand):
         )
         # Newest first: feeds show the latest episodes, so they are complete soonest.
         candidates = candidates.order_by("-published_at", "-number").only(
-            "pk", "number", "audio_url", "audio_duration", "transcript_cues"
+            "pk", "number", "audio_url", "audio_duration", "audio_problem", "transcript_cues"
         )
         waiting = candidates.count()
         jobs = [
@@ -151,6 +159,7 @@ class Command(BaseCommand):
                 url=episode.audio_url,
                 fallback_duration=timeline_duration(episode.transcript_cues) or episode.audio_duration,
                 has_duration=episode.audio_duration is not None,
+                problem=episode.audio_problem,
             )
             for episode in (candidates[:limit] if limit else candidates)
         ]
@@ -162,6 +171,7 @@ class Command(BaseCommand):
                 f"外部URLの音声 {len(jobs)} 件を読み取ります"
                 f"（同時に {min(workers, len(jobs))} 件、タイムアウト {timeout:g} 秒、再試行 {retries} 回）"
             )
+            self._recorded_problems(jobs)
 
         probed, skipped, from_timeline, timeline_only = [], [], [], []
         failures: dict[str, list[int]] = defaultdict(list)
@@ -174,7 +184,7 @@ class Command(BaseCommand):
                     fetched += outcome.stats.bytes_received
                     if outcome.info is None:
                         failures[outcome.reason].append(job.number)
-                        if not dry_run and record_timeline_duration(job):
+                        if not dry_run and record_audio_problem(job, outcome.message):
                             timeline_only.append(job.number)
                         if verbosity >= 2:
                             self.stdout.write(f"  #{job.number} 失敗: {outcome.message}")
@@ -209,6 +219,16 @@ class Command(BaseCommand):
         failed = sum(len(numbers) for numbers in failures.values())
         if failed:
             raise CommandError(f"{failed} 件の音声を読み取れませんでした（理由は上の一覧を見てください）")
+
+    def _recorded_problems(self, jobs: list[Job]) -> None:
+        """Why earlier probes (here or on the way in: admin, API, import) could not read these episodes."""
+        by_problem: dict[str, list[int]] = defaultdict(list)
+        for job in jobs:
+            if job.problem:
+                by_problem[job.problem].append(job.number)
+        for problem, numbers in sorted(by_problem.items(), key=lambda item: (-len(item[1]), item[0])):
+            listed = ", ".join(f"#{n}" for n in sorted(numbers))
+            self.stdout.write(f"  前回読み取れなかった理由: {problem} {len(numbers)} 件 {listed}")
 
     def _describe(self, outcome: Outcome) -> str:
         info = outcome.info

@@ -8,10 +8,9 @@ from django.utils.dateparse import parse_datetime
 from django.utils.timezone import is_naive, make_aware
 
 from episodes.bounds import is_sane_moment
-from episodes.importers.archive import UNCHANGED, ContentConflict
 from episodes.importers.jekyll import PostError
 from episodes.links import absolute_url
-from episodes.publishing import publish_post_file
+from episodes.publishing import UNCHANGED, ContentConflict, publish_post_file
 
 
 class Command(BaseCommand):
