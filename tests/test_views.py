@@ -1,5 +1,6 @@
 """Public pages: what listeners see, what they must not, at a fixed query cost."""
 
+import re
 from datetime import UTC, timedelta
 
 import pytest
@@ -113,7 +114,8 @@ class TestEpisodePage:
         assert f'<audio controls preload="metadata" src="{episode.audio_src}"' in body
         assert "0:02" in body  # the real duration of the test MP3
         assert "KB" in body  # its size, humanised
-        assert "https://i.ytimg.com/vi/0aR63e1eKtA/hqdefault.jpg" in body
+        assert "i.ytimg.com" not in body  # our own placeholder: no request to YouTube before a click
+        assert "/static/img/youtube-placeholder.svg" in body
         assert "<iframe" not in body  # the player loads only after a click
         assert 'data-embed="https://www.youtube-nocookie.com/embed/0aR63e1eKtA?autoplay=1"' in body
         assert "記事0" in body and "<strong>要約</strong> 0" in body
@@ -121,6 +123,40 @@ class TestEpisodePage:
         assert 'href="/letters/?episode=550"' in body and "お便り" in body
         assert "VOICEVOX:ずんだもん" in body
         assert episode.published_at.astimezone(timezone.get_default_timezone()).strftime("%Y年%-m月%-d日") in body
+
+    def test_player_comes_right_after_the_title_before_the_notice(self, client):
+        make_episode(
+            number=551,
+            notice="来週はお休みなのだ",
+            description="今日のニュース",
+            articles=1,
+            image_url="https://example.com/cover.png",
+        )
+        body = client.get("/episode/551").text
+        order = [body.index(marker) for marker in ("<h1>", "<audio", 'class="notice"', "内容紹介", "関連リンク")]
+        assert order == sorted(order)
+        assert body.index('class="cover"') < body.index("<h1>")  # the small cover sits beside the title
+        assert 'data-skip="-15"' in body and 'data-skip="15"' in body
+        speeds = re.findall(r'<option value="([0-9.]+)"', body.split('class="player-speed"')[1].split("</select>")[0])
+        assert speeds == ["0.75", "1", "1.25", "1.5", "1.75", "2"]
+        assert '<script src="/static/js/player.js" defer>' in body
+
+    def test_article_start_times_are_links_that_seek(self, client):
+        episode = make_episode(number=552)
+        LinkedArticle.objects.create(episode=episode, title="一本目", url="https://example.com/1", start_seconds=65.166)
+        LinkedArticle.objects.create(episode=episode, title="二本目", url="https://example.com/2", start_seconds=3723)
+        LinkedArticle.objects.create(episode=episode, title="時刻なし", url="https://example.com/3")
+        body = client.get("/episode/552").text
+        assert 'href="#t=1:05" data-seek="65.166" aria-label="1:05 から再生">1:05〜</a>' in body
+        assert 'href="#t=1:02:03" data-seek="3723.000"' in body
+        assert "1:05.166" not in body  # milliseconds are for the player, not for people
+        assert body.count('class="timecode"') == 2
+
+    def test_transcript_is_a_track_the_page_can_follow(self, client):
+        make_episode(number=553, transcript="こんにちは、ずんだもんなのだ。")
+        body = client.get("/episode/553").text
+        assert '<track kind="metadata" src="/episode/553/transcript.vtt" srclang="ja"' in body
+        assert 'data-vtt="/episode/553/transcript.vtt"' in body
 
     def test_date_is_shown_in_jst(self, client):
         make_episode(number=7, published_at=timezone.datetime(2026, 8, 20, 21, 30, tzinfo=UTC))

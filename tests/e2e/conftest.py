@@ -347,6 +347,21 @@ class Server:
     username: str
     password: str
 
+    def manage(self, *args: str) -> str:
+        """Run a manage.py command against this server's database and media; its output."""
+        port = urlsplit(self.url).port
+        done = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=_server_env(self.var_dir, port),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if done.returncode != 0:
+            pytest.fail(f"manage.py {args[0]} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+        return done.stdout
+
 
 def _free_port() -> int:
     with socket.socket() as sock:

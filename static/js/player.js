@@ -1,0 +1,179 @@
+// The episode player: speed, ±15 s skips, article times that seek, #t=m:ss deep links,
+// the position remembered per episode, and the transcript following the audio.
+// Works on the page's own <audio controls>; without this script that still plays.
+(() => {
+  "use strict";
+
+  const SPEED_KEY = "zundapod:speed";
+  const positionKey = (episode) => `zundapod:position:${episode}`;
+
+  /** "1:05", "1:02:03", "65" or "65.5" → seconds; anything else → null. */
+  const parseTime = (text) => {
+    if (!text) return null;
+    if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
+    const match = /^(?:(\d+):)?(\d{1,3}):(\d{1,2}(?:\.\d+)?)$/.exec(text);
+    if (!match) return null;
+    return Number(match[1] || 0) * 3600 + Number(match[2]) * 60 + Number(match[3]);
+  };
+
+  /** The start time a `#t=1:05` address asks for, or null. */
+  const hashTime = (hash) => {
+    const match = /^#t=([0-9:.]+)$/.exec(hash || "");
+    return match ? parseTime(match[1]) : null;
+  };
+
+  const store = {
+    get(key) {
+      try { return window.localStorage.getItem(key); } catch { return null; }
+    },
+    set(key, value) {
+      try { window.localStorage.setItem(key, value); } catch { /* private mode: nothing kept */ }
+    },
+    remove(key) {
+      try { window.localStorage.removeItem(key); } catch { /* ignored */ }
+    },
+  };
+
+  const seek = (audio, seconds, { play = true } = {}) => {
+    const apply = () => {
+      audio.currentTime = Math.max(0, Math.min(seconds, audio.duration || seconds));
+      if (play) audio.play().catch(() => { /* autoplay refused: the position is set anyway */ });
+    };
+    if (audio.readyState >= 1) apply();
+    else audio.addEventListener("loadedmetadata", apply, { once: true });
+  };
+
+  const setUpSpeed = (player, audio) => {
+    const select = player.querySelector(".player-speed");
+    if (!select) return;
+    const saved = store.get(SPEED_KEY);
+    if (saved && [...select.options].some((option) => option.value === saved)) select.value = saved;
+    audio.playbackRate = Number(select.value);
+    // A new src resets the rate in some browsers.
+    audio.addEventListener("loadedmetadata", () => { audio.playbackRate = Number(select.value); });
+    select.addEventListener("change", () => {
+      audio.playbackRate = Number(select.value);
+      store.set(SPEED_KEY, select.value);
+    });
+  };
+
+  const setUpSkips = (player, audio) => {
+    player.querySelectorAll("[data-skip]").forEach((button) => {
+      button.addEventListener("click", () => {
+        const target = audio.currentTime + Number(button.dataset.skip);
+        audio.currentTime = Math.max(0, Math.min(target, audio.duration || target));
+      });
+    });
+  };
+
+  // Remembered every few seconds of playing, forgotten when the episode ends.
+  const setUpMemory = (player, audio, { startAt }) => {
+    const key = positionKey(player.dataset.episode);
+    let lastSaved = 0;
+    audio.addEventListener("timeupdate", () => {
+      if (Math.abs(audio.currentTime - lastSaved) < 3) return;
+      lastSaved = audio.currentTime;
+      store.set(key, String(Math.floor(audio.currentTime)));
+    });
+    audio.addEventListener("pause", () => store.set(key, String(Math.floor(audio.currentTime))));
+    audio.addEventListener("ended", () => store.remove(key));
+    if (startAt !== null) return;
+    const saved = Number(store.get(key));
+    if (saved > 5) {
+      seek(audio, saved, { play: false });
+      const note = player.querySelector(".player-resume");
+      if (note) {
+        note.textContent = `前回の続き（${clock(saved)}）から再生します。`;
+        note.hidden = false;
+      }
+    }
+  };
+
+  const clock = (seconds) => {
+    const whole = Math.floor(seconds);
+    const h = Math.floor(whole / 3600);
+    const m = Math.floor((whole % 3600) / 60);
+    const s = String(whole % 60).padStart(2, "0");
+    return h ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
+  };
+
+  // Article times and transcript cues are links to #t=m:ss: a click seeks instead of jumping.
+  const setUpSeekLinks = (audio) => {
+    document.addEventListener("click", (event) => {
+      const link = event.target.closest("a[data-seek]");
+      if (!link) return;
+      event.preventDefault();
+      seek(audio, Number(link.dataset.seek));
+      history.replaceState(null, "", link.getAttribute("href"));
+    });
+    window.addEventListener("hashchange", () => {
+      const seconds = hashTime(location.hash);
+      if (seconds !== null) seek(audio, seconds);
+    });
+  };
+
+  // The WebVTT cues, loaded only when the transcript is opened or the audio plays.
+  const setUpTranscript = (audio) => {
+    const section = document.querySelector(".transcript[data-vtt]");
+    const track = audio.querySelector("track");
+    if (!section || !track || !track.track) return;
+    const list = section.querySelector(".transcript-cues");
+    const plain = section.querySelector(".transcript-text");
+    let rows = [];
+    let current = null;
+    const load = () => {
+      if (track.track.mode !== "disabled") return;
+      track.track.mode = "hidden";
+    };
+    const build = () => {
+      const cues = [...(track.track.cues || [])];
+      if (!cues.length || rows.length) return;
+      rows = cues.map((cue) => {
+        const item = document.createElement("li");
+        const link = document.createElement("a");
+        link.href = `#t=${clock(cue.startTime)}`;
+        link.dataset.seek = String(cue.startTime);
+        link.className = "cue-time";
+        link.textContent = clock(cue.startTime);
+        link.setAttribute("aria-label", `${clock(cue.startTime)} から再生`);
+        const text = document.createElement("span");
+        text.textContent = cue.text;
+        item.append(link, " ", text);
+        list.append(item);
+        return { cue, item };
+      });
+      list.hidden = false;
+      if (plain) plain.hidden = true;
+    };
+    const follow = () => {
+      build();
+      const time = audio.currentTime;
+      const row = rows.find(({ cue }) => cue.startTime <= time && time < cue.endTime);
+      if (!row || row === current) return;
+      if (current) current.item.classList.remove("is-current");
+      current = row;
+      row.item.classList.add("is-current");
+      row.item.setAttribute("aria-current", "true");
+      if (section.querySelector("details").open && !audio.paused) {
+        row.item.scrollIntoView({ block: "nearest", behavior: "smooth" });
+      }
+    };
+    track.addEventListener("load", follow);
+    section.querySelector("details").addEventListener("toggle", load);
+    audio.addEventListener("play", load);
+    audio.addEventListener("timeupdate", follow);
+    audio.addEventListener("seeked", follow);
+  };
+
+  const player = document.querySelector(".player[data-episode]");
+  if (!player) return;
+  const audio = player.querySelector("audio");
+  const startAt = hashTime(location.hash);
+  player.querySelectorAll("[hidden].player-controls").forEach((controls) => { controls.hidden = false; });
+  setUpSpeed(player, audio);
+  setUpSkips(player, audio);
+  setUpMemory(player, audio, { startAt });
+  setUpSeekLinks(audio);
+  setUpTranscript(audio);
+  if (startAt !== null) seek(audio, startAt);
+})();
