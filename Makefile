@@ -86,8 +86,13 @@ bench-feed: $(VENV)/.dev
 bench-letters: $(VENV)/.dev
 	$(BIN)/python bench/letters_load.py
 
+# axe-core (npm) for the accessibility checks, into tests/e2e/node_modules only; skipped without npm.
+E2E_AXE := tests/e2e/node_modules/axe-core/axe.min.js
+$(E2E_AXE): tests/e2e/package.json tests/e2e/package-lock.json
+	command -v npm >/dev/null && npm ci --prefix tests/e2e --no-audit --no-fund --silent && touch $@ || echo "npm is missing: the axe checks will skip"
+
 # Browser journeys of an editor and a listener in headless chromium (Debian's; skipped without it).
-test-e2e: $(VENV)/.dev
+test-e2e: $(VENV)/.dev $(E2E_AXE)
 	$(BIN)/pytest tests/e2e
 
 # The whole suite again on the scale-out parts: PostgreSQL and Redis (both must be running).
