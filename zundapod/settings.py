@@ -6,6 +6,7 @@ to PostgreSQL, Redis and S3-compatible storage. `.env.example` lists them all.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -83,6 +84,7 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "csp",
     "markdownx",
+    "axes",
     "episodes",
 ]
 
@@ -99,6 +101,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Answers a login that axes refused (too many failures) with the page in episodes/login_throttle.py.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "zundapod.urls"
@@ -251,6 +255,25 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
+
+# --- Admin login throttling (django-axes) -------------------------------------
+# After LOGIN_FAILURE_LIMIT wrong passwords for one user name, or from one address, that
+# user name or address waits LOGIN_COOLOFF_MINUTES (since its last failure).
+AUTHENTICATION_BACKENDS = [
+    "episodes.login_throttle.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own
+AXES_RESET_ON_SUCCESS = True
+# The address the letters' rate limit uses: REMOTE_ADDR, or the trusted proxy's header.
+AXES_CLIENT_IP_CALLABLE = "episodes.letters.client_ip"
+AXES_LOCKOUT_CALLABLE = "episodes.login_throttle.locked_out"
+# Failures are kept (staff see them in the admin and `axes_reset` clears them); successes are not logged.
+AXES_DISABLE_ACCESS_LOG = True
+# No start-up banner in every manage.py command's output; lockouts are still logged as warnings.
+AXES_VERBOSE = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

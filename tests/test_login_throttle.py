@@ -1,0 +1,101 @@
+"""The admin login waits after repeated failures, per user name and per address (episodes/login_throttle.py).
+
+Issue 12, finding 13: 50 wrong passwords in 16 seconds, then the right one worked.
+Attempts are rows in the test's own database (axes' database handler), so no
+lockout outlives its test.
+"""
+
+from datetime import timedelta
+
+import pytest
+from axes.models import AccessAttempt
+from django.test import Client
+from django.utils import timezone
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = "/admin/login/"
+PASSWORD = "a-long-test-password-42"
+
+
+@pytest.fixture
+def editors(django_user_model, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # many logins, quickly
+    for name in ("editor", "other"):
+        django_user_model.objects.create_superuser(name, f"{name}@example.com", PASSWORD)
+
+
+def attempt(username: str, password: str, address: str = "192.0.2.1"):
+    client = Client(REMOTE_ADDR=address)
+    response = client.post(LOGIN, {"username": username, "password": password, "next": "/admin/"})
+    return response, client
+
+
+def logged_in(client) -> bool:
+    return client.get("/admin/").status_code == 200
+
+
+class TestThrottle:
+    def test_the_right_password_waits_after_too_many_wrong_ones(self, editors, settings):
+        for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+            response, _ = attempt("editor", "wrong")
+            assert response.status_code == 200  # the login form again, with its error
+        assert attempt("editor", "wrong")[0].status_code == 429  # the failure that reaches the limit
+
+        response, client = attempt("editor", PASSWORD)
+
+        assert response.status_code == 429
+        assert "ログインを一時的に止めています" in response.text
+        assert "15 分ほど" in response.text
+        assert response["Retry-After"] == "900"
+        assert not logged_in(client)
+
+    def test_per_user_name_from_any_address(self, editors, settings):
+        for n in range(settings.AXES_FAILURE_LIMIT):
+            attempt("editor", "wrong", address=f"198.51.100.{n + 1}")
+
+        assert attempt("editor", PASSWORD, address="203.0.113.9")[0].status_code == 429
+        response, client = attempt("other", PASSWORD, address="203.0.113.9")
+        assert response.status_code == 302 and logged_in(client)
+
+    def test_per_address_whatever_the_user_name(self, editors, settings):
+        for n in range(settings.AXES_FAILURE_LIMIT):
+            attempt(f"guess{n}", "wrong", address="192.0.2.50")
+
+        assert attempt("other", PASSWORD, address="192.0.2.50")[0].status_code == 429
+        response, client = attempt("other", PASSWORD, address="192.0.2.51")
+        assert response.status_code == 302 and logged_in(client)
+
+    def test_the_wait_ends(self, editors, settings):
+        for _ in range(settings.AXES_FAILURE_LIMIT):
+            attempt("editor", "wrong")
+        AccessAttempt.objects.update(attempt_time=timezone.now() - settings.AXES_COOLOFF_TIME - timedelta(seconds=1))
+
+        response, client = attempt("editor", PASSWORD)
+
+        assert response.status_code == 302 and logged_in(client)
+
+    def test_fewer_failures_then_success_starts_the_count_again(self, editors, settings):
+        for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+            attempt("editor", "wrong")
+        assert attempt("editor", PASSWORD)[0].status_code == 302
+        for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+            attempt("editor", "wrong")
+
+        assert attempt("editor", PASSWORD)[0].status_code == 302
+
+    @pytest.mark.parametrize("run", [1, 2])
+    def test_no_lockout_outlives_its_test(self, editors, settings, run):
+        assert not AccessAttempt.objects.exists()
+        for _ in range(settings.AXES_FAILURE_LIMIT):
+            attempt("editor", "wrong")
+        assert attempt("editor", PASSWORD)[0].status_code == 429
+
+    def test_a_forwarded_header_does_not_change_the_address(self, editors, settings):
+        client = Client(REMOTE_ADDR="192.0.2.7")
+        for n in range(settings.AXES_FAILURE_LIMIT):
+            client.post(
+                LOGIN, {"username": f"guess{n}", "password": "wrong"}, headers={"X-Forwarded-For": f"10.0.0.{n}"}
+            )
+
+        assert attempt("other", PASSWORD, address="192.0.2.7")[0].status_code == 429
