@@ -119,6 +119,68 @@ class TestActions:
         assert Letter.objects.filter(aired_in__isnull=False).count() == 1  # where it aired is kept
 
 
+class TestMarkAired:
+    def test_asks_for_the_episode_defaulting_to_the_latest_of_the_show(self, admin_client):
+        show = make_show()
+        make_episode(show=show, number=10, published_at=timezone.now() - timedelta(days=2))
+        latest = make_episode(show=show, number=11, published_at=timezone.now() - timedelta(days=1))
+        make_episode(number=12)  # another show's, newer
+        make_episode(show=show, number=13, published_at=timezone.now() + timedelta(days=1))  # not aired yet
+        letters = [make_letter(show=show, radio_name="ずんだ餅"), make_letter(show=show, status=Letter.Status.PICKED)]
+        response = run_action(admin_client, "mark_aired", letters)
+        assert response.status_code == 200
+        form = response.context["form"]
+        assert form.initial["aired_in"] == latest
+        assert "ずんだ餅" in response.text
+        assert Letter.objects.filter(status=Letter.Status.AIRED).count() == 0
+
+    def test_apply_marks_them_aired_in_the_episode(self, admin_client):
+        show = make_show()
+        episode = make_episode(show=show)
+        willing = make_letter(show=show, consent_to_air=True)
+        unwilling = make_letter(show=show)
+        archived = make_letter(status=Letter.Status.ARCHIVED)
+        data = {
+            "action": "mark_aired",
+            "apply": "放送済みにする",
+            "aired_in": str(episode.pk),
+            "_selected_action": [str(x.pk) for x in (willing, unwilling, archived)],
+        }
+        response = admin_client.post(LIST, data, follow=True)
+        assert "2 件を放送済みにしました" in response.text
+        assert "うち 1 件は読み上げの同意がない" in response.text
+        assert "アーカイブ済みの 1 件はそのままにしました" in response.text
+        statuses = dict(Letter.objects.values_list("pk", "status"))
+        assert statuses[willing.pk] == statuses[unwilling.pk] == Letter.Status.AIRED
+        assert statuses[archived.pk] == Letter.Status.ARCHIVED
+        assert Letter.objects.get(pk=willing.pk).aired_in == episode
+        # The page credits the consenting sender at once.
+        assert willing.radio_name in admin_client.get(episode.get_absolute_url()).text
+
+    def test_without_an_episode_nothing_changes(self, admin_client):
+        letter = make_letter()
+        data = {"action": "mark_aired", "apply": "1", "aired_in": "", "_selected_action": [str(letter.pk)]}
+        response = admin_client.post(LIST, data)
+        assert response.status_code == 200
+        assert "エピソードを選んでください" in response.text
+        assert Letter.objects.get(pk=letter.pk).status == Letter.Status.NEW
+
+    def test_delete_is_the_last_action(self, admin_client):
+        make_letter()
+        choices = [value for value, _ in admin_client.get(LIST).context["action_form"].fields["action"].choices]
+        assert choices[-1] == "delete_selected"
+        assert choices.index("mark_aired") < choices.index("archive")
+
+    def test_aired_needs_the_episode_in_the_letter_form(self, admin_client):
+        letter = make_letter()
+        response = admin_client.post(
+            change_url(letter), {"show": "", "status": "aired", "aired_in": "", "staff_memo": ""}
+        )
+        assert response.status_code == 200
+        assert "紹介したエピソードを選んでください" in response.text
+        assert Letter.objects.get(pk=letter.pk).status == Letter.Status.NEW
+
+
 class TestCsvExport:
     def export(self, client, letters) -> bytes:
         response = run_action(client, "export_csv", letters)

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.test import RequestFactory, override_settings
 from django.utils import timezone
@@ -325,6 +326,13 @@ class TestModel:
         letter.aired_in = make_episode()
         letter.full_clean()
         assert letter.status == Letter.Status.AIRED
+
+    def test_aired_needs_the_episode(self):
+        letter = make_letter(status=Letter.Status.PICKED)
+        letter.status = Letter.Status.AIRED
+        with pytest.raises(ValidationError) as caught:
+            letter.full_clean()
+        assert "aired_in" in caught.value.message_dict
 
     def test_database_refuses_an_aired_episode_on_an_unaired_letter(self):
         with pytest.raises(IntegrityError):

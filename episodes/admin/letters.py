@@ -9,16 +9,19 @@ import csv
 import io
 import unicodedata
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponse
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from ..models import Letter
+from ..models import Episode, Letter, SiteRevision
 from .dates import SaneDateFiltersMixin
 
 # A spreadsheet runs a cell that starts with one of these as a formula.
@@ -61,6 +64,40 @@ def letters_csv(letters) -> bytes:
     return "\ufeff".encode() + out.getvalue().encode()
 
 
+# Episodes offered when marking letters aired: the most recent ones (the select stays short).
+AIRED_IN_CHOICES = 60
+
+
+def default_aired_in(letters) -> Episode | None:
+    """The latest public episode of the letters' show (of any show when they name none or several)."""
+    shows = {letter.show_id for letter in letters}
+    episodes = Episode.objects.published().order_by("-published_at")
+    if len(shows) == 1 and None not in shows:
+        return episodes.filter(show_id=shows.pop()).first() or episodes.first()
+    return episodes.first()
+
+
+class AiredInForm(forms.Form):
+    """The episode the selected letters were read in."""
+
+    aired_in = forms.ModelChoiceField(
+        queryset=Episode.objects.none(),
+        label="紹介したエピソード",
+        empty_label=None,
+        error_messages={
+            "required": "エピソードを選んでください。",
+            "invalid_choice": "エピソードは一覧から選んでください。",
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        recent = Episode.objects.order_by("-published_at").values_list("pk", flat=True)[:AIRED_IN_CHOICES]
+        self.fields["aired_in"].queryset = (
+            Episode.objects.filter(pk__in=list(recent)).select_related("show").order_by("-published_at")
+        )
+
+
 @admin.register(Letter)
 class LetterAdmin(SaneDateFiltersMixin, admin.ModelAdmin):
     """The inbox: letters arrive from the public form only; staff read, pick, air and archive them."""
@@ -72,7 +109,8 @@ class LetterAdmin(SaneDateFiltersMixin, admin.ModelAdmin):
     search_fields = ["radio_name", "message"]
     date_hierarchy = "received_at"
     ordering = ["-received_at"]
-    actions = ["mark_read", "pick", "archive", "export_csv"]
+    # 削除 (Django's delete_selected) is put last by get_actions: the destructive one is never the first choice.
+    actions = ["mark_read", "pick", "mark_aired", "archive", "export_csv"]
     autocomplete_fields = ["aired_in"]
     readonly_fields = [
         "radio_name",
@@ -154,6 +192,54 @@ class LetterAdmin(SaneDateFiltersMixin, admin.ModelAdmin):
             self.message_user(
                 request, f"放送済み・アーカイブの {skipped} 件はそのままにしました。", level=messages.WARNING
             )
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        delete = actions.pop("delete_selected", None)
+        if delete is not None:
+            actions["delete_selected"] = delete
+        return actions
+
+    @admin.action(description="選んだお便りを放送済みにする（紹介したエピソードを選ぶ）", permissions=["change"])
+    def mark_aired(self, request, queryset):
+        """Asks which episode the letters were read in (default: the latest of their show), then marks them aired."""
+        letters = queryset.exclude(status=Letter.Status.ARCHIVED).select_related("show").order_by("received_at")
+        if "apply" in request.POST:
+            form = AiredInForm(request.POST)
+            if form.is_valid():
+                episode = form.cleaned_data["aired_in"]
+                skipped = queryset.count() - letters.count()
+                without_consent = letters.filter(consent_to_air=False).count()
+                credited = letters.filter(consent_to_air=True).exists()
+                count = Letter.objects.filter(pk__in=list(letters.values_list("pk", flat=True))).update(
+                    status=Letter.Status.AIRED, aired_in=episode
+                )
+                if credited:
+                    SiteRevision.bump()  # the episode page now credits them
+                self.message_user(request, f"{count} 件を放送済みにしました（{episode}）。")
+                if without_consent:
+                    self.message_user(
+                        request,
+                        f"うち {without_consent} 件は読み上げの同意がないため、エピソードのページには名前を出しません。",
+                        level=messages.WARNING,
+                    )
+                if skipped:
+                    self.message_user(
+                        request, f"アーカイブ済みの {skipped} 件はそのままにしました。", level=messages.WARNING
+                    )
+                return None
+        else:
+            form = AiredInForm(initial={"aired_in": default_aired_in(letters)})
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "放送済みにする: 紹介したエピソードを選んでください",
+            "opts": self.model._meta,
+            "letters": letters,
+            "selected": queryset.values_list("pk", flat=True),
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/episodes/letter/mark_aired.html", context)
 
     @admin.action(description="選んだお便りをアーカイブする", permissions=["change"])
     def archive(self, request, queryset):

@@ -4,6 +4,7 @@ How a letter arrives (form, rate limit, one INSERT, notification) lives in
 `episodes/letters.py`; this module holds what a letter is and its rules.
 """
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Length
@@ -140,6 +141,9 @@ class Letter(CleanTextModel):
         if self.aired_in_id is not None and self.status in {self.Status.NEW, self.Status.READ, self.Status.PICKED}:
             # Choosing the episode it was read in is how staff say "aired".
             self.status = self.Status.AIRED
+        if self.status == self.Status.AIRED and self.aired_in_id is None:
+            # The episode page credits the sender, and the inbox says where it was read: both need the episode.
+            raise ValidationError({"aired_in": "放送済みにするには、紹介したエピソードを選んでください。"})
 
     @classmethod
     def from_db(cls, db, field_names, values):

@@ -1,13 +1,16 @@
-"""People's journeys through the real site in a real browser (issue 7).
+"""People's journeys through the real site in a real browser (issues 7 and 15).
 
-An editor publishes an episode from the admin (MP3 upload, two articles written
-in the Markdown editor, the cast, 公開); a listener on a phone finds it, lets
-the player read its length, opens the YouTube version and sends a letter, which
-the editor then finds in the inbox. Every step leaves a screenshot, and no
-public page may log a console error or a Content Security Policy violation.
+The editor's daily journey (the form pre-filled from the schedule, the MP3 uploaded
+as soon as it is chosen, two articles written in the Markdown editor, 予約して保存 then
+今すぐ公開, at most 6 clicks); a listener on a phone finds the episode, lets the player
+read its length, opens the YouTube version and sends a letter, which the editor marks
+放送済み in that episode from the inbox. Then: an upload survives a validation error,
+a Monday date brings 春日部つむぎ's show, and the dashboard names an unready slot.
+Every step leaves a screenshot, and no public page may log a console error or a
+Content Security Policy violation.
 
-The second journey needs the episode the first one published, so they run in
-this order in one module and share `journey`.
+The journeys after the first need the episode it published, so they run in this
+order in one module and share `journey`.
 """
 
 import datetime
@@ -295,6 +298,31 @@ def test_listener_on_a_phone_plays_watches_and_writes_in(server, listener, edito
     assert_clean(problems, listener, editor)
 
 
+def test_editor_marks_the_letter_aired(server, editor, shots, journey):
+    """The inbox: select the listener's letter, 放送済み asks for the episode (the show's latest), apply."""
+    if journey.number is None:
+        pytest.skip("the editor's journey did not publish an episode (see its failure above)")
+    page = editor.page
+    log_in(page, server)
+    page.goto(server.url + "/admin/episodes/letter/")
+    row = page.locator("#result_list tbody tr", has_text=f"ブラウザのずんだ餅{RUN}")
+    expect(row).to_have_count(1)
+    row.locator("input.action-select").check()
+    actions = page.locator("select[name=action] option")
+    expect(actions.last).to_have_attribute("value", "delete_selected")
+    page.select_option("select[name=action]", "mark_aired")
+    page.locator("button[name=index]").first.click()
+    choice = page.locator("#id_aired_in option:checked")
+    expect(choice).to_contain_text(f"#{journey.number} ")
+    shots.take(page, "letters-aired-pick", "お便りを放送済みに: 紹介したエピソードを選ぶ（初期値は番組の最新回）")
+    page.locator("input[name=apply]").click()
+    expect(page.locator(".messagelist")).to_contain_text("1 件を放送済みにしました")
+    expect(page.locator("#result_list tbody tr", has_text=f"ブラウザのずんだ餅{RUN}")).to_contain_text("放送済み")
+    page.goto(f"{server.url}/episode/{journey.number}")
+    expect(page.locator("body")).to_contain_text(f"ブラウザのずんだ餅{RUN}")
+    assert_clean([], editor)
+
+
 def test_upload_survives_a_validation_error(server, editor, shots):
     """Choose the MP3 (progress shown), leave an article URL empty, save, follow the error's link, fix, save."""
     page = editor.page
@@ -385,4 +413,30 @@ def test_a_monday_takes_tsumugis_show_and_host(server, editor, shots):
     page.locator(".publish-buttons input[name=_draft]").last.click()
     expect(page.locator(".messagelist .success")).to_contain_text("下書きとして保存しました")
     expect(page.locator("#appearances-group")).to_contain_text("春日部つむぎ")
+    assert_clean([], editor)
+
+
+def test_dashboard_shows_an_unready_slot(server, editor, shots):
+    """A draft without audio on the next open slot shows as not ready on the admin's first page."""
+    page = editor.page
+    log_in(page, server)
+    page.goto(server.url + "/admin/")
+    slot_row = page.locator(".dashboard-slots tbody tr").first
+    expect(slot_row).to_contain_text("この回を作る")
+    slot_row.locator("a.addlink").click()
+    expect(page).to_have_url(re.compile(r"/admin/episodes/episode/add/\?show="))
+    title = page.input_value("#id_title")
+    page.locator(".publish-buttons input[name=_draft]").last.click()
+    expect(page.locator(".messagelist .success")).to_contain_text("下書きとして保存しました")
+
+    page.goto(server.url + "/admin/")
+    row = page.locator(".dashboard-slots tbody tr", has_text=title)
+    expect(row).to_contain_text("未完了")
+    expect(row).to_contain_text("音声がありません")
+    expect(page.locator(".dashboard-letters")).to_contain_text("未読")
+    shots.take(
+        page,
+        "dashboard",
+        "管理画面の最初のページ: 放送枠ごとの準備、今日と明日、お便り、フィードに載らない回、フィード",
+    )
     assert_clean([], editor)
