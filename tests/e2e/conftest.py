@@ -393,6 +393,8 @@ def _server_env(var_dir: Path, port: int) -> dict[str, str]:
         DJANGO_SUPERUSER_PASSWORD=EDITOR_PASSWORD,
         DJANGO_SUPERUSER_EMAIL="editor@example.com",
         LETTERS_RATE_LIMIT="1000",
+        # Journeys serve "external" audio from this machine (tests/audio_server.py).
+        PROBE_AUDIO_ALLOW_PRIVATE_HOSTS="1",
         EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
         PYTHONUNBUFFERED="1",
     )

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.audio_server import AudioServer, sample_files
+
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
 expect = sync_api.expect
 
@@ -416,8 +418,8 @@ def test_a_monday_takes_tsumugis_show_and_host(server, editor, shots):
     assert_clean([], editor)
 
 
-def test_dashboard_shows_an_unready_slot(server, editor, shots):
-    """A draft without audio on the next open slot shows as not ready on the admin's first page."""
+def test_dashboard_shows_what_is_not_ready(server, editor, shots):
+    """A draft without audio on the next open slot is not ready; unmeasured external audio is out of the feeds."""
     page = editor.page
     log_in(page, server)
     page.goto(server.url + "/admin/")
@@ -429,10 +431,23 @@ def test_dashboard_shows_an_unready_slot(server, editor, shots):
     page.locator(".publish-buttons input[name=_draft]").last.click()
     expect(page.locator(".messagelist .success")).to_contain_text("下書きとして保存しました")
 
+    # An episode published with external audio nobody could measure yet: out of the feeds.
+    page.goto(server.url + "/admin/episodes/episode/add/")
+    external_title = f"外部の音声の回 {RUN}"
+    page.fill("#id_title", external_title)
+    with AudioServer(sample_files(), failures={"/busy.mp3": 100}) as busy:  # answers 503: try again later
+        page.fill("#id_audio_url", busy.url("/busy.mp3"))
+        page.locator(".publish-buttons input[name=_publish_now]").last.click()
+    expect(page.locator(".messagelist .success")).to_contain_text("公開中")
+    expect(page.locator(".messagelist .warning")).to_contain_text("probe_audio")
+
     page.goto(server.url + "/admin/")
     row = page.locator(".dashboard-slots tbody tr", has_text=title)
     expect(row).to_contain_text("未完了")
     expect(row).to_contain_text("音声がありません")
+    left_out = page.locator(".dashboard-left-out tbody tr", has_text=external_title)
+    expect(left_out).to_contain_text("フィードに載りません")
+    expect(left_out).to_contain_text("manage.py probe_audio")
     expect(page.locator(".dashboard-letters")).to_contain_text("未読")
     shots.take(
         page,
