@@ -21,6 +21,7 @@ from http.cookies import SimpleCookie
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
+from django.db import DatabaseError, connection
 from django.http import HttpRequest
 
 from .ready_bytes import Ready, Store, current_state
@@ -69,8 +70,13 @@ def wrap(django_app):
 
 
 def _lookup(store: Store, key: str) -> Ready | None:
-    # In the thread Django runs synchronous code in: the database, and perhaps a cache file.
-    return store.get(key, current_state())
+    # In asgiref's one thread for synchronous code outside a request: the database, perhaps a
+    # cache file. That thread keeps its one connection; one the server dropped is replaced.
+    try:
+        return store.get(key, current_state())
+    except DatabaseError:
+        connection.close()
+        return None
 
 
 def _anonymous(headers: dict) -> bool:

@@ -8,8 +8,10 @@ import time
 
 import pytest
 import uvicorn
+from asgiref.sync import SyncToAsync
 from django.core.handlers.asgi import ASGIHandler
 from django.core.signals import request_started
+from django.db import connections
 
 from episodes import ready_asgi
 from episodes.models import Episode, Station
@@ -45,6 +47,8 @@ def server(site):
     asgi.should_exit = True
     thread.join(timeout=10)
     sock.close()
+    # The layer's lookups keep a connection in asgiref's thread; the test database must be droppable.
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result()
 
 
 @pytest.fixture
