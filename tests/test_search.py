@@ -212,10 +212,7 @@ class TestPages:
 @needs_samples
 def test_real_samples(tmp_path):
     call_command(
-        "import_jekyll",
-        str(sample_site(tmp_path, with_audio=True)),
-        stdout=io.StringIO(),
-        stderr=io.StringIO(),
+        "import_jekyll", str(sample_site(tmp_path, with_audio=True)), stdout=io.StringIO(), stderr=io.StringIO()
     )
     assert numbers("量子技術でDeepSeekを小型化") == []  # not a contiguous phrase in the archive
     assert numbers("DeepSeek") == [371, 187]  # both in an article title: newer first
