@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run dev setup secret-key test test-slow test-postgres test-e2e lint format bench bench-feed bench-letters bench-import bench-search bench-scaleout bench-upload bench-audience clean
+.PHONY: run dev setup secret-key node-tools test test-slow test-postgres test-e2e lint format bench bench-feed bench-letters bench-import bench-search bench-scaleout bench-upload bench-audience clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,7 +50,17 @@ format: $(VENV)/.dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: $(VENV)/.dev lint
+# Podcast Index's feed parser (podcast-partytime) and a strict WebVTT validator, installed
+# into tests/node/ for the feed tests; without npm those tests are skipped and say why.
+NODE_TOOLS := tests/node/node_modules/.installed
+$(NODE_TOOLS): tests/node/package.json tests/node/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tests/node --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm がないので tests/node の検証ツールは入れません（それを使うテストはスキップされます）。"; fi
+
+node-tools: $(NODE_TOOLS)
+
+test: $(VENV)/.dev $(NODE_TOOLS) lint
 	DJANGO_SECRET_KEY=make-test-only-not-a-secret $(BIN)/python manage.py check --fail-level WARNING
 	DJANGO_SECRET_KEY=make-test-only-not-a-secret $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest

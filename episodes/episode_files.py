@@ -1,16 +1,16 @@
 """Chapters and transcripts, the files a podcast app fetches beside the feed.
 
 Linked from each item as `podcast:chapters` and `podcast:transcript`, and from
-the episode page. Built by `transcripts` from stored fields.
+the episode page. Built by `transcripts` from stored fields, and served to any
+origin with an ETag (`sharing.shared_file`).
 """
 
-from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from django.utils.cache import patch_cache_control
 
 from . import transcripts
 from .models import Episode
+from .sharing import shared_file
 
 
 def chapters(request, number):
@@ -18,9 +18,7 @@ def chapters(request, number):
     episode = get_object_or_404(Episode.objects.published().prefetch_related("articles"), number=number)
     if not episode.has_chapters:
         return HttpResponse("チャプターはありません。", status=404, content_type="text/plain; charset=utf-8")
-    response = HttpResponse(transcripts.chapters_json(episode), content_type="application/json+chapters")
-    patch_cache_control(response, public=True, max_age=settings.FEED_MAX_AGE)
-    return response
+    return shared_file(request, transcripts.chapters_json(episode), "application/json+chapters")
 
 
 def transcript_text(request, number):
@@ -28,9 +26,7 @@ def transcript_text(request, number):
     episode = get_object_or_404(Episode.objects.published(), number=number)
     if not episode.transcript.strip():
         return HttpResponse("文字起こしはありません。", status=404, content_type="text/plain; charset=utf-8")
-    response = HttpResponse(episode.transcript, content_type="text/plain; charset=utf-8")
-    patch_cache_control(response, public=True, max_age=settings.FEED_MAX_AGE)
-    return response
+    return shared_file(request, episode.transcript, "text/plain; charset=utf-8")
 
 
 def transcript_vtt(request, number):
@@ -40,6 +36,4 @@ def transcript_vtt(request, number):
     )
     if not (episode.transcript.strip() and transcripts.can_time(episode)):
         return HttpResponse("WebVTT の文字起こしはありません。", status=404, content_type="text/plain; charset=utf-8")
-    response = HttpResponse(transcripts.webvtt(episode), content_type="text/vtt; charset=utf-8")
-    patch_cache_control(response, public=True, max_age=settings.FEED_MAX_AGE)
-    return response
+    return shared_file(request, transcripts.webvtt(episode), "text/vtt; charset=utf-8")

@@ -10,22 +10,20 @@ from xml.parsers import expat
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
-from django.template.defaultfilters import linebreaksbr
 from django.utils import timezone
 from django.utils.feedgenerator import Enclosure, Rss201rev2Feed
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 from django.utils.xmlutils import SimplerXMLGenerator
 
-from . import feed_cache, transcripts
+from . import feed_cache, transcripts, websub
 from .links import absolute_url
 from .models import Episode, Show, Station
 from .models.shows import WEEKDAYS_RRULE
+from .shownotes import DESCRIPTION_MAX_BYTES, item_description, show_notes_html
 from .text import clean_text
 
 ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
-AI_CONTENT_NOTICE = "この番組の音声は VOICEVOX などの音声合成で作られた合成音声です（AI による音声）。"
+CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 WEEKDAYS_LABEL = "平日毎日"
 
 
@@ -98,14 +96,16 @@ class PodcastRssFeed(Rss201rev2Feed):
             **super().rss_attributes(),
             "xmlns:itunes": ITUNES_NS,
             "xmlns:podcast": PODCAST_NS,
+            "xmlns:content": CONTENT_NS,
         }
 
     def add_root_elements(self, handler):
         super().add_root_elements(handler)
         channel = self.feed["channel"]
         add = handler.addQuickElement
-        if channel.artwork:
-            artwork = absolute_url(channel.artwork.url)
+        if websub.enabled():
+            add("atom:link", None, {"rel": "hub", "href": settings.WEBSUB_HUB_URL})
+        if artwork := absolute_url(channel.feed_cover_src):
             add("itunes:image", None, {"href": artwork})
             handler.startElement("image", {})
             add("url", artwork)
@@ -130,18 +130,29 @@ class PodcastRssFeed(Rss201rev2Feed):
             WEEKDAYS_LABEL if channel.update_frequency == WEEKDAYS_RRULE else "定期配信",
             {"rrule": channel.update_frequency},
         )
-        add("podcast:txt", AI_CONTENT_NOTICE, {"purpose": "ai-content"})
+        # The namespace's ai-content purpose takes a boolean, like itunes:explicit: the voices are synthesised.
+        add("podcast:txt", "true", {"purpose": "ai-content"})
+        if self.feed["podroll"]:
+            # The sister shows, as the namespace's creator recommendations.
+            handler.startElement("podcast:podroll", {})
+            for show in self.feed["podroll"]:
+                add(
+                    "podcast:remoteItem",
+                    None,
+                    {"feedGuid": str(show.podcast_guid), "feedUrl": show.feed_url, "title": show.name},
+                )
+            handler.endElement("podcast:podroll")
 
     def add_item_elements(self, handler, item):
         super().add_item_elements(handler, item)
         episode = item["episode"]
         add = handler.addQuickElement
-        # Once only: a second copy in content:encoded would double a feed that
-        # already carries the whole archive's show notes.
-        _cdata(handler, "description", item["show_notes"])
+        # Apple shows at most 4,000 bytes of <description>; the whole notes go in content:encoded.
+        _cdata(handler, "description", item_description(episode))
+        _cdata(handler, "content:encoded", item["show_notes"])
         add("itunes:duration", str(max(1, round(episode.audio_duration))))
-        if episode.image_src:
-            add("itunes:image", None, {"href": absolute_url(episode.image_src)})
+        if image := episode.feed_image_src:
+            add("itunes:image", None, {"href": absolute_url(image)})
         add("itunes:explicit", "true" if episode.show.explicit else "false")
         add("itunes:episode", str(episode.number))
         add("itunes:episodeType", "full")
@@ -178,30 +189,6 @@ class PodcastRssFeed(Rss201rev2Feed):
             )
 
 
-def show_notes_html(episode) -> str:
-    """An item's show notes, assembled from stored HTML (no Markdown at build time)."""
-    parts = []
-    if episode.notice:
-        parts.append(format_html("<p><strong>お知らせ</strong><br>{}</p>", linebreaksbr(episode.notice)))
-    if episode.description:
-        parts.append(format_html("<p>{}</p>", linebreaksbr(episode.description)))
-    articles = list(episode.articles.all())
-    if articles:
-        items = format_html_join(
-            "",
-            '<li><a href="{}">{}</a>{}<p>引用元: <a href="{}">{}</a></p></li>',
-            (
-                (a.url, a.title, mark_safe(a.summary_html), a.citation_url, a.citation_url)  # sanitised when saved
-                for a in articles
-            ),
-        )
-        parts.append(format_html("<h3>関連リンク</h3><ol>{}</ol>", items))
-    if episode.notes_html:
-        parts.append(episode.notes_html)
-    parts.extend(format_html("<p>{}</p>", credit) for credit in episode.credits)
-    return "".join(str(part) for part in parts)
-
-
 def _person_attributes(actor, *, role: str, group: str) -> dict[str, str]:
     attributes = {"role": role, "group": group}
     if actor.image_src:
@@ -223,7 +210,8 @@ class PodcastFeed(Feed):
         # Ready bytes (plain and gzip) per content state; see feed_cache.
         return feed_cache.serve(
             request,
-            key=feed_cache.feed_key(request.path, _media_location()),
+            # The hub is named in the feed, so a change of hub is a change of bytes.
+            key=feed_cache.feed_key(request.path, f"{_media_location()}|{settings.WEBSUB_HUB_URL}"),
             build=lambda: (
                 self.get_feed(self.get_object(request, *args, **kwargs), request).writeString("utf-8").encode()
             ),
@@ -246,13 +234,15 @@ class PodcastFeed(Feed):
         return channel.feed_url
 
     def description(self, channel):
-        return channel.long_description or channel.description
+        text = channel.long_description or channel.description
+        # Apple's limit for the show description is 4,000 bytes.
+        return text.encode()[:DESCRIPTION_MAX_BYTES].decode(errors="ignore")
 
     def feed_copyright(self, channel):
         return channel.copyright or None
 
     def feed_extra_kwargs(self, channel):
-        return {"channel": channel}
+        return {"channel": channel, "podroll": self.sister_shows(channel)}
 
     # --- items ---------------------------------------------------------------------
 
@@ -295,6 +285,9 @@ class StationFeed(PodcastFeed):
     def visible_episodes(self, channel):
         return Episode.objects.published().in_feed()
 
+    def sister_shows(self, channel):
+        return list(Show.objects.filter(pk__in=self.visible_episodes(channel).values("show")))
+
 
 class ShowFeed(PodcastFeed):
     """`/shows/<slug>/feed.xml`: one show."""
@@ -304,3 +297,7 @@ class ShowFeed(PodcastFeed):
 
     def visible_episodes(self, channel):
         return Episode.objects.published().in_feed().filter(show=channel)
+
+    def sister_shows(self, channel):
+        visible = Episode.objects.published().in_feed().values("show")
+        return list(Show.objects.filter(pk__in=visible).exclude(pk=channel.pk))

@@ -3,6 +3,7 @@
 import secrets
 from io import BytesIO
 from pathlib import PurePosixPath
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -43,6 +44,63 @@ def identify_image(fileobj) -> tuple[str, tuple[int, int]]:
 def validate_image(fieldfile) -> None:
     """Model-field validator: the file must really be a supported image."""
     identify_image(fieldfile)
+
+
+def is_image_url(url: str) -> bool:
+    """False for an empty URL or one that names a page (a site root, a folder), never an image file.
+
+    The old site wrote its root URL where a post had no image; such a value
+    means "no image" everywhere, so pages and feeds fall back to the artwork.
+    """
+    if not url or not url.strip():
+        return False
+    path = urlsplit(url.strip()).path
+    return bool(path) and not path.endswith("/")
+
+
+def validate_artwork_source(fieldfile) -> None:
+    """Model-field validator: any supported image; a feed rendition is made when it does not conform."""
+    identify_image(fieldfile)
+
+
+def artwork_conforms(fileobj) -> bool:
+    """Whether an image already meets Apple's artwork rules (so no rendition is needed)."""
+    try:
+        validate_artwork(fileobj)
+    except ValidationError:
+        return False
+    fileobj.seek(0)
+    with Image.open(fileobj) as image:
+        mode = image.mode
+    fileobj.seek(0)
+    # Apple wants the RGB colour space and no alpha channel (RGBA, LA, P with transparency, CMYK, L…).
+    return mode == "RGB"
+
+
+def make_feed_artwork(fileobj) -> ContentFile:
+    """A square RGB JPEG of 1400–3000 px that Apple accepts, made from any artwork.
+
+    Transparent parts go onto white; a non-square image is centred on a square
+    of its top-left pixel's colour (its background, in most cover art) rather
+    than cropped, so no title is cut off. Smaller images are scaled up to the
+    1400 px minimum, larger ones down to 3000.
+    """
+    fileobj.seek(0)
+    with Image.open(fileobj) as source:
+        source.load()
+        image = source.convert("RGBA")
+    fileobj.seek(0)
+    flat = Image.new("RGB", image.size, (255, 255, 255))
+    flat.paste(image, mask=image.getchannel("A"))
+    side = max(flat.size)
+    square = Image.new("RGB", (side, side), flat.getpixel((0, 0)))
+    square.paste(flat, ((side - flat.width) // 2, (side - flat.height) // 2))
+    target = min(max(side, ARTWORK_MIN_PX), ARTWORK_MAX_PX)
+    if target != side:
+        square = square.resize((target, target), Image.Resampling.LANCZOS)
+    out = BytesIO()
+    square.save(out, format="JPEG", quality=90, optimize=True, dpi=(72, 72))
+    return ContentFile(out.getvalue())
 
 
 def validate_artwork(fieldfile) -> None:

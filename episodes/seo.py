@@ -28,8 +28,8 @@ def show_data(show) -> dict:
         "inLanguage": show.language,
         "author": {"@type": "Organization", "name": show.author},
     }
-    if show.artwork:
-        data["image"] = absolute_url(show.artwork.url)
+    if show.cover_src:
+        data["image"] = absolute_url(show.cover_src)
     return data
 
 

@@ -14,6 +14,10 @@ from django.utils.html import strip_tags
 from .links import absolute_url
 
 OPENING_TITLE = "オープニング"
+# The namespace's transcript guidance: at most 65 characters a caption line.
+CUE_MAX_CHARS = 65
+# Where a long line may be split, best first: after a sentence, after a clause, at a space.
+_BREAKS = ("。", "！", "？", "!", "?", "、", "，", ",", " ", "　")
 
 
 def chapters_json(episode) -> str:
@@ -84,12 +88,48 @@ def timed_lines(episode) -> list[tuple[float, float, str]]:
     return timed
 
 
-def webvtt(episode) -> str:
-    """The transcript as WebVTT: one cue per line, named after the voice when there is one."""
-    actors = episode.actors
-    voice = actors[0].name if len(actors) == 1 else ""
-    out = ["WEBVTT", "Language: ja", ""]
+def _vtt_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def split_caption(text: str, limit: int = CUE_MAX_CHARS) -> list[str]:
+    """A line cut into pieces of at most `limit` characters, at the latest good break in each."""
+    pieces = []
+    text = text.strip()
+    while len(text) > limit:
+        window = text[:limit]
+        cut = next((window.rfind(mark) + 1 for mark in _BREAKS if window.rfind(mark) > 0), limit)
+        pieces.append(text[:cut].strip())
+        text = text[cut:].strip()
+    if text:
+        pieces.append(text)
+    return pieces
+
+
+def caption_cues(episode) -> list[tuple[float, float, str]]:
+    """Timed lines with long ones split into several cues, their time shared by characters."""
+    cues = []
     for start, end, line in timed_lines(episode):
-        text = line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        pieces = split_caption(line)
+        total = sum(len(piece) for piece in pieces) or 1
+        cursor = start
+        for index, piece in enumerate(pieces):
+            stop = end if index == len(pieces) - 1 else cursor + (end - start) * len(piece) / total
+            cues.append((cursor, stop, piece))
+            cursor = stop
+    return cues
+
+
+def webvtt(episode) -> str:
+    """The transcript as WebVTT: one cue per caption line, named after the voice when there is one.
+
+    Strict validators want a blank line right after the `WEBVTT` signature and
+    escaped text and voice names; cues stay within the namespace's 65 characters.
+    """
+    actors = episode.actors
+    voice = _vtt_escape(actors[0].name) if len(actors) == 1 else ""
+    out = ["WEBVTT", ""]
+    for start, end, line in caption_cues(episode):
+        text = _vtt_escape(line)
         out += [f"{_vtt_time(start)} --> {_vtt_time(end)}", f"<v {voice}>{text}" if voice else text, ""]
     return "\n".join(out)

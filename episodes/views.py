@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from . import letters, search
 from .bounds import FIRST_YEAR, LAST_YEAR, parse_year
 from .forms import LetterForm, linked_episode
-from .models import Actor, Episode, LegacyPath, Letter, Show
+from .models import Actor, Episode, LegacyPath, Letter, Show, Station
 
 
 def _page(request, queryset):
@@ -30,7 +30,9 @@ def home(request):
     """The latest episodes of every show."""
     page = _page(request, Episode.objects.published().for_listing())
     shows = Show.objects.public()
-    return render(request, "episodes/home.html", {"page": page, "shows": shows})
+    station = Station.existing()
+    cover = station.cover_src if station else ""
+    return render(request, "episodes/home.html", {"page": page, "shows": shows, "station_cover": cover})
 
 
 def show_list(request):

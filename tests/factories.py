@@ -18,10 +18,10 @@ M4A = DATA / "tone.m4a"
 _serial = count(1)
 
 
-def image_bytes(width: int = 64, height: int = 64, fmt: str = "PNG", color=(80, 160, 60)) -> bytes:
+def image_bytes(width: int = 64, height: int = 64, fmt: str = "PNG", color=(80, 160, 60), mode: str = "RGB") -> bytes:
     """A real image, encoded by Pillow."""
     out = BytesIO()
-    Image.new("RGB", (width, height), color).save(out, format=fmt)
+    Image.new(mode, (width, height), color).save(out, format=fmt)
     return out.getvalue()
 
 

@@ -25,7 +25,12 @@ class TestLoadDemo:
         for show in Show.objects.all():
             assert show.artwork  # taken from the episodes' images by the importer
             show.full_clean()  # and it meets the directory rules
-        assert Station.load().artwork
+        # The station has artwork of its own (drawn for the demo), conforming, in /feed.xml.
+        station = Station.load()
+        assert station.artwork.name.endswith("/station-demo.png")
+        assert station.artwork.name not in {show.artwork.name for show in Show.objects.all()}
+        assert not station.feed_artwork  # 1400 px square RGB already
+        assert station.artwork.url in client.get("/feed.xml").text
         assert Episode.objects.get(number=2).has_chapters
         assert Episode.objects.get(number=2).transcript_cues
 

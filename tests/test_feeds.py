@@ -3,11 +3,16 @@
 import html
 import io
 import json
+import os
+import shutil
+import subprocess
 import time
 import xml.etree.ElementTree as ET
 from datetime import timedelta
+from pathlib import Path
 
 import feedparser
+import jsonschema
 import podcastparser
 import pytest
 import webvtt
@@ -17,11 +22,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.xmlutils import SimplerXMLGenerator
+from lxml import etree
+from PIL import Image
 
 from episodes.feeds import _cdata
-from episodes.models import Episode, LinkedArticle, Station, podcast_guid_for
+from episodes.links import absolute_url
+from episodes.models import Actor, Appearance, Episode, LinkedArticle, Station, podcast_guid_for
 
-from .factories import bulk_archive, image_upload, make_actor, make_episode, make_show, mp3_upload
+from .factories import DATA, bulk_archive, image_upload, make_actor, make_episode, make_show, mp3_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -132,8 +140,9 @@ class TestXml:
         assert [(p.text, p.get("role")) for p in persons] == [("ずんだもん", "host")]
         rrule = channel.find("podcast:updateFrequency", NS).get("rrule")
         assert rrule == "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"
+        # The namespace's ai-content purpose takes a boolean, like itunes:explicit.
         txt = channel.find("podcast:txt", NS)
-        assert txt.get("purpose") == "ai-content" and "合成音声" in txt.text
+        assert (txt.get("purpose"), txt.text) == ("ai-content", "true")
 
     def test_station_feed_guid_is_stored_not_recomputed(self, client, site, settings):
         guid = site["station"].podcast_guid
@@ -161,14 +170,36 @@ class TestXml:
         link = item.find("podcast:contentLink", NS)
         assert link.get("href") == "https://www.youtube.com/watch?v=0aR63e1eKtA"
 
-    def test_description_is_show_notes_in_cdata(self, client, site):
+    def test_show_notes_whole_in_content_encoded_short_in_description(self, client, site):
         body = get_feed(client, "/shows/daily/feed.xml").content.decode()
-        assert "<description><![CDATA[" in body
+        assert "<content:encoded><![CDATA[" in body and "<description><![CDATA[" in body
         item = ET.fromstring(body).find("channel/item")
-        notes = item.findtext("description")
+        notes = item.findtext("content:encoded", namespaces=NS)
         assert "記事0" in notes and "<strong>要約</strong>" in notes
         assert "引用元: " in notes
         assert "VOICEVOX:春日部つむぎ" in notes
+        description = item.findtext("description")
+        assert '<a href="https://example.com/' in description and "記事1" in description
+        assert "要約" not in description
+
+    def test_description_within_apples_4000_bytes(self, client, site):
+        episode = site["episodes"][0]
+        for position in range(2, 80):
+            LinkedArticle.objects.create(
+                episode=episode,
+                position=position,
+                title=f"とても長い記事の題名その{position}" * 4,
+                url=f"https://example.com/long/{position}",
+                summary="長い要約。" * 100,
+            )
+        Episode.objects.filter(pk=episode.pk).update(description="内容紹介。" * 2000)
+        item = ET.fromstring(get_feed(client, "/shows/daily/feed.xml").content).find("channel/item")
+        description = item.findtext("description")
+        assert 0 < len(description.encode()) <= 4000
+        notes = item.findtext("content:encoded", namespaces=NS)
+        assert len(notes.encode()) > 100_000 and "その79" in notes
+        channel = ET.fromstring(get_feed(client, "/shows/daily/feed.xml").content).find("channel")
+        assert len(channel.findtext("description").encode()) <= 4000
 
     def test_cdata_splits_a_literal_terminator(self):
         out = io.StringIO()
@@ -294,7 +325,8 @@ class TestQueryCount:
             response = client.get(path)
         assert len(feedparser.parse(response.content).entries) == 500
         assert len(large.captured_queries) == len(small.captured_queries)
-        assert len(small.captured_queries) <= 10
+        # ... plus the sister shows (podroll) and the station (the artwork fallback).
+        assert len(small.captured_queries) <= 12
 
 
 class TestChapters:
@@ -413,3 +445,171 @@ def test_chapters_and_transcripts_cost_a_fixed_number_of_queries(client, site, d
     for path in ("chapters.json", "transcript.txt", "transcript.vtt"):
         with django_assert_max_num_queries(5):
             assert client.get(f"/episode/{episode.number}/{path}").status_code == 200
+
+
+CHAPTERS_SCHEMA = json.loads((DATA / "json-chapters-1.2.schema.json").read_text())
+NODE_DIR = Path(__file__).parent / "node"
+FEED_PATHS = ("/feed.xml", "/shows/daily/feed.xml", "/shows/friday/feed.xml")
+
+
+def node_check(files) -> tuple[list[dict], list[str]]:
+    """Run tests/node/check.js (podcast-partytime, webvtt-parser): per-file results, and any log output."""
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed: Podcast Index's parser and the strict WebVTT validator cannot run")
+    if not (NODE_DIR / "node_modules" / "podcast-partytime").is_dir():
+        pytest.skip("tests/node has no node_modules: run `make node-tools` (make test does)")
+    run = subprocess.run(
+        ["node", str(NODE_DIR / "check.js"), *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        env={**os.environ, "PARTYTIME_LOG": "warn"},
+    )
+    results = [json.loads(line[len("RESULT ") :]) for line in run.stdout.splitlines() if line.startswith("RESULT ")]
+    logged = [
+        line for line in (run.stdout + run.stderr).splitlines() if line.strip() and not line.startswith("RESULT ")
+    ]
+    return results, logged
+
+
+@pytest.fixture
+def full_site(site, settings):
+    """The site with chapters, transcripts, a hub and one show whose art needs a rendition."""
+    settings.WEBSUB_HUB_URL = "https://hub.example.jp/"
+    first, second = site["episodes"]
+    LinkedArticle.objects.filter(episode=first, position=0).update(start_seconds=1.0)
+    LinkedArticle.objects.filter(episode=first, position=1).update(start_seconds=2.5)
+    for episode in (first, second):
+        episode.transcript = "おはようございます。\n" + "とても長い一文なのだ、" * 12 + "\nまた明日なのだ。"
+        episode.save()
+    site["friday"].artwork = image_upload("small.png", width=720, height=720)
+    site["friday"].save()
+    return site
+
+
+def media_image(url: str):
+    """Open an image the feed names, from storage, as Pillow sees it."""
+    path = url.removeprefix("https://podcast.example.jp/media/")
+    with default_storage.open(path) as f, Image.open(f) as image:
+        return image.format, image.mode, image.size
+
+
+class TestDirectoriesAndApps:
+    """What Apple, Podcast Index and apps check, read with their parsers."""
+
+    def test_strict_xml_feedparser_and_podcastparser(self, client, full_site):
+        for path in FEED_PATHS:
+            body = get_feed(client, path).content
+            root = etree.fromstring(body, etree.XMLParser(recover=False, resolve_entities=False, no_network=True))
+            assert root.tag == "rss"
+            parsed = feedparser.parse(body)
+            assert not parsed.bozo, (path, parsed.bozo_exception)
+            podcast = podcastparser.parse(f"https://podcast.example.jp{path}", io.BytesIO(body))
+            assert podcast["episodes"] and podcast["cover_url"]
+
+    def test_podcast_index_parser_reads_every_feed_without_a_warning(self, client, full_site, tmp_path):
+        files = []
+        for index, path in enumerate(FEED_PATHS):
+            files.append(tmp_path / f"feed{index}.xml")
+            files[-1].write_bytes(get_feed(client, path).content)
+        results, logged = node_check(files)
+        assert logged == []
+        station, daily, friday = (r["result"] for r in results)
+        assert [len(f["items"]) for f in (station, daily, friday)] == [2, 1, 1]
+        for feed in (station, daily, friday):
+            assert feed["image"].startswith("https://podcast.example.jp/media/")
+            assert feed["pubsub"]["hub"] == "https://hub.example.jp/"
+            assert all(item["image"] and item["description"] and item["content"] for item in feed["items"])
+        assert {"guid", "locked", "person", "transcript", "chapters", "podroll"} <= {
+            tag for tags in station["pc20support"].values() for tag in tags
+        }
+        assert {entry["title"] for entry in daily["podroll"]} == {"金曜の番組"}
+        assert {entry["feedGuid"] for entry in station["podroll"]} == {
+            str(full_site["daily"].podcast_guid),
+            str(full_site["friday"].podcast_guid),
+        }
+
+    def test_channel_artwork_apple_accepts_in_every_feed(self, client, full_site):
+        for path in (*FEED_PATHS, "/shows/bare/feed.xml"):
+            if path == "/shows/bare/feed.xml":
+                make_episode(show=make_show(slug="bare"), number=990)
+            channel = ET.fromstring(get_feed(client, path).content).find("channel")
+            href = channel.find("itunes:image", NS).get("href")
+            assert channel.findtext("image/url") == href
+            image_format, mode, (width, height) = media_image(href)
+            assert image_format in {"JPEG", "PNG"} and mode == "RGB"
+            assert width == height and 1400 <= width <= 3000, path
+        # The show with small art names its rendition; one without any, the station's.
+        friday = ET.fromstring(get_feed(client, "/shows/friday/feed.xml").content).find("channel")
+        assert friday.find("itunes:image", NS).get("href").endswith("/small-feed.jpg")
+        bare = ET.fromstring(get_feed(client, "/shows/bare/feed.xml").content).find("channel")
+        assert bare.find("itunes:image", NS).get("href").endswith("/station.png")
+
+    def test_items_fall_back_to_show_then_station_artwork(self, client, full_site):
+        Episode.objects.filter(pk=full_site["episodes"][0].pk).update(image_url="https://podcast.example.jp/")
+        make_episode(show=make_show(slug="bare"), number=990)
+        items = {
+            item.findtext("itunes:episode", namespaces=NS): item.find("itunes:image", NS).get("href")
+            for item in ET.fromstring(get_feed(client).content).iter("item")
+        }
+        assert items["371"] == absolute_url(full_site["daily"].artwork.url)
+        assert items["372"] == absolute_url(full_site["friday"].feed_artwork.url)
+        assert items["990"] == absolute_url(full_site["station"].artwork.url)
+
+    def test_hub_named_only_when_configured(self, client, site, settings):
+        assert b'rel="hub"' not in get_feed(client).content
+        settings.WEBSUB_HUB_URL = "https://hub.example.jp/"
+        links = ET.fromstring(get_feed(client).content).find("channel").findall("atom:link", NS)
+        assert {(link.get("rel"), link.get("href")) for link in links} == {
+            ("self", "https://podcast.example.jp/feed.xml"),
+            ("hub", "https://hub.example.jp/"),
+        }
+
+
+class TestSharedFiles:
+    """Chapters and transcripts: valid, readable from any origin, answered 304 when unchanged."""
+
+    @pytest.mark.parametrize("name", ["chapters.json", "transcript.txt", "transcript.vtt"])
+    def test_cors_etag_and_304(self, client, full_site, name):
+        url = f"/episode/371/{name}"
+        first = client.get(url, HTTP_ORIGIN="https://player.example.org")
+        assert first.status_code == 200
+        assert first["Access-Control-Allow-Origin"] == "*"
+        assert first["ETag"].startswith('"') and "public" in first["Cache-Control"]
+        again = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+        assert again.status_code == 304 and again.content == b""
+        assert again["Access-Control-Allow-Origin"] == "*"
+        episode = full_site["episodes"][0]
+        episode.transcript += "\n追記なのだ。"
+        episode.save()
+        LinkedArticle.objects.filter(episode=episode, position=1).update(start_seconds=3.0)
+        assert client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 200
+
+    def test_chapters_validate_against_json_chapters_1_2(self, client, full_site):
+        data = json.loads(client.get("/episode/371/chapters.json").content)
+        jsonschema.validate(data, CHAPTERS_SCHEMA, format_checker=jsonschema.FormatChecker())
+        starts = [chapter["startTime"] for chapter in data["chapters"]]
+        assert starts == sorted(starts)
+        # The opening's art falls back like the page's: here the show's artwork.
+        assert data["chapters"][0]["img"] == absolute_url(full_site["daily"].artwork.url)
+
+    def test_webvtt_passes_a_strict_validator(self, client, full_site, tmp_path):
+        make_actor(name="<声&優>", slug="odd")
+        episode = full_site["episodes"][1]
+        Appearance.objects.filter(episode=episode).delete()
+        Appearance.objects.create(episode=episode, actor=Actor.objects.get(slug="odd"), position=0)
+        body = client.get(f"/episode/{episode.number}/transcript.vtt").content.decode()
+        assert body.startswith("WEBVTT\n\n")
+        assert "<v &lt;声&amp;優&gt;>" in body
+        captions = list(webvtt.from_string(body))
+        assert all(len(html.unescape(c.text)) <= 65 for c in captions)
+        # The long line became several cues, in order, sharing its time.
+        assert len(captions) > 3
+        starts = [c.start_in_seconds for c in captions]
+        assert starts == sorted(starts)
+        path = tmp_path / "transcript.vtt"
+        path.write_text(body)
+        (result,), logged = node_check([path])
+        assert logged == [] and result["result"]["errors"] == []
+        assert len(result["result"]["cues"]) == len(captions)

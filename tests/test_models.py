@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
@@ -12,8 +13,9 @@ from PIL import Image
 
 from episodes.apps import freeze_guids_after_migrate
 from episodes.audio import AudioError
+from episodes.images import is_image_url, validate_artwork
 from episodes.links import is_public_origin
-from episodes.models import Episode, LinkedArticle, SiteRevision, Station, podcast_guid_for
+from episodes.models import Episode, LinkedArticle, Show, SiteRevision, Station, podcast_guid_for
 from episodes.models import episodes as episode_models
 
 from .factories import (
@@ -306,18 +308,12 @@ class TestImages:
         assert episode.image_src == show.artwork.url
         assert episode.thumbnail_src == show.artwork.url
 
-    def test_artwork_rules_checked_by_clean(self):
+    def test_only_real_images_are_refused_as_artwork(self):
         show = make_show()
-        for upload, message in [
-            (image_upload("a.png", width=1400, height=1000), "正方形"),
-            (image_upload("a.png", width=800, height=800), "1400"),
-            (SimpleUploadedFile("a.png", image_bytes(1400, 1400, fmt="GIF")), "JPEG か PNG"),
-            (SimpleUploadedFile("a.png", b"<svg xmlns='http://www.w3.org/2000/svg'/>"), "画像として読み取れない"),
-        ]:
-            show.artwork = upload
-            with pytest.raises(ValidationError) as excinfo:
-                show.full_clean()
-            assert message in excinfo.value.message_dict["artwork"][0]
+        show.artwork = SimpleUploadedFile("a.png", b"<svg xmlns='http://www.w3.org/2000/svg'/>")
+        with pytest.raises(ValidationError) as excinfo:
+            show.full_clean()
+        assert "画像として読み取れない" in excinfo.value.message_dict["artwork"][0]
 
     def test_valid_artwork_passes(self):
         show = make_show()
@@ -325,6 +321,107 @@ class TestImages:
         show.full_clean()
         show.save()
         assert show.artwork.name.endswith("/art.jpg")
+        # Conforming art is used as it is.
+        assert not show.feed_artwork
+        assert show.feed_artwork_src == show.artwork.url
+
+
+def _feed_artwork(channel):
+    with default_storage.open(channel.feed_artwork.name) as f, Image.open(f) as image:
+        return image.format, image.mode, image.size
+
+
+class TestFeedArtwork:
+    """Art Apple would refuse gets a conforming rendition beside it, made once on save."""
+
+    @pytest.mark.parametrize(
+        ("width", "height", "mode", "color", "side"),
+        [
+            (720, 720, "RGBA", (200, 120, 60, 128), 1400),  # small, with alpha (the real show's case)
+            (2000, 1000, "RGB", (10, 20, 30), 2000),  # not square
+            (4000, 4000, "RGB", (10, 20, 30), 3000),  # too large
+            (1400, 1400, "L", 128, 1400),  # greyscale, not RGB
+        ],
+    )
+    def test_rendition_conforms(self, width, height, mode, color, side):
+        show = make_show(artwork=SimpleUploadedFile("art.png", image_bytes(width, height, mode=mode, color=color)))
+        assert show.feed_artwork.name == show.artwork.name.rsplit("/", 1)[0] + "/art-feed.jpg"
+        assert _feed_artwork(show) == ("JPEG", "RGB", (side, side))
+        assert show.feed_artwork_src == show.feed_artwork.url
+        assert show.artwork_src == show.artwork.url  # pages keep the original
+        with default_storage.open(show.feed_artwork.name) as f:
+            validate_artwork(f)
+
+    def test_transparency_goes_onto_white(self):
+        show = make_show(artwork=SimpleUploadedFile("a.png", image_bytes(720, 720, mode="RGBA", color=(0, 0, 0, 0))))
+        with default_storage.open(show.feed_artwork.name) as f, Image.open(f) as image:
+            assert image.getpixel((700, 700)) >= (250, 250, 250)
+
+    def test_made_once_and_replaced_with_the_artwork(self):
+        show = make_show(artwork=image_upload("a.png", width=720, height=720))
+        first = show.feed_artwork.name
+        show = Show.objects.get(pk=show.pk)
+        show.description = "変更"
+        show.save()
+        assert show.feed_artwork.name == first
+        show.artwork = image_upload("b.png", width=1400, height=1400)
+        show.save()
+        assert not show.feed_artwork
+        show.artwork = ""
+        show.save()
+        assert not show.feed_artwork and show.feed_artwork_src == ""
+
+    def test_a_stored_file_set_by_name_with_update_fields(self):
+        # As the importer assigns artwork: the name of a file already in storage.
+        name = default_storage.save("images/imported/x/art.png", ContentFile(image_bytes(720, 720)))
+        station = Station.load()
+        station.artwork = name
+        station.save(update_fields=["artwork"])
+        station = Station.objects.get(pk=station.pk)
+        assert station.feed_artwork.name == "images/imported/x/art-feed.jpg"
+        assert _feed_artwork(station) == ("JPEG", "RGB", (1400, 1400))
+
+
+class TestImageFallbacks:
+    """No image is a page URL; an episode without one shows its show's artwork, then the station's."""
+
+    def test_page_urls_are_no_image(self):
+        for url in ("https://old.example.jp/", "https://old.example.jp", "https://old.example.jp/episode/3/", " "):
+            assert not is_image_url(url)
+        assert is_image_url("https://old.example.jp/images/a.jpg")
+
+    def test_clean_and_save_drop_a_site_root(self):
+        episode = make_episode(image_url="https://old.example.jp/", thumbnail_url="https://old.example.jp/")
+        episode.refresh_from_db()
+        assert (episode.image_url, episode.thumbnail_url) == ("", "")
+        episode.image_url = "https://old.example.jp/"
+        episode.full_clean()  # the importer and the admin clean first: a page URL is no error, just no image
+        assert episode.image_url == ""
+        actor = make_actor(image_url="https://old.example.jp/")
+        assert actor.image_url == "" and actor.image_src == ""
+        actor.image_url = "https://old.example.jp/"
+        actor.full_clean()
+        assert actor.image_url == ""
+
+    def test_show_then_station(self):
+        station = Station.load()
+        station.artwork = image_upload("station.png", width=720, height=720)
+        station.save()
+        bare = make_show()
+        episode = make_episode(show=bare)
+        Episode.objects.filter(pk=episode.pk).update(image_url="https://old.example.jp/")  # written before the rule
+        episode = Episode.objects.get(pk=episode.pk)
+        assert episode.image_src == episode.thumbnail_src == station.artwork.url
+        assert episode.feed_image_src == station.feed_artwork.url
+        bare.artwork = image_upload("show.png", width=1400, height=1400)
+        bare.save()
+        episode = Episode.objects.get(pk=episode.pk)
+        assert episode.image_src == episode.feed_image_src == bare.artwork.url
+        own = make_episode(show=bare, image_url="https://cdn.example.jp/cover.jpg")
+        assert own.image_src == own.feed_image_src == "https://cdn.example.jp/cover.jpg"
+
+    def test_nothing_anywhere_is_empty(self):
+        assert make_episode().image_src == ""
 
 
 class TestCredits:

@@ -6,6 +6,8 @@ from html.parser import HTMLParser
 
 import pytest
 
+from episodes.models import Episode, Station
+
 from .factories import image_upload, make_actor, make_episode, make_show
 
 pytestmark = pytest.mark.django_db
@@ -110,3 +112,31 @@ def test_every_page_has_title_description_and_the_combined_feed(client, episode,
     assert head.meta["description"]
     links = {(link.get("rel"), link.get("type")): link.get("href") for link in head.links}
     assert links[("alternate", "application/rss+xml")] == "https://podcast.example.jp/feed.xml"
+
+
+def test_images_fall_back_to_the_show_then_the_station(client, settings):
+    """A page-URL image (the old site's root) is no image: pages show the show's art, then the station's."""
+    settings.SITE_URL = "https://podcast.example.jp"
+    station = Station.load()
+    station.artwork = image_upload("station.png", width=720, height=720)
+    station.save()
+    bare = make_show(slug="bare")
+    episode = make_episode(show=bare, number=500)
+    Episode.objects.filter(pk=episode.pk).update(
+        image_url="https://old.example.jp/", thumbnail_url="https://old.example.jp/"
+    )
+    station_art = "https://podcast.example.jp" + station.artwork.url
+    head = read_head(client, "/episode/500")
+    assert head.meta["og:image"] == head.meta["twitter:image"] == station_art
+    assert head.json_ld[0]["image"] == station_art
+    body = client.get("/episode/500").text
+    assert "old.example.jp" not in body and station.artwork.url in body
+    show_head = read_head(client, "/shows/bare/")
+    assert show_head.meta["og:image"] == show_head.json_ld[0]["image"] == station_art
+    assert read_head(client, "/").meta["og:image"] == station_art
+    assert "old.example.jp" not in client.get("/").text
+    bare.artwork = image_upload("show.png", width=1400, height=1400)
+    bare.save()
+    show_art = "https://podcast.example.jp" + bare.artwork.url
+    assert read_head(client, "/episode/500").meta["og:image"] == show_art
+    assert read_head(client, "/shows/bare/").json_ld[0]["image"] == show_art

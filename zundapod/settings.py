@@ -103,6 +103,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # Answers a login that axes refused (too many failures) with the page in episodes/login_throttle.py.
     "axes.middleware.AxesMiddleware",
+    "episodes.request_memo.RequestMemoMiddleware",
 ]
 
 ROOT_URLCONF = "zundapod.urls"
@@ -308,6 +309,9 @@ FEED_ITEM_LIMIT = env_int("FEED_ITEM_LIMIT", 0) or None
 FEED_CACHE_SECONDS = env_int("FEED_CACHE_SECONDS", 86400)
 # What apps and proxies may reuse without asking again.
 FEED_MAX_AGE = env_int("FEED_MAX_AGE", 300)
+# A WebSub hub (e.g. https://pubsubhubbub.appspot.com/) that feeds name and that is told of every
+# publication, so subscribed apps hear of an episode when it goes out; empty: no hub.
+WEBSUB_HUB_URL = env_str("WEBSUB_HUB_URL", "")
 if MEDIA_ON_S3 and STORAGES["default"]["OPTIONS"]["querystring_auth"]:
     # A cached feed must not hand out signed links that have already expired.
     FEED_CACHE_SECONDS = min(FEED_CACHE_SECONDS, STORAGES["default"]["OPTIONS"]["querystring_expire"] // 2)

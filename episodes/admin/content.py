@@ -37,6 +37,18 @@ def _image_preview(fieldfile, size: int = 80):
     return format_html('<img src="{}" alt="" width="{}">', fieldfile.url, size)
 
 
+def _feed_artwork_preview(channel):
+    if not channel.artwork:
+        return "—"
+    if not channel.feed_artwork:
+        return "アートワークが Apple の条件（1400〜3000px 四方の RGB の JPEG/PNG）を満たすので、そのまま使います。"
+    return format_html(
+        "{}<br>アートワークが条件を満たさないため、フィードにはこの {} を使います。",
+        _image_preview(channel.feed_artwork, 200),
+        "1400〜3000px 四方の RGB JPEG",
+    )
+
+
 @admin.register(Actor)
 class ActorAdmin(admin.ModelAdmin):
     list_display = ["name", "credit", "preview"]
@@ -68,11 +80,11 @@ CHANNEL_FIELDS = [
 class StationAdmin(admin.ModelAdmin):
     """The one station row: what /feed.xml says about the whole broadcaster."""
 
-    readonly_fields = ["artwork_preview", "podcast_guid"]
+    readonly_fields = ["artwork_preview", "feed_artwork_preview", "podcast_guid"]
     formfield_overrides = FORM_FIELDS
     fieldsets = [
         (None, {"fields": ["name", "description", "long_description"]}),
-        ("アートワーク", {"fields": ["artwork", "artwork_preview"]}),
+        ("アートワーク", {"fields": ["artwork", "artwork_preview", "feed_artwork_preview"]}),
         ("ポッドキャストの情報", {"fields": CHANNEL_FIELDS}),
     ]
 
@@ -86,6 +98,10 @@ class StationAdmin(admin.ModelAdmin):
     def artwork_preview(self, obj):
         return _image_preview(obj.artwork, 200)
 
+    @admin.display(description="フィード用")
+    def feed_artwork_preview(self, obj):
+        return _feed_artwork_preview(obj)
+
 
 @admin.register(Show)
 class ShowAdmin(admin.ModelAdmin):
@@ -95,16 +111,20 @@ class ShowAdmin(admin.ModelAdmin):
     filter_horizontal = ["hosts"]
     formfield_overrides = FORM_FIELDS
     inlines = [AiringSlotInline]
-    readonly_fields = ["artwork_preview", "podcast_guid"]
+    readonly_fields = ["artwork_preview", "feed_artwork_preview", "podcast_guid"]
     fieldsets = [
         (None, {"fields": ["name", "slug", "description", "long_description", "hosts"]}),
-        ("アートワーク", {"fields": ["artwork", "artwork_preview"]}),
+        ("アートワーク", {"fields": ["artwork", "artwork_preview", "feed_artwork_preview"]}),
         ("ポッドキャストの情報", {"fields": CHANNEL_FIELDS}),
     ]
 
     @admin.display(description="プレビュー")
     def artwork_preview(self, obj):
         return _image_preview(obj.artwork, 200)
+
+    @admin.display(description="フィード用")
+    def feed_artwork_preview(self, obj):
+        return _feed_artwork_preview(obj)
 
     @admin.display(description="エピソード数", ordering="episode_total")
     def episode_count(self, obj):

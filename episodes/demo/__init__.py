@@ -13,13 +13,16 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.core.files import File
 from django.core.management import call_command
 from django.db import transaction
 
-from ..models import Actor, AiringSlot, Show
+from ..models import Actor, AiringSlot, Show, Station
 
 DEMO_SITE = Path(__file__).parent / "site"
 DEMO_GUID_PREFIX = "https://demo.example.com/"
+# The demo station's own artwork (drawn with Pillow), distinct from its shows'.
+STATION_ARTWORK = DEMO_SITE / "images" / "station-demo.png"
 
 
 @dataclass
@@ -78,10 +81,14 @@ DEMO_SCHEDULE = [
 
 
 def load_demo_content() -> str:
-    """Import the demo archive and its weekly schedule; returns the importer's summary."""
+    """Import the demo archive, its weekly schedule and the station's artwork; returns the importer's summary."""
     out = io.StringIO()
     call_command("import_jekyll", str(DEMO_SITE), stdout=out, stderr=io.StringIO())
     load_demo_schedule()
+    station = Station.load()
+    with STATION_ARTWORK.open("rb") as artwork:
+        station.artwork = File(artwork, name=STATION_ARTWORK.name)
+        station.save()
     return out.getvalue().strip()
 
 

@@ -54,7 +54,15 @@ class Actor(RevisionedModel):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self):
+        self._drop_page_image_url()
+
+    def _drop_page_image_url(self) -> None:
+        """A page URL (the old site wrote its root where there was no image) means no image."""
+        self.image_url = self.image_url.strip() if images.is_image_url(self.image_url) else ""
+
     def save(self, *args, **kwargs):
+        self._drop_page_image_url()
         self.bio_html = render_markdown(self.bio)
         images.fix_uploaded_extension(self.image)
         super().save(*args, **kwargs)
@@ -64,4 +72,6 @@ class Actor(RevisionedModel):
 
     @property
     def image_src(self) -> str:
-        return self.image.url if self.image else self.image_url
+        if self.image:
+            return self.image.url
+        return self.image_url if images.is_image_url(self.image_url) else ""

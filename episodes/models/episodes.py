@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from markdownx.models import MarkdownxField
 
-from .. import images
+from .. import images, websub
 from ..audio import AudioError, AudioInfo, format_duration, name_with_audio_extension
 from ..audio_metadata import audio_metadata
 from ..bounds import MAX_SECONDS, is_seconds, validate_moment
@@ -149,6 +149,9 @@ class Episode(RevisionedModel):
         self._refresh_images()
         super().save(*args, **kwargs)
         self._audio_info_for = self._audio_source()
+        if self.is_public:
+            # Apps subscribed through the hub hear of it now; a scheduled one is announced when due (websub_ping).
+            websub.announce_on_commit([settings.SITE_URL + reverse("episodes:feed"), self.show.feed_url])
 
     def get_absolute_url(self) -> str:
         return reverse("episodes:episode", kwargs={"number": self.number})
@@ -167,6 +170,7 @@ class Episode(RevisionedModel):
         errors = {}
         if self.youtube_url and not youtube_video_id(self.youtube_url):
             errors["youtube_url"] = "YouTube の動画URLとして読み取れません（watch?v=… や youtu.be/… の形）。"
+        self._drop_page_image_urls()
         if self.audio_file and self.audio_url:
             errors["audio_url"] = "音声はファイルか外部URLのどちらか一方にしてください。"
         elif self.status == self.Status.PUBLISHED and not self.has_audio:
@@ -243,7 +247,13 @@ class Episode(RevisionedModel):
 
     # --- images ---------------------------------------------------------------
 
+    def _drop_page_image_urls(self) -> None:
+        """A page URL (the old site wrote its root where a post had no image) means no image."""
+        self.image_url = self.image_url.strip() if images.is_image_url(self.image_url) else ""
+        self.thumbnail_url = self.thumbnail_url.strip() if images.is_image_url(self.thumbnail_url) else ""
+
     def _refresh_images(self) -> None:
+        self._drop_page_image_urls()
         if images.is_new_upload(self.image):
             images.fix_uploaded_extension(self.image)
             self.thumbnail.save(f"{self.number}.jpg", images.make_thumbnail(self.image.file), save=False)
@@ -288,20 +298,27 @@ class Episode(RevisionedModel):
         return format_duration(self.audio_duration)
 
     @property
-    def image_src(self) -> str:
+    def own_image_src(self) -> str:
+        """The episode's own image ("" when it has none: a page URL is none)."""
         if self.image:
             return self.image.url
-        if self.image_url:
-            return self.image_url
-        if self.show.artwork:
-            return self.show.artwork.url
-        return ""
+        return self.image_url if images.is_image_url(self.image_url) else ""
+
+    @property
+    def image_src(self) -> str:
+        """For pages, social cards, JSON-LD and chapters: its own, else the show's artwork, else the station's."""
+        return self.own_image_src or self.show.cover_src
+
+    @property
+    def feed_image_src(self) -> str:
+        """For the feed item: its own, else the artwork Apple accepts of the show, else of the station."""
+        return self.own_image_src or self.show.feed_cover_src
 
     @property
     def thumbnail_src(self) -> str:
         if self.thumbnail:
             return self.thumbnail.url
-        if self.thumbnail_url and not self.image:
+        if images.is_image_url(self.thumbnail_url) and not self.image:
             return self.thumbnail_url
         return self.image_src
 

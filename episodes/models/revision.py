@@ -23,6 +23,8 @@ class SiteRevision(models.Model):
 
     value = models.PositiveBigIntegerField("リビジョン", default=0)
     changed_at = models.DateTimeField("最終変更", default=timezone.now)
+    # What `websub_ping` last told the hub (its fingerprint of the feeds), so a run announces only changes.
+    hub_announced = models.CharField("WebSub ハブに最後に知らせた状態", max_length=200, blank=True)
 
     class Meta:
         verbose_name = "サイトのリビジョン"

@@ -1,13 +1,16 @@
 """The station and its shows: each one a podcast channel with its own feed."""
 
+import logging
 import uuid
+from pathlib import PurePosixPath
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
 
-from .. import images
+from .. import images, request_memo
 from ..links import is_public_origin
 from .cast import Actor
 from .revision import RevisionedModel, RevisionedQuerySet
@@ -16,6 +19,8 @@ from .uploads import image_upload_to
 # The Podcasting 2.0 namespace for podcast:guid (UUIDv5 of the feed URL).
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 WEEKDAYS_RRULE = "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"
+
+logger = logging.getLogger(__name__)
 
 
 def podcast_guid_for(feed_url: str) -> uuid.UUID:
@@ -38,8 +43,19 @@ class Channel(RevisionedModel):
         upload_to=image_upload_to,
         blank=True,
         max_length=500,
-        validators=[images.validate_artwork],
-        help_text="正方形の JPEG か PNG、1400〜3000px 四方。",
+        validators=[images.validate_artwork_source],
+        help_text=(
+            "正方形の JPEG か PNG、1400〜3000px 四方が最適です。小さい・正方形でない・透過のある画像からは、"
+            "Apple の条件を満たすフィード用の画像を自動で作ります。"
+        ),
+    )
+    feed_artwork = models.ImageField(
+        "フィード用アートワーク",
+        upload_to=image_upload_to,
+        blank=True,
+        max_length=500,
+        editable=False,
+        help_text="アートワークが Apple の条件を満たさないときに作る、1400〜3000px 四方の RGB JPEG。",
     )
     language = models.CharField("言語", max_length=10, default="ja")
     category = models.CharField("カテゴリー", max_length=100, default="Technology")
@@ -63,13 +79,47 @@ class Channel(RevisionedModel):
     def __str__(self) -> str:
         return self.name
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        if "artwork" in field_names:
+            instance._loaded_artwork = instance.artwork.name
+        return instance
+
     def save(self, *args, **kwargs):
         images.fix_uploaded_extension(self.artwork)
         if self.podcast_guid is None and is_public_origin(settings.SITE_URL):
             # Stored once, so the feed keeps its identity across a domain change; never from a
             # development origin, which every default install would share.
             self.podcast_guid = podcast_guid_for(self.feed_url)
+        if images.is_new_upload(self.artwork) or self.artwork.name != getattr(self, "_loaded_artwork", ""):
+            self._refresh_feed_artwork()
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None and "artwork" in update_fields:
+                kwargs["update_fields"] = {*update_fields, "feed_artwork"}
         super().save(*args, **kwargs)
+        self._loaded_artwork = self.artwork.name
+
+    def _refresh_feed_artwork(self) -> None:
+        """Made once when the artwork changes: a conforming copy beside the original, or none when it conforms."""
+        self.feed_artwork = ""
+        if not self.artwork:
+            return
+        if images.is_new_upload(self.artwork):
+            # Stored now rather than by the field, so the rendition can sit beside it.
+            self.artwork.save(PurePosixPath(self.artwork.name).name, self.artwork.file, save=False)
+        try:
+            with self.artwork.storage.open(self.artwork.name, "rb") as original:
+                if images.artwork_conforms(original):
+                    return
+                rendition = images.make_feed_artwork(original)
+        except (OSError, ValidationError) as exc:
+            # The feed then names the original; the admin shows no rendition.
+            logger.warning("artwork %s could not be read for a feed rendition: %s", self.artwork.name, exc)
+            return
+        original_path = PurePosixPath(self.artwork.name)
+        name = str(original_path.with_name(f"{original_path.stem}-feed.jpg"))
+        self.feed_artwork.name = self.feed_artwork.storage.save(name, rendition)
 
     @property
     def feed_podcast_guid(self) -> uuid.UUID:
@@ -82,7 +132,33 @@ class Channel(RevisionedModel):
 
     @property
     def artwork_src(self) -> str:
+        """The artwork as uploaded, for pages."""
         return self.artwork.url if self.artwork else ""
+
+    @property
+    def feed_artwork_src(self) -> str:
+        """The artwork Apple accepts: the rendition when one was needed, else the original."""
+        return self.feed_artwork.url if self.feed_artwork else self.artwork_src
+
+    def fallback_channel(self) -> "Channel | None":
+        """Whose artwork stands in when this channel has none."""
+        return None
+
+    @property
+    def cover_src(self) -> str:
+        """This channel's artwork for pages, else its fallback's ("" when neither has one)."""
+        if self.artwork:
+            return self.artwork_src
+        fallback = self.fallback_channel()
+        return fallback.artwork_src if fallback else ""
+
+    @property
+    def feed_cover_src(self) -> str:
+        """This channel's feed artwork, else its fallback's."""
+        if self.artwork:
+            return self.feed_artwork_src
+        fallback = self.fallback_channel()
+        return fallback.feed_artwork_src if fallback else ""
 
     @property
     def owner_display_name(self) -> str:
@@ -100,9 +176,20 @@ class Station(Channel):
         verbose_name_plural = "放送局"
 
     @classmethod
+    def existing(cls) -> "Station | None":
+        """The station row if there is one, read once per request; pages never create it."""
+        memo = request_memo.current()
+        if memo is not None and "station" in memo:
+            return memo["station"]
+        station = cls.objects.filter(pk=1).first()
+        if memo is not None:
+            memo["station"] = station
+        return station
+
+    @classmethod
     def load(cls) -> "Station":
         """The one station row, created from settings on first use."""
-        station = cls.objects.filter(pk=1).first()
+        station = cls.existing()
         if station is None:
             station, _ = cls.objects.get_or_create(
                 pk=1,
@@ -114,6 +201,17 @@ class Station(Channel):
                 },
             )
         return station
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        if (memo := request_memo.current()) is not None:
+            memo.pop("station", None)
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        if (memo := request_memo.current()) is not None:
+            memo.pop("station", None)
+        return result
 
     def get_absolute_url(self) -> str:
         return reverse("episodes:home")
@@ -158,6 +256,10 @@ class Show(Channel):
 
     def get_feed_path(self) -> str:
         return reverse("episodes:show_feed", kwargs={"slug": self.slug})
+
+    def fallback_channel(self) -> Station | None:
+        """A show without artwork shows the station's."""
+        return Station.existing()
 
     def default_title(self, day) -> str:
         """The station's title pattern: `<show> podcast YYYYMMDD`."""

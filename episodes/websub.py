@@ -1,0 +1,67 @@
+"""WebSub: a hub is told whenever a feed changes, so apps subscribed through it hear at once.
+
+Feeds name the hub (`<atom:link rel="hub">`) when `WEBSUB_HUB_URL` is set.
+A save that leaves an episode public announces its feeds once the
+transaction commits; `manage.py websub_ping`, run every minute, announces
+what no save announces: a scheduled episode whose time has come.
+The ping is the de facto publisher notification hubs accept (WebSub leaves
+it undefined): a form POST of `hub.mode=publish` and `hub.url=<feed>`.
+"""
+
+import logging
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+TIMEOUT_SECONDS = 5
+# A feed pinged this recently is not pinged again on save (an archive import
+# saves hundreds of episodes); the next `websub_ping` run announces the rest.
+MIN_INTERVAL_SECONDS = 30
+
+
+def enabled() -> bool:
+    return bool(settings.WEBSUB_HUB_URL)
+
+
+def ping(feed_urls) -> bool:
+    """Tell the hub each feed changed; True when it accepted every one (2xx)."""
+    if not enabled():
+        return True
+    accepted = True
+    for url in sorted(set(feed_urls)):
+        body = urllib.parse.urlencode({"hub.mode": "publish", "hub.url": url}).encode()
+        request = urllib.request.Request(
+            settings.WEBSUB_HUB_URL,
+            data=body,
+            headers={"Content-Type": "application/x-www-form-urlencoded", "User-Agent": "zundapod-websub"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+                ok = 200 <= response.status < 300
+        except (urllib.error.URLError, OSError) as exc:
+            logger.warning("WebSub hub %s refused or missed the ping for %s: %s", settings.WEBSUB_HUB_URL, url, exc)
+            ok = False
+        accepted = accepted and ok
+    return accepted
+
+
+def announce_on_commit(feed_urls) -> None:
+    """Ping for these feeds once the current transaction commits (never for one rolled back)."""
+    if not enabled():
+        return
+    urls = list(feed_urls)
+    transaction.on_commit(lambda: _announce(urls))
+
+
+def _announce(urls) -> None:
+    # The throttle also makes several saves in one transaction one ping per feed.
+    due = [url for url in urls if cache.add(f"zundapod:websub:recent:{url}", 1, MIN_INTERVAL_SECONDS)]
+    if due:
+        ping(due)
