@@ -98,6 +98,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Refuses oversized bodies by Content-Length before the CSRF check or a view reads them.
+    "episodes.limits.BodyLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -213,6 +215,11 @@ if MEDIA_ON_S3:
             "object_parameters": {"CacheControl": "public, max-age=86400"},
         },
     }
+
+# Request bodies (413 above these, before anything reads them; episodes/limits.py). The
+# letters form holds 2,000 characters, percent-encoded; staff get API_MAX_UPLOAD_BYTES for audio.
+LETTERS_MAX_BODY_BYTES = env_int("LETTERS_MAX_BODY_BYTES", 32 * 1024)
+PUBLIC_MAX_BODY_BYTES = env_int("PUBLIC_MAX_BODY_BYTES", 64 * 1024)
 
 # Uploads above this size are streamed to a temporary file, not held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
