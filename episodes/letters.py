@@ -35,6 +35,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from .models import Episode, Letter, Show
+from .text import clean_text
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +100,8 @@ def normalise_text(value: str, *, multiline: bool) -> str:
     """
     text = _LINE_BREAKS.sub("\n", value)
     text = text.translate(_STRIP_MULTILINE if multiline else _STRIP_SINGLE_LINE)
+    # What the model's save would drop anyway (U+FFFE, U+FFFF): gone before the length and "required" checks.
+    text = clean_text(text)
     text = unicodedata.normalize("NFC", text)
     if not multiline:
         return text.strip()

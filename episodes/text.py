@@ -11,10 +11,17 @@ import re
 
 # The complement of XML 1.0's Char: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF].
 NOT_XML_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def clean_text(value: str) -> str:
-    """The text without the characters XML 1.0 cannot carry."""
+    """The text without the characters XML 1.0 cannot carry.
+
+    Surrogate pairs are joined first: YAML and JSON written with `\\ud83d\\ude00`
+    escapes decode an emoji as two halves, which UTF-8 cannot encode.
+    """
+    if SURROGATE.search(value):
+        value = value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "ignore")
     return NOT_XML_CHAR.sub("", value)
 
 

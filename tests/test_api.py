@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from datetime import timedelta
 from pathlib import Path
@@ -710,3 +711,34 @@ class TestOpenApi:
 
     def test_every_error_code_is_documented(self):
         assert set(api.ERRORS) == set(DOCUMENT["components"]["schemas"]["Error"]["properties"]["code"]["enum"])
+
+
+class TestCostBoundedBeforeWork:
+    """Finding 5: the post was parsed before the token's scope was checked."""
+
+    BOMB = "---\na: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + n)}: &{chr(98 + n)} [{', '.join([f'*{chr(97 + n)}'] * 10)}]\n" for n in range(8)
+    )
+
+    def test_a_token_with_no_shows_gets_no_body_read(self, client):
+        _, secret = ApiToken.issue(name="どこにも出せない", shows=[])
+        # A body the server would have to spool: refused from the headers alone.
+        response = client.generic(
+            "POST",
+            URL,
+            b"",
+            content_type=MULTIPART_CONTENT,
+            HTTP_AUTHORIZATION=f"Bearer {secret}",
+            CONTENT_LENGTH=str(200 * 1024 * 1024),
+        )
+        assert_error(response, 403, "show_not_allowed")
+
+    def test_an_alias_bomb_is_refused_in_well_under_a_second(self, client, secret):
+        post = self.BOMB + "title: *i\n---\n本文\n"
+        assert len(post.encode()) < 600
+        started = time.perf_counter()
+        response = send(client, secret, pipeline_files(post=post))
+        assert time.perf_counter() - started < 1
+        body = assert_error(response, 400, "post_invalid")
+        assert "エイリアス" in body["message_ja"]
+        assert not Episode.objects.exists()

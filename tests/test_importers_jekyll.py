@@ -1,5 +1,6 @@
 """Reading Jekyll posts and the site config (episodes/importers/jekyll.py)."""
 
+import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -152,3 +153,52 @@ class TestRealSamples:
         assert post.audio_path.startswith("https://storage.googleapis.com/")
         assert post.notice.startswith("今週から")
         assert post.youtube_id == ""
+
+
+class TestCostBoundedBeforeWork:
+    """Finding 5: a 533-byte post of YAML aliases expanded 10^8 times before the API answered."""
+
+    def alias_bomb(self, levels: int = 9) -> str:
+        lines = ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+        lines += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 10)}]" for n in range(1, levels)]
+        return "---\n" + "\n".join(lines) + f"\ntitle: *a{levels - 1}\n---\n本文\n"
+
+    def test_aliases_are_refused_at_once(self, tmp_path):
+        path = write_post(tmp_path, "2026-01-05-1.md", self.alias_bomb())
+        assert path.stat().st_size < 1024
+        started = time.process_time()
+        with pytest.raises(PostError, match="エイリアス"):
+            parse_post(path)
+        assert time.process_time() - started < 0.5
+
+    def test_anchors_without_aliases_still_read(self, tmp_path):
+        path = write_post(tmp_path, "2026-01-05-1.md", POST.replace("title:", "extra: &x 1\ntitle:", 1))
+        assert parse_post(path).title == "テスト番組 podcast 20260105"
+
+    def test_config_refuses_aliases_too(self, tmp_path):
+        (tmp_path / "_config.yml").write_text("a: &a [1, 2]\nb: *a\n", encoding="utf-8")
+        with pytest.raises(PostError, match="エイリアス"):
+            read_config(tmp_path)
+
+    def test_a_post_larger_than_a_megabyte_is_not_read(self, tmp_path):
+        path = write_post(tmp_path, "2026-01-05-1.md", POST + "あ" * 400_000)
+        with pytest.raises(PostError, match="大きすぎます"):
+            parse_post(path)
+
+
+def test_an_impossible_yaml_date_is_a_post_error(tmp_path):
+    # Found by tests/test_fuzz.py: PyYAML's timestamp constructor raised ValueError (a 500 through the API).
+    for day in ("2026-02-30", "0000-01-01"):
+        path = write_post(tmp_path, "2026-01-05-1.md", POST.replace("date: 2026-01-05 06:00:00 +0900", f"date: {day}"))
+        with pytest.raises(PostError):
+            parse_post(path)
+
+
+def test_escaped_emoji_in_yaml_is_one_character(tmp_path):
+    # PyYAML decodes "\ud83d\ude00" as two surrogate halves that UTF-8 cannot encode (a 500 through the API).
+    path = write_post(
+        tmp_path,
+        "2026-01-05-1.md",
+        POST.replace("information: 来週はお休みなのだ", 'information: "休み\\ud83d\\ude00\\u000b"'),
+    )
+    assert parse_post(path).notice == "休み😀"

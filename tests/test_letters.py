@@ -359,3 +359,9 @@ class TestModel:
         make_letter(status=Letter.Status.AIRED, aired_in=episode, consent_to_air=False)
         make_letter(status=Letter.Status.PICKED, consent_to_air=True, show=make_show())
         assert list(Letter.objects.credited_on_air()) == [named]
+
+
+def test_non_characters_alone_are_no_name():
+    # Found by tests/test_fuzz.py: U+FFFE passed the form, the save dropped it, the constraint refused an empty name (500).
+    assert letters.normalise_text("\ufffe\uffff", multiline=False) == ""
+    assert letters.normalise_text("本文\ufffe", multiline=True) == "本文"

@@ -36,6 +36,10 @@ class TestCleanText:
         assert clean_text(text) == text
         assert not NOT_XML_CHAR.search(text)
 
+    def test_escaped_surrogate_halves_are_joined_or_dropped(self):
+        # YAML and JSON `\\ud83d\\ude00` escapes decode an emoji as two halves (found by tests/test_fuzz.py).
+        assert clean_text("a\ud83d\ude00b\ud800c") == "a😀bc"
+
     def test_clean_data_walks_json(self):
         assert clean_data([[0.0, 1.5, "台\x0b詞"], {"k\x1b": ["\x0c"]}, None, 3]) == [
             [0.0, 1.5, "台詞"],

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from ..bounds import FIRST_YEAR, LAST_YEAR, is_sane_moment
+from ..text import clean_data
 from ..youtube import youtube_video_id
 from .links import Article, encoded_url, parse_articles
 
@@ -46,8 +47,12 @@ class FrontMatterLoader(yaml.SafeLoader):
 
 
 def load_yaml(text: str):
-    """YAML as `yaml.safe_load` reads it, without aliases."""
-    return yaml.load(text, Loader=FrontMatterLoader)  # noqa: S506 - a SafeLoader subclass
+    """YAML as `yaml.safe_load` reads it, without aliases; an impossible date is a YAMLError too."""
+    try:
+        # Cleaned at the door: `"\\ud83d"` escapes decode to halves of characters UTF-8 cannot encode.
+        return clean_data(yaml.load(text, Loader=FrontMatterLoader))  # noqa: S506 - a SafeLoader subclass
+    except (ValueError, OverflowError) as exc:  # `date: 2026-02-30` fails inside the timestamp constructor
+        raise yaml.YAMLError(f"値を読めません（{exc}）") from exc
 
 
 class PostError(ValueError):

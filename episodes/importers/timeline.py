@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..bounds import MAX_SECONDS, is_seconds
+from ..text import clean_data
 
 
 class TimelineError(ValueError):
@@ -52,7 +53,8 @@ def read_timeline(path: Path, *, name: str = "") -> Timeline:
     """
     name = name or path.name
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"), parse_constant=_refuse_constant)
+        # Cleaned at the door, like every text that enters (escaped surrogate halves, control characters).
+        data = clean_data(json.loads(path.read_text(encoding="utf-8-sig"), parse_constant=_refuse_constant))
     except (OSError, ValueError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         raise TimelineError(f"{name}: タイムライン JSON を読めません（{exc}）") from exc
     if isinstance(data, dict):
