@@ -41,7 +41,9 @@ class BodyLimitMiddleware:
         # 18 digits is larger than any limit (and `int()` of 4,300 digits raises).
         if length.isascii() and length.isdigit():
             size = int(length) if len(length) <= 18 else 10**18
-            limit = body_limit(request)
+            # Small bodies pass without looking up who sends them (no session query).
+            small = min(settings.LETTERS_MAX_BODY_BYTES, settings.PUBLIC_MAX_BODY_BYTES)
+            limit = body_limit(request) if size > small else None
             if limit is not None and size > limit:
                 return HttpResponse(
                     f"送信された内容が大きすぎます（{limit // 1024:,} KB まで）。",
