@@ -8,7 +8,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zundapod.settings")
 
 django_application = get_asgi_application()
 
-from episodes import ready_asgi  # noqa: E402  (after Django is set up)
+from episodes import limits, ready_asgi  # noqa: E402  (after Django is set up)
 
-# Ready pages and feeds are answered before Django's request cycle (see episodes/ready_asgi.py).
-application = ready_asgi.wrap(django_application)
+# Ready pages and feeds are answered before Django's request cycle (see episodes/ready_asgi.py);
+# oversized bodies are refused before Django reads them into a temporary file (episodes/limits.py).
+application = limits.wrap(ready_asgi.wrap(django_application))
