@@ -17,6 +17,7 @@ Django, which builds and stores as before.
 
 import threading
 from http.cookies import SimpleCookie
+from urllib.parse import quote, unquote
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -46,7 +47,8 @@ def register(store: Store) -> None:
 def mark(request, response, store: Store, key: str):
     """Name the entry a response was made from; under this layer only, which takes it off."""
     if isinstance(request, ASGIRequest):
-        response[MARK] = f"{store.prefix} {key}"
+        # Quoted: a key holding a Japanese slug would be MIME-encoded by Django (no space left to split on).
+        response[MARK] = f"{store.prefix} {quote(key, safe='')}"
     return response
 
 
@@ -99,7 +101,8 @@ def _learning(send, address: tuple, headers: dict):
                 message = {**message, "headers": [(n, v) for n, v in sent if n != _MARK]}
                 sets_cookie = any(name == b"set-cookie" for name, _ in message["headers"])
                 if message["status"] == 200 and not sets_cookie and _anonymous(headers):
-                    prefix, key = marked[0].decode().split(" ", 1)
+                    prefix, key = marked[0].decode("latin-1").split(" ", 1)
+                    key = unquote(key)
                     learned = [(n, v) for n, v in message["headers"] if n not in _PER_REQUEST]
                     with _lock:
                         if len(_routes) >= MAX_ROUTES:

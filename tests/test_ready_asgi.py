@@ -111,3 +111,15 @@ def test_staff_and_other_hosts_go_to_django(server, django_requests):
     assert len(django_requests) == 2
     status, _, _ = get(server, "/", {"Host": "evil.example.com"})
     assert status == 400
+
+
+def test_a_japanese_slug_feed_is_served_and_learned(server, django_requests):
+    # The demo's shows have Japanese slugs: the private header once came MIME-encoded and the feed was a 500.
+    show = make_show(name="ずんだもん技術室デモ放送", slug="ずんだもん技術室デモ放送")
+    make_episode(show=show, number=10)
+    path = "/shows/%E3%81%9A%E3%82%93%E3%81%A0%E3%82%82%E3%82%93%E6%8A%80%E8%A1%93%E5%AE%A4%E3%83%87%E3%83%A2%E6%94%BE%E9%80%81/feed.xml"
+    status, _, first = get(server, path)
+    assert status == 200
+    status, _, again = get(server, path)
+    assert status == 200 and again == first
+    assert len(django_requests) == 1
