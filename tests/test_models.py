@@ -89,6 +89,20 @@ class TestGuidWaitsForAPublicOrigin:
         episode.refresh_from_db()
         assert episode.guid == "https://podcast.example.jp/episode/41"
 
+    def test_a_guid_another_episode_holds_is_left_waiting(self, settings):
+        settings.SITE_URL = "https://podcast.example.jp"
+        renumbered = make_episode(number=43)
+        renumbered.number = 44
+        renumbered.save()
+        settings.SITE_URL = "http://127.0.0.1:8000"
+        waiting = make_episode(number=43)
+        settings.SITE_URL = "https://podcast.example.jp"
+
+        assert Episode.objects.freeze_guids() == 0  # and no IntegrityError in the migrate that runs it
+
+        waiting.refresh_from_db()
+        assert waiting.guid is None
+
     def test_a_new_episode_on_a_public_origin_gets_its_guid_when_saved(self, settings):
         settings.SITE_URL = "http://127.0.0.1:8000"
         episode = make_episode(number=42)

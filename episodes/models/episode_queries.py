@@ -79,8 +79,14 @@ class EpisodeQuerySet(RevisionedQuerySet):
         """Give episodes still without a guid the one on SITE_URL, once SITE_URL is a public origin."""
         if not is_public_origin(settings.SITE_URL):
             return 0
-        number = Cast("number", output_field=models.CharField())
-        return self.filter(guid__isnull=True).update(guid=Concat(Value(f"{settings.SITE_URL}/episode/"), number))
+        prefix = f"{settings.SITE_URL}/episode/"
+        # A renumbered episode may hold another number's guid already: that one waits (a save
+        # would refuse it too) rather than stopping the migrate that runs this.
+        taken = {
+            guid.removeprefix(prefix) for guid in self.filter(guid__startswith=prefix).values_list("guid", flat=True)
+        }
+        missing = self.filter(guid__isnull=True).exclude(number__in=[int(n) for n in taken if n.isdecimal()])
+        return missing.update(guid=Concat(Value(prefix), Cast("number", output_field=models.CharField())))
 
     def in_feed(self):
         """Episodes whose audio size and length are known: a feed never claims 0."""
