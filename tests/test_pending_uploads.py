@@ -167,6 +167,28 @@ class TestFormKeepsTheUpload:
         # The pending copy is gone once the episode holds the file.
         assert stale_pending_files(older_than=timedelta(0)) == []
 
+    def test_file_sent_with_a_refused_form_is_kept(self, admin_client):
+        """Without the script the MP3 comes with the form; an error elsewhere must not lose it either."""
+        show = make_show()
+        broken = episode_form(show, audio_file=mp3_upload("direct.mp3"), **{"articles-0-url": ""})
+        response = admin_client.post("/admin/episodes/episode/add/", broken)
+        assert response.status_code == 200
+        reference = response.context["adminform"].form.data["audio_file_pending"]
+        assert load_pending_upload(reference, kind="audio").name == "direct.mp3"
+        assert f'value="{reference}"' in response.text
+        assert "添付済み（まだ保存されていません）: direct.mp3" in response.text
+
+        response = admin_client.post("/admin/episodes/episode/add/", episode_form(show, audio_file_pending=reference))
+        assert response.status_code == 302
+        assert Episode.objects.get(number=100).audio_file.name.endswith("direct.mp3")
+
+    def test_unreadable_file_with_a_refused_form_is_not_kept(self, admin_client):
+        data = episode_form(make_show(), audio_file=SimpleUploadedFile("x.mp3", b"not audio" * 50))
+        response = admin_client.post("/admin/episodes/episode/add/", data)
+        assert "audio_file" in response.context["adminform"].form.errors
+        assert not response.context["adminform"].form.data.get("audio_file_pending")
+        assert not default_storage.exists("pending")
+
     def test_file_sent_with_the_form_wins(self, admin_client):
         show = make_show()
         other = store_pending_upload(mp3_upload("pending.mp3"), kind="audio")

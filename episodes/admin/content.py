@@ -21,7 +21,7 @@ from . import episode_editor
 from .dates import SaneDateFiltersMixin
 from .episode_editor import AiringSlotInline
 from .letters import AiredLetterInline
-from .uploads import PendingUploadField, attach_pending_uploads, pending_upload
+from .uploads import PendingUploadField, attach_pending_uploads, keep_uploads_of_refused_form, pending_upload
 
 # Markdown fields get the live-preview editor; URLs typed without a scheme
 # become https:// (Django 6.0's default, chosen explicitly now).
@@ -338,6 +338,7 @@ class EpisodeAdmin(SaneDateFiltersMixin, admin.ModelAdmin):
         return inlines if obj is not None else [i for i in inlines if not isinstance(i, AiredLetterInline)]
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        keep_uploads_of_refused_form(context["adminform"].form, refused=bool(context["errors"]))
         formsets = [inline.formset for inline in context.get("inline_admin_formsets", [])]
         context.update(
             error_links=episode_editor.error_summary(context["adminform"].form, formsets) if context["errors"] else [],

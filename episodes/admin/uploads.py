@@ -89,6 +89,29 @@ def attach_pending_uploads(form, cleaned: dict) -> list:
     return used
 
 
+def keep_uploads_of_refused_form(form, *, refused: bool) -> None:
+    """A form that comes back with errors keeps the files sent with it (a browser without the script).
+
+    Each readable upload goes to the pending area and its reference into the form's data,
+    so the page shows it attached and the next save uses it.
+    """
+    if not form.is_bound or not refused:  # refused: the form or one of its inline rows has errors
+        return
+    kept = {}
+    for file_field, (pending_field, kind) in PENDING_FIELDS.items():
+        upload = form.files.get(file_field)
+        if upload is None or file_field in form.errors or pending_field not in form.fields:
+            continue
+        try:
+            kept[pending_field] = store_pending_upload(upload, kind=kind).reference()
+        except PendingUploadError:
+            continue  # the field's own error already says why
+    if kept:
+        form.data = form.data.copy()
+        for name, reference in kept.items():
+            form.data[name] = reference
+
+
 def may_upload_episodes(user) -> bool:
     """Uploading is for people who may add or change episodes."""
     from ..models import Episode
