@@ -85,6 +85,9 @@ def _renderer() -> MarkdownIt:
 
 
 _MARKDOWN = _renderer()
+# Without a `]` no link, image or reference can close, and the link rules' search for one is
+# the costliest part of text like `'[' * 10000` (0.10 s → 0.015 s): the same output, cheaper.
+_MARKDOWN_NO_LINKS = _renderer().disable(["link", "image", "reference"])
 
 
 def sanitize_html(html: str) -> str:
@@ -103,4 +106,5 @@ def render_markdown(text: str) -> str:
     """Render Markdown and sanitise the result; markdownx previews use this too."""
     if not text or not text.strip():
         return ""
-    return sanitize_html(_MARKDOWN.render(text))
+    renderer = _MARKDOWN if "]" in text else _MARKDOWN_NO_LINKS
+    return sanitize_html(renderer.render(text))

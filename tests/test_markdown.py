@@ -123,3 +123,22 @@ class TestLinearCost:
         small = max(1, 1000 // len(unit))
         ratio = cost(small * 8) / max(cost(small), 0.005)
         assert ratio < 24, ratio  # linear is 8; quadratic would be 64
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[a",
+        "以下\n1. a\n2. b",
+        "https://x.jp/a [b",
+        "<https://a.jp>",
+        "![x",
+        "|a|b|\n|-|-|\n|1|2|",
+        "[" * 50,
+        "`[` ~~c~~",
+    ],
+)
+def test_text_without_a_closing_bracket_renders_the_same_on_the_fast_path(text):
+    from episodes.markdown import _MARKDOWN, _MARKDOWN_NO_LINKS
+
+    assert _MARKDOWN_NO_LINKS.render(text) == _MARKDOWN.render(text)
