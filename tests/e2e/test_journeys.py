@@ -412,9 +412,21 @@ def test_a_monday_takes_tsumugis_show_and_host(server, editor, shots):
     date_input.press("Tab")
     page.fill("#id_title", f"ずんだもん技術室デモ放送 podcast {monday:%Y%m%d}")
 
+    # Articles are numbered as they are added, and ↓ (a button, so the keyboard can do it) reorders them.
+    for index, name in enumerate(["先に足した記事", "後から足した記事"]):
+        page.locator("#articles-group .add-row a").click()
+        page.fill(f"#id_articles-{index}-title", name)
+        page.fill(f"#id_articles-{index}-url", f"https://example.com/{index}")
+    page.locator("#articles-0 .article-move button", has_text="↓").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#id_articles-0-position")).to_have_value("2")
+    expect(page.locator("#id_articles-1-position")).to_have_value("1")
+
     page.locator(".publish-buttons input[name=_draft]").last.click()
     expect(page.locator(".messagelist .success")).to_contain_text("下書きとして保存しました")
     expect(page.locator("#appearances-group")).to_contain_text("春日部つむぎ")
+    expect(page.locator("#id_articles-0-title")).to_have_value("後から足した記事")
+    expect(page.locator("#id_articles-1-title")).to_have_value("先に足した記事")
     assert_clean([], editor)
 
 
