@@ -1,12 +1,14 @@
-"""`load_demo` and `ensure_admin`, the steps `make run` takes."""
+"""`load_demo` and `ensure_admin`, the steps `make run` takes, and `refresh_feed_artwork`."""
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 
 from episodes.models import Actor, Episode, Show, Station
 
-from .factories import make_episode
+from .factories import image_bytes, make_episode, make_show
 
 pytestmark = pytest.mark.django_db
 
@@ -87,3 +89,17 @@ class TestEnsureAdmin:
         monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "other-password-456")
         call_command("ensure_admin")
         assert get_user_model().objects.get(username="editor").check_password("original-password-123")
+
+
+class TestRefreshFeedArtwork:
+    def test_makes_the_renditions_rows_lack(self, capsys):
+        name = default_storage.save("images/show/old/art.png", ContentFile(image_bytes(720, 720)))
+        show = make_show()
+        Show.objects.filter(pk=show.pk).update(artwork=name)  # as stored before renditions existed
+        call_command("refresh_feed_artwork", "--dry-run")
+        assert not Show.objects.get(pk=show.pk).feed_artwork
+        call_command("refresh_feed_artwork")
+        assert Show.objects.get(pk=show.pk).feed_artwork.name == "images/show/old/art-feed.jpg"
+        assert "1 件" in capsys.readouterr().out
+        call_command("refresh_feed_artwork")
+        assert "0 件" in capsys.readouterr().out
