@@ -9,8 +9,10 @@ from datetime import timedelta
 
 import pytest
 from axes.models import AccessAttempt
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.utils import timezone
+
+from episodes.login_throttle import client_ip
 
 pytestmark = pytest.mark.django_db
 
@@ -99,3 +101,9 @@ class TestThrottle:
             )
 
         assert attempt("other", PASSWORD, address="192.0.2.7")[0].status_code == 429
+
+
+def test_a_login_without_an_address_is_counted_under_none_not_a_made_up_one():
+    """axes looks the address up in an inet column on PostgreSQL: "unknown" would fail every such login."""
+    assert client_ip(RequestFactory().get("/admin/login/", REMOTE_ADDR="")) is None
+    assert client_ip(RequestFactory().get("/admin/login/", REMOTE_ADDR="192.0.2.7")) == "192.0.2.7"

@@ -278,7 +278,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own
 AXES_RESET_ON_SUCCESS = True
 # The address the letters' rate limit uses: REMOTE_ADDR, or the trusted proxy's header.
-AXES_CLIENT_IP_CALLABLE = "episodes.letters.client_ip"
+AXES_CLIENT_IP_CALLABLE = "episodes.login_throttle.client_ip"
 AXES_LOCKOUT_CALLABLE = "episodes.login_throttle.locked_out"
 # Failures are kept (staff see them in the admin and `axes_reset` clears them); successes are not logged.
 AXES_DISABLE_ACCESS_LOG = True
