@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run dev setup secret-key node-tools test test-slow test-postgres test-e2e lint format bench bench-feed bench-letters bench-import bench-search bench-scaleout bench-upload bench-audience clean
+.PHONY: run dev setup secret-key node-tools test test-slow test-fuzz test-postgres test-e2e lint format bench bench-feed bench-letters bench-import bench-search bench-scaleout bench-upload bench-audience clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,11 @@ test: $(VENV)/.dev $(NODE_TOOLS) lint
 # Benchmark-sized tests (a 100 MB upload, the S3 server): CI runs them in a step of their own.
 test-slow: $(VENV)/.dev
 	$(BIN)/pytest -m slow
+
+# The fuzz suite with many more generated examples than make test's 15 (CI runs it).
+FUZZ_EXAMPLES ?= 150
+test-fuzz: $(VENV)/.dev
+	ZUNDAPOD_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/test_fuzz.py
 
 # Benchmarks print their figures; each uses its own temporary database.
 bench: bench-feed bench-letters bench-import bench-search bench-upload
