@@ -28,6 +28,7 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.utils.http import http_date, parse_http_date_safe
 from django.views.decorators.http import require_safe
 
+from .analytics.recording import record_hit
 from .models import Episode
 
 CHUNK_SIZE = 64 * 1024
@@ -66,6 +67,25 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None:
     return start, min(end, size - 1)
 
 
+def requested_range(request, size: int | None) -> tuple[int, int | None] | None:
+    """The Range a client asked for, as far as it can be placed (None: the whole file, or unreadable).
+
+    For counting where the bytes are sent by someone else (nginx, a CDN). Without
+    a known size an open range `N-` stays open (last None).
+    """
+    header = request.headers.get("Range")
+    if not header:
+        return None
+    try:
+        parsed = parse_range(header, size or 2**62)
+    except Unsatisfiable:
+        return None
+    if parsed is None:
+        return None
+    start, end = parsed
+    return start, None if not size and end == 2**62 - 1 else end
+
+
 def _stream(fileobj, start: int, length: int) -> Iterator[bytes]:
     try:
         fileobj.seek(start)
@@ -80,14 +100,16 @@ def _stream(fileobj, start: int, length: int) -> Iterator[bytes]:
         fileobj.close()
 
 
-def audio_visible(request, path: str) -> bool:
-    """Audio is served only while an episode the requester may see uses it.
+def visible_audio_episode(request, path: str) -> Episode | None:
+    """The episode whose audio `path` is, if the requester may hear it.
 
     A draft's or scheduled episode's audio is for staff who may view episodes;
     a deleted episode's file, or one replaced by a new upload, is never served.
     """
     episode = Episode.objects.filter(audio_file=path).only("status", "published_at").first()
-    return episode is not None and (episode.is_public or request.user.has_perm("episodes.view_episode"))
+    if episode is not None and (episode.is_public or request.user.has_perm("episodes.view_episode")):
+        return episode
+    return None
 
 
 async def _astream(path: str, start: int, length: int) -> AsyncIterator[bytes]:
@@ -112,8 +134,11 @@ def serve_media(request, path: str):
     storage = default_storage
     # Checked on the name the storage will open: `images/../audio/…` and `./audio/…` are audio too.
     name = posixpath.normpath(path)
-    if name.split("/", 1)[0] == "audio" and not audio_visible(request, name):
-        raise Http404("ファイルが見つかりません。")
+    episode = None
+    if name.split("/", 1)[0] == "audio":
+        episode = visible_audio_episode(request, name)
+        if episode is None:
+            raise Http404("ファイルが見つかりません。")
     try:
         # A trailing slash would name the same file twice; folders are never served.
         if path.endswith("/") or not os.path.isfile(storage.path(path)):
@@ -132,6 +157,8 @@ def serve_media(request, path: str):
         content_type = "application/octet-stream"
     if settings.MEDIA_ACCEL_REDIRECT:
         # nginx sends the file (sendfile, Range, HEAD, 304) from its internal location.
+        if episode is not None and not request.headers.get("If-None-Match", request.headers.get("If-Modified-Since")):
+            record_hit(request, episode_id=episode.pk, byte_range=requested_range(request, size), source="media")
         response = HttpResponse(content_type=content_type)
         response["X-Accel-Redirect"] = settings.MEDIA_ACCEL_REDIRECT + quote(path)
         response["Cache-Control"] = "public, max-age=86400"
@@ -172,6 +199,8 @@ def serve_media(request, path: str):
     length = max(end - start + 1, 0)
     status = 206 if byte_range else 200
 
+    if episode is not None:
+        record_hit(request, episode_id=episode.pk, byte_range=byte_range, source="media")
     if request.method == "HEAD":
         response = HttpResponse(status=status, content_type=content_type)
     elif isinstance(request, ASGIRequest):

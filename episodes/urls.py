@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import episode_files, feeds, views
+from .analytics import views as analytics_views
 
 app_name = "episodes"
 
@@ -25,6 +26,8 @@ urlpatterns = [
     path("episode/<int:number>.html", views.legacy_episode_html),
     path("audio/<path:path>", views.legacy_path, {"prefix": "audio"}, name="legacy_audio"),
     path("images/<path:path>", views.legacy_path, {"prefix": "images"}, name="legacy_image"),
+    # Counting URL in front of audio served elsewhere (object storage, a CDN): records, then 302.
+    path("listen/<int:pk>/<str:filename>", analytics_views.listen, name="listen"),
     # Listener letters.
     path("letters/", views.letter_form, name="letters"),
     path("letters/thanks/", views.letter_thanks, name="letters_thanks"),

@@ -347,6 +347,10 @@ LETTERS_TRUSTED_CLIENT_IP_HEADER = env_str("LETTERS_TRUSTED_CLIENT_IP_HEADER")
 # Secret for hashing senders' addresses; empty means SECRET_KEY.
 LETTERS_CLIENT_HASH_SALT = env_str("LETTERS_CLIENT_HASH_SALT")
 
+# --- Download analytics -------------------------------------------------------
+# Folder of the OPAWG user-agents files that update_user_agents writes; empty: the copy shipped in the code.
+ANALYTICS_USER_AGENTS_DIR = env_str("ANALYTICS_USER_AGENTS_DIR")
+
 # --- E-mail -----------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")

@@ -1,5 +1,6 @@
 """The domain: the station, its shows and cast, episodes, articles, letters."""
 
+from .analytics import DailyDownloads, DailySalt, DownloadHit
 from .api import ApiToken, IdempotencyRecord
 from .articles import Appearance, LinkedArticle
 from .cast import Actor
@@ -18,6 +19,9 @@ __all__ = [
     "ApiToken",
     "Appearance",
     "Channel",
+    "DailyDownloads",
+    "DailySalt",
+    "DownloadHit",
     "Episode",
     "EpisodeQuerySet",
     "IdempotencyRecord",

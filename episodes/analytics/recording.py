@@ -1,0 +1,87 @@
+"""Recording a hit on the audio path: one INSERT, and the audio goes out whatever happens here.
+
+The address never reaches the database: the listener is an HMAC (key derived
+from SECRET_KEY) of the day's random salt, the address and the user agent.
+The salt is read once per process and day.
+"""
+
+import ipaddress
+import logging
+import secrets
+from datetime import date
+
+from django.db import IntegrityError
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+
+from ..letters import client_ip
+from ..models import DailySalt, DownloadHit
+
+logger = logging.getLogger(__name__)
+
+_salts: dict[date, str] = {}
+
+
+def day_salt(day: date) -> str:
+    """The salt of `day`, created by whichever process asks first."""
+    salt = _salts.get(day)
+    if salt is None:
+        try:
+            salt = DailySalt.objects.get_or_create(day=day, defaults={"salt": secrets.token_hex(32)})[0].salt
+        except IntegrityError:  # another process created it between our SELECT and INSERT
+            salt = DailySalt.objects.get(day=day).salt
+        _salts.clear()  # one day at a time: yesterday's salt is not kept in memory
+        _salts[day] = salt
+    return salt
+
+
+def listener_address(address: str) -> str:
+    """The address as one listener: an IPv6 host is its /64 (privacy addresses rotate inside it)."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 6 and parsed.ipv4_mapped:
+        return str(parsed.ipv4_mapped)
+    if parsed.version == 6:
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
+
+
+def listener_hash(*, address: str, user_agent: str, day: date) -> str:
+    """The listener's identity for one day; unlinkable to other days and to the address."""
+    value = f"{day_salt(day)}\n{listener_address(address)}\n{user_agent}"
+    return salted_hmac("episodes.analytics.listener", value, algorithm="sha256").hexdigest()[:32]
+
+
+def record_hit(request, *, episode_id: int, byte_range: tuple[int, int | None] | None, source: str) -> None:
+    """Append one raw hit for a GET of an episode's audio; HEAD and failures record nothing.
+
+    `byte_range` is (first, last) as served, last None for "to the end"; None
+    means the whole file.
+    """
+    if request.method != "GET":
+        return
+    try:
+        now = timezone.now()
+        day = timezone.localdate(now)
+        user_agent = request.headers.get("User-Agent", "")[:400]
+        start, end = byte_range if byte_range else (0, None)
+        DownloadHit.objects.create(
+            at=now,
+            day=day,
+            episode_id=episode_id,
+            listener=listener_hash(address=client_ip(request), user_agent=user_agent, day=day),
+            user_agent=user_agent,
+            range_start=start,
+            range_end=end,
+            source=source,
+        )
+    except Exception:
+        # Counting is worth less than the listener's audio: log and serve.
+        logger.exception("download hit not recorded")
+
+
+def forget_salts() -> None:
+    """Drop the in-process salt (tests, and after the salt rows were pruned)."""
+    _salts.clear()

@@ -1,0 +1,77 @@
+"""Download analytics: raw hits kept for deduplication only, and the aggregates that stay."""
+
+from django.db import models
+
+from .episodes import Episode
+
+
+class DownloadHit(models.Model):
+    """One GET of an episode's audio, kept at most two days (until its day is aggregated for good).
+
+    The listener is a keyed hash of address and user agent with that day's
+    salt: never the address itself. `episode_id` has no database constraint so
+    the insert on the audio path checks nothing and locks nothing else.
+    """
+
+    class Source(models.TextChoices):
+        MEDIA = "media", "/media/"
+        LEGACY = "legacy", "/audio/"
+        LISTEN = "listen", "/listen/"
+
+    at = models.DateTimeField("時刻")
+    day = models.DateField("日", db_index=True)
+    episode = models.ForeignKey(
+        Episode, verbose_name="エピソード", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    listener = models.CharField("聴取者（ハッシュ）", max_length=32)
+    user_agent = models.CharField("User-Agent", max_length=400, blank=True)
+    range_start = models.PositiveBigIntegerField("範囲の先頭", default=0)
+    # Null: to the end of the file (a request without Range, or `bytes=N-`).
+    range_end = models.PositiveBigIntegerField("範囲の末尾", null=True, blank=True)
+    source = models.CharField("経路", max_length=8, choices=Source.choices)
+
+    class Meta:
+        verbose_name = "音声リクエスト（生データ）"
+        verbose_name_plural = "音声リクエスト（生データ）"
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.episode_id} {self.listener[:8]}"
+
+
+class DailySalt(models.Model):
+    """The day's random salt for listener hashes, deleted with the day's raw hits.
+
+    Once it is gone nobody, holding SECRET_KEY or not, can tell whether an
+    address was among that day's listeners, nor link them to another day's.
+    """
+
+    day = models.DateField("日", primary_key=True)
+    salt = models.CharField("ソルト", max_length=64)
+
+    class Meta:
+        verbose_name = "日ごとのソルト"
+        verbose_name_plural = "日ごとのソルト"
+
+    def __str__(self) -> str:
+        return str(self.day)
+
+
+class DailyDownloads(models.Model):
+    """Downloads counted by the IAB rules: per episode, day (station time), app and device."""
+
+    day = models.DateField("日")
+    episode = models.ForeignKey(Episode, verbose_name="エピソード", on_delete=models.CASCADE, related_name="+")
+    app = models.CharField("アプリ", max_length=100)
+    device = models.CharField("端末", max_length=100)
+    downloads = models.PositiveIntegerField("ダウンロード数")
+
+    class Meta:
+        verbose_name = "ダウンロード数（日別）"
+        verbose_name_plural = "ダウンロード数（日別）"
+        constraints = [
+            models.UniqueConstraint(fields=["day", "episode", "app", "device"], name="daily_downloads_unique"),
+        ]
+        indexes = [models.Index(fields=["episode", "day"], name="daily_downloads_episode_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.episode_id} {self.app}: {self.downloads}"

@@ -1,0 +1,82 @@
+"""Real HTTP servers running the project (uvicorn as `make run`, or WSGI), and a client that picks its address.
+
+Not pytest-django's `live_server`: its thread answers files under MEDIA_URL
+itself, so `episodes.media.serve_media` would never be reached. Clients bind
+to any 127.0.0.x, so one test can be several listeners.
+"""
+
+import http.client
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from email.message import Message
+
+import uvicorn
+from django.core.handlers.asgi import ASGIHandler
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.servers.basehttp import ThreadedWSGIServer
+from django.test.testcases import QuietWSGIRequestHandler
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: Message
+    body: bytes
+
+
+@dataclass
+class LiveServer:
+    host: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def request(
+        self, method: str, path: str, *, client: str = "127.0.0.1", headers: dict[str, str] | None = None
+    ) -> Reply:
+        """One request on its own connection, sent from the loopback address `client`."""
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=10, source_address=(client, 0))
+        try:
+            conn.request(method, path, headers=headers or {})
+            response = conn.getresponse()
+            return Reply(response.status, response.headers, response.read())
+        finally:
+            conn.close()
+
+
+@contextmanager
+def live_server(kind: str = "asgi") -> Iterator[LiveServer]:
+    """Serve the project on 127.0.0.1 (a free port) in a thread for the duration of the block."""
+    if kind == "wsgi":
+        httpd = ThreadedWSGIServer(("127.0.0.1", 0), QuietWSGIRequestHandler, allow_reuse_address=False)
+        httpd.set_app(WSGIHandler())
+        thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+        thread.start()
+        try:
+            yield LiveServer("127.0.0.1", httpd.server_port)
+        finally:
+            httpd.shutdown()
+            httpd.server_close()
+            thread.join(timeout=10)
+        return
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(ASGIHandler(), lifespan="off", log_level="warning", timeout_graceful_shutdown=1)
+    asgi = uvicorn.Server(config)
+    thread = threading.Thread(target=asgi.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not asgi.started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    try:
+        yield LiveServer("127.0.0.1", sock.getsockname()[1])
+    finally:
+        asgi.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
