@@ -29,6 +29,7 @@ setup: $(VENV)/.runtime secret-key
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py seed_demo_downloads
 	$(BIN)/python manage.py ensure_admin
 
 run: setup
@@ -39,6 +40,7 @@ run: setup
 dev: $(VENV)/.dev secret-key
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DJANGO_DEBUG=1 $(BIN)/python manage.py load_demo
+	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo_downloads
 	DJANGO_DEBUG=1 $(BIN)/python manage.py ensure_admin
 	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
@@ -88,6 +90,11 @@ bench-upload: $(VENV)/.dev
 # Two app servers sharing PostgreSQL, Redis and an S3 server (needs PostgreSQL and Redis running).
 bench-scaleout: $(VENV)/.dev
 	$(BIN)/python bench/scaleout.py
+
+# 100,000 generated requests through the audio endpoints, counted two ways; throughput with recording on and off.
+.PHONY: bench-analytics
+bench-analytics: $(VENV)/.dev
+	$(BIN)/python bench/analytics.py
 
 bench-search: $(VENV)/.dev
 	$(BIN)/python bench/search.py

@@ -68,22 +68,29 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None:
 
 
 def requested_range(request, size: int | None) -> tuple[int, int | None] | None:
-    """The Range a client asked for, as far as it can be placed (None: the whole file, or unreadable).
+    """The Range a client asked for, as far as it can be placed (None: the whole file).
 
     For counting where the bytes are sent by someone else (nginx, a CDN). Without
-    a known size an open range `N-` stays open (last None).
+    a known size an open range `N-` stays open (last None). Raises
+    `Unsatisfiable` for a range past the end, which is no download.
     """
     header = request.headers.get("Range")
     if not header:
         return None
-    try:
-        parsed = parse_range(header, size or 2**62)
-    except Unsatisfiable:
-        return None
+    parsed = parse_range(header, size or 2**62)
     if parsed is None:
         return None
     start, end = parsed
     return start, None if not size and end == 2**62 - 1 else end
+
+
+def record_requested(request, *, episode_id: int, size: int | None, source: str) -> None:
+    """Record a hit for audio sent by someone else (nginx, a redirect's target) from the Range asked for."""
+    try:
+        byte_range = requested_range(request, size)
+    except Unsatisfiable:
+        return
+    record_hit(request, episode_id=episode_id, byte_range=byte_range, source=source)
 
 
 def _stream(fileobj, start: int, length: int) -> Iterator[bytes]:
@@ -158,7 +165,7 @@ def serve_media(request, path: str):
     if settings.MEDIA_ACCEL_REDIRECT:
         # nginx sends the file (sendfile, Range, HEAD, 304) from its internal location.
         if episode is not None and not request.headers.get("If-None-Match", request.headers.get("If-Modified-Since")):
-            record_hit(request, episode_id=episode.pk, byte_range=requested_range(request, size), source="media")
+            record_requested(request, episode_id=episode.pk, size=size, source="media")
         response = HttpResponse(content_type=content_type)
         response["X-Accel-Redirect"] = settings.MEDIA_ACCEL_REDIRECT + quote(path)
         response["Cache-Control"] = "public, max-age=86400"

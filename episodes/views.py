@@ -16,10 +16,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from . import letters, search
-from .analytics.recording import record_hit
 from .bounds import FIRST_YEAR, LAST_YEAR, parse_year
 from .forms import LetterForm, linked_episode
-from .media import requested_range
+from .media import record_requested
 from .models import Actor, Episode, LegacyPath, Letter, Show, Station
 
 
@@ -211,12 +210,7 @@ def legacy_path(request, prefix, path):
     if not target or (legacy.episode_id and not legacy.episode.is_public):
         raise Http404("ファイルが見つかりません。")
     if legacy.episode_id:
-        record_hit(
-            request,
-            episode_id=legacy.episode_id,
-            byte_range=requested_range(request, legacy.episode.audio_size),
-            source="legacy",
-        )
+        record_requested(request, episode_id=legacy.episode_id, size=legacy.episode.audio_size, source="legacy")
     return redirect(target, permanent=True)
 
 

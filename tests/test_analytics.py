@@ -223,6 +223,22 @@ class TestEveryRoadCounts:
         assert DownloadHit.objects.get().range_end == 1
         assert counted(remote) == 0
 
+    def test_counting_url_range_past_the_end_is_no_download(self, any_server):
+        remote = make_episode(audio="https://cdn.example.com/a/long.mp3", audio_size=SIZE, audio_bitrate=64_000)
+        any_server.request(
+            "GET",
+            f"/listen/{remote.pk}/long.mp3",
+            client="127.0.0.2",
+            headers={"User-Agent": APPLE, "Range": f"bytes={SIZE}-"},
+        )
+        assert DownloadHit.objects.count() == 0
+
+    def test_recording_can_be_switched_off(self, any_server, episode, settings):
+        settings.ANALYTICS_RECORDING = False
+        reply = any_server.request("GET", media_path(episode), client="127.0.0.2", headers={"User-Agent": APPLE})
+        assert reply.status == 200
+        assert DownloadHit.objects.count() == 0
+
     def test_counting_url_of_a_draft_is_not_found(self, any_server):
         draft = make_episode(status=Episode.Status.DRAFT)
         assert any_server.request("GET", f"/listen/{draft.pk}/x.mp3", client="127.0.0.2").status == 404

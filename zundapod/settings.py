@@ -348,6 +348,8 @@ LETTERS_TRUSTED_CLIENT_IP_HEADER = env_str("LETTERS_TRUSTED_CLIENT_IP_HEADER")
 LETTERS_CLIENT_HASH_SALT = env_str("LETTERS_CLIENT_HASH_SALT")
 
 # --- Download analytics -------------------------------------------------------
+# Off: audio requests are not recorded at all (the bench compares the audio path with and without).
+ANALYTICS_RECORDING = env_bool("ANALYTICS_RECORDING", True)
 # Folder of the OPAWG user-agents files that update_user_agents writes; empty: the copy shipped in the code.
 ANALYTICS_USER_AGENTS_DIR = env_str("ANALYTICS_USER_AGENTS_DIR")
 

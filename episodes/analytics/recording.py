@@ -10,6 +10,7 @@ import logging
 import secrets
 from datetime import date
 
+from django.conf import settings
 from django.db import IntegrityError
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -60,7 +61,7 @@ def record_hit(request, *, episode_id: int, byte_range: tuple[int, int | None] |
     `byte_range` is (first, last) as served, last None for "to the end"; None
     means the whole file.
     """
-    if request.method != "GET":
+    if request.method != "GET" or not settings.ANALYTICS_RECORDING:
         return
     try:
         now = timezone.now()
