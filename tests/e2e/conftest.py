@@ -4,7 +4,7 @@ Collected only when asked for, so plain `pytest` (`make test`) never starts a
 browser: `pytest tests/e2e` (what `make test-e2e` runs), or any run with E2E=1.
 
 The server under test is set up the way `make run` sets it up (migrate,
-collectstatic, load_demo, ensure_admin, gunicorn with DEBUG off) in a fresh
+collectstatic, load_demo, seed_demo_downloads, ensure_admin, gunicorn with DEBUG off) in a fresh
 temporary folder with its own SQLite database. These tests request no
 pytest-django database fixture, so no test database is ever created for them.
 """
@@ -436,6 +436,7 @@ def server(browser, tmp_path_factory, request):
         ["migrate", "--noinput"],
         ["collectstatic", "--noinput", "--verbosity", "0"],
         ["load_demo"],
+        ["seed_demo_downloads"],
         ["ensure_admin"],
     ):
         done = subprocess.run(
