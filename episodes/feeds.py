@@ -270,7 +270,7 @@ class PodcastFeed(Feed):
         return None
 
     def item_enclosures(self, episode):
-        return [Enclosure(absolute_url(episode.audio_src), str(episode.audio_size), episode.audio_mime_display)]
+        return [Enclosure(absolute_url(episode.listen_src), str(episode.audio_size), episode.audio_mime_display)]
 
     def item_extra_kwargs(self, episode):
         return {"episode": episode, "show_notes": show_notes_html(episode)}

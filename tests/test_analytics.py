@@ -316,3 +316,23 @@ class TestRecordingNeverBreaksTheAudio:
                 editor.create_model(DownloadHit)
         assert reply.status == 200
         assert len(reply.body) == SIZE
+
+
+class TestListenUrls:
+    def test_feeds_and_pages_send_external_audio_through_the_counting_url(self, client, settings):
+        settings.ANALYTICS_LISTEN_URLS = True
+        remote = make_episode(audio="https://cdn.example.com/a/%E5%9B%9E.mp3", audio_size=SIZE, audio_duration=250.0)
+        assert remote.listen_src == f"/listen/{remote.pk}/%E5%9B%9E.mp3"
+        feed = client.get("/feed.xml").text
+        assert f"/listen/{remote.pk}/" in feed
+        page = client.get(remote.get_absolute_url()).text
+        assert f'src="/listen/{remote.pk}/' in page
+
+    def test_audio_served_here_keeps_its_own_url(self, settings, episode):
+        settings.ANALYTICS_LISTEN_URLS = True
+        assert episode.listen_src == episode.audio_file.url
+
+    def test_off_by_default(self, settings):
+        remote = make_episode(audio="https://cdn.example.com/a/long.mp3")
+        assert not settings.ANALYTICS_LISTEN_URLS
+        assert remote.listen_src == "https://cdn.example.com/a/long.mp3"

@@ -350,6 +350,8 @@ LETTERS_CLIENT_HASH_SALT = env_str("LETTERS_CLIENT_HASH_SALT")
 # --- Download analytics -------------------------------------------------------
 # Off: audio requests are not recorded at all (the bench compares the audio path with and without).
 ANALYTICS_RECORDING = env_bool("ANALYTICS_RECORDING", True)
+# On: feeds and pages point at /listen/<episode>/<file> (records, then 302) for audio this site does not serve.
+ANALYTICS_LISTEN_URLS = env_bool("ANALYTICS_LISTEN_URLS", False)
 # Folder of the OPAWG user-agents files that update_user_agents writes; empty: the copy shipped in the code.
 ANALYTICS_USER_AGENTS_DIR = env_str("ANALYTICS_USER_AGENTS_DIR")
 

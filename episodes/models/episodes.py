@@ -4,6 +4,9 @@ Every rule lives here (database constraints plus `clean()`), and derived
 values are computed once at save time so that pages only print stored data.
 """
 
+import posixpath
+from urllib.parse import unquote, urlsplit
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
@@ -288,6 +291,19 @@ class Episode(RevisionedModel):
         if self.audio_file:
             return self.audio_file.url
         return self.audio_url
+
+    @property
+    def listen_src(self) -> str:
+        """Where players and feeds send listeners: the counting URL when ANALYTICS_LISTEN_URLS is on and the
+        audio is not served by this site (another host, object storage), else the audio itself."""
+        if (
+            settings.ANALYTICS_LISTEN_URLS
+            and self.pk
+            and (self.audio_url or (self.audio_file and settings.MEDIA_ON_S3))
+        ):
+            path = unquote(urlsplit(self.audio_url).path) if self.audio_url else self.audio_file.name
+            return reverse("episodes:listen", args=[self.pk, posixpath.basename(path) or "audio.mp3"])
+        return self.audio_src
 
     @property
     def audio_mime_display(self) -> str:
