@@ -1,9 +1,11 @@
 """The old site's files: both roots of the repository, image fallbacks, missing images named (importers/files.py)."""
 
 import io
+from io import BytesIO
 
 import pytest
 from django.core.management import call_command
+from PIL import Image
 
 from episodes.models import Episode, LegacyPath, Station
 
@@ -138,3 +140,19 @@ class TestExternalAudio:
         episode = Episode.objects.get(number=2)
         assert episode.audio_size == MP3.stat().st_size and episode.audio_duration > 0
         assert "フィード: 公開中の 1 件すべてが載っています" in out
+
+
+class TestShowArtwork:
+    def test_small_transparent_art_is_taken_with_a_conforming_feed_rendition(self, site, client):
+        png = BytesIO()
+        Image.new("RGBA", (720, 720), (10, 20, 30, 128)).save(png, format="PNG")
+        (site / "public" / "images" / "small_art.png").write_bytes(png.getvalue())
+        write_post(site, 1, image="/images/small_art.png")
+        out = run_import(site, "-v", "2")
+        show = Episode.objects.get(number=1).show
+        assert show.artwork
+        assert "720px なので、フィードには 1400px に拡大した複製を使います" in out
+        assert "show_artwork_scaled_up: 1 件" in out
+        with show.feed_artwork.open("rb") as f, Image.open(f) as rendition:
+            assert (rendition.format, rendition.mode, rendition.size) == ("JPEG", "RGB", (1400, 1400))
+        assert show.feed_artwork.url in client.get(f"/shows/{show.slug}/feed.xml").content.decode()

@@ -186,29 +186,40 @@ def find_or_create_show(name: str, *, catalogue: Catalogue, hosts: list[Actor]) 
     return show
 
 
-def assign_artwork(*, main_show: str | None, site: SiteFiles) -> list[str]:
-    """Shows without artwork take their most-used episode image when it meets the directory rules.
+def assign_artwork(*, main_show: str | None, site: SiteFiles) -> list[tuple[str, str]]:
+    """Shows without artwork take their most-used episode image; the station the old feed's channel image.
 
-    The station takes the old feed's channel image, else the main show's. Returns
-    warnings for shows left without.
+    An image that already meets the directories' rules is preferred; otherwise
+    the most-used real image is taken and the model makes a conforming feed
+    rendition beside it (a 720 px PNG with transparency, say). Returns (code,
+    message) warnings for shows left without, and for art that had to be scaled up.
     """
     warnings = []
     for show in Show.objects.filter(artwork=""):
-        names = Counter(
-            Episode.objects.filter(show=show).exclude(image="").values_list("image", flat=True)
-        ).most_common()
-        for name, _ in names:
-            try:
-                with default_storage.open(name, "rb") as f:
-                    images.validate_artwork(f)
-            except (ValidationError, OSError):
-                continue
-            show.artwork = name
-            show.save(update_fields=["artwork"])
-            break
-        else:
+        names = [
+            name
+            for name, _ in Counter(
+                Episode.objects.filter(show=show).exclude(image="").values_list("image", flat=True)
+            ).most_common()
+        ]
+        chosen = _best_artwork(names)
+        if chosen is None:
             warnings.append(
-                f"番組「{show.name}」のアートワークがありません（1400〜3000px 四方の画像を管理画面で設定してください）"
+                (
+                    "show_without_artwork",
+                    f"番組「{show.name}」のアートワークがありません（1400〜3000px 四方の画像を管理画面で設定してください）",
+                )
+            )
+            continue
+        show.artwork = chosen.name
+        show.save(update_fields=["artwork"])
+        if chosen.side < images.ARTWORK_MIN_PX:
+            warnings.append(
+                (
+                    "show_artwork_scaled_up",
+                    f"番組「{show.name}」のアートワークは {chosen.side}px なので、フィードには"
+                    f" {images.ARTWORK_MIN_PX}px に拡大した複製を使います（大きな原画があれば管理画面で差し替えてください）",
+                )
             )
     station = Station.load()
     if not station.artwork and (stored := _station_artwork(site)):
@@ -221,15 +232,30 @@ def assign_artwork(*, main_show: str | None, site: SiteFiles) -> list[str]:
     return warnings
 
 
+@dataclass
+class _Art:
+    name: str
+    side: int
+    conforms: bool
+
+
+def _best_artwork(names: list[str]) -> _Art | None:
+    """The first stored image that conforms, else the first real image (names in order of use)."""
+    found = []
+    for name in names:
+        try:
+            with default_storage.open(name, "rb") as f:
+                _, size = images.identify_image(f)
+                f.seek(0)
+                conforms = images.artwork_conforms(f)
+        except (ValidationError, OSError):
+            continue
+        found.append(_Art(name, min(size), conforms))
+    return next((art for art in found if art.conforms), found[0] if found else None)
+
+
 def _station_artwork(site: SiteFiles) -> str:
-    """The old feed's channel image, stored once, when the directories would accept it."""
+    """The old feed's channel image, stored once (a feed rendition is made when it does not conform)."""
     url = read_feed_artwork(site.site_dir) if site.site_dir else ""
     stored = site.store_image(url) if url else ""
-    if not stored:
-        return ""
-    try:
-        with default_storage.open(stored, "rb") as f:
-            images.validate_artwork(f)
-    except (ValidationError, OSError):
-        return ""
-    return stored
+    return stored if stored and _best_artwork([stored]) else ""

@@ -148,8 +148,8 @@ class Command(BaseCommand):
             self.stderr.write("")
 
         counts[SKIPPED] += len(files) - total  # posts that could not even be parsed
-        for message in [] if dry_run else assign_artwork(main_show=catalogue.default_show, site=site):
-            warnings["show_without_artwork"] += 1
+        for kind, message in [] if dry_run else assign_artwork(main_show=catalogue.default_show, site=site):
+            warnings[kind] += 1
             if verbosity >= 2:
                 self.stdout.write(f"  注意: {message}")
         self._summary(counts, warnings, skipped, dry_run)
