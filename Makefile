@@ -79,7 +79,8 @@ test-fuzz: $(VENV)/.dev
 # Benchmarks print their figures; each uses its own temporary database.
 bench: bench-feed bench-letters bench-import bench-search bench-upload
 
-# Slow listeners, the full-archive feed, cached pages and memory after edits (about 10 minutes).
+# Slow listeners, the full-archive feed, cached pages and memory after edits (15-25 minutes: 200 whole
+# 20 MB downloads at 64 KB/s, then 100 edits each rebuilding five feeds; --phases and --download-mb shorten it).
 bench-audience: $(VENV)/.dev
 	$(BIN)/python bench/audience.py
 
