@@ -16,7 +16,6 @@ Django, which builds and stores as before.
 """
 
 import threading
-from http.cookies import SimpleCookie
 from urllib.parse import quote, unquote
 
 from asgiref.sync import sync_to_async
@@ -24,6 +23,7 @@ from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
 from django.db import DatabaseError, connection
 from django.http import HttpRequest
+from django.http.cookie import parse_cookie
 
 from .ready_bytes import Ready, Store, current_state
 
@@ -85,7 +85,8 @@ def _anonymous(headers: dict) -> bool:
     cookie = headers.get(b"cookie")
     if not cookie:
         return True
-    names = SimpleCookie(cookie.decode("latin-1")).keys()
+    # Django's own parser: http.cookies stops at the first malformed pair and would miss the session.
+    names = parse_cookie(cookie.decode("latin-1"))
     return settings.SESSION_COOKIE_NAME not in names and "messages" not in names
 
 

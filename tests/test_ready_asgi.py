@@ -108,7 +108,8 @@ def test_an_edit_is_seen_at_once(server):
 def test_staff_and_other_hosts_go_to_django(server, django_requests):
     get(server, "/")
     get(server, "/", {"Cookie": "sessionid=abc"})
-    assert len(django_requests) == 2
+    get(server, "/", {"Cookie": 'tracker"=1; sessionid=abc'})  # a malformed pair before the session
+    assert len(django_requests) == 3
     status, _, _ = get(server, "/", {"Host": "evil.example.com"})
     assert status == 400
 
