@@ -10,8 +10,9 @@ from xml.parsers import expat
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
+from django.templatetags.static import static
 from django.utils import timezone
-from django.utils.feedgenerator import Enclosure, Rss201rev2Feed
+from django.utils.feedgenerator import Enclosure, Rss201rev2Feed, Stylesheet
 from django.utils.xmlutils import SimplerXMLGenerator
 
 from . import feed_cache, transcripts, websub
@@ -203,6 +204,10 @@ class PodcastFeed(Feed):
     feed_type = PodcastRssFeed
     # HTML goes into CDATA by the generator, not into the escaped description.
     item_description = None
+
+    def stylesheets(self):
+        # A browser shows the feed as a page saying how to subscribe; podcast apps ignore it.
+        return [Stylesheet(static("feed/feed.xsl"), mimetype="text/xsl")]
 
     # --- conditional GET and caching ------------------------------------------
 

@@ -54,6 +54,17 @@ def show_detail(request, slug):
     return render(request, "episodes/show_detail.html", {"show": show, "page": page})
 
 
+def subscribe(request):
+    """`/subscribe/`: every show's apps and feed URL, and the feed of all shows."""
+    return render(request, "episodes/subscribe.html", {"channels": Show.objects.public()})
+
+
+def show_subscribe(request, slug):
+    """`/shows/<slug>/subscribe/`: the apps the show is in and its feed URL with a copy button."""
+    show = get_object_or_404(Show.objects.public(), slug=slug)
+    return render(request, "episodes/subscribe.html", {"show": show, "channels": [show]})
+
+
 def actor_detail(request, slug):
     """One voice: its bio, credit line and the public episodes it appears in."""
     actor = get_object_or_404(Actor.objects.public(), slug=slug)

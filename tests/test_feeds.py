@@ -613,3 +613,17 @@ class TestSharedFiles:
         (result,), logged = node_check([path])
         assert logged == [] and result["result"]["errors"] == []
         assert len(result["result"]["cues"]) == len(captions)
+
+
+class TestStylesheet:
+    def test_feed_names_the_xsl_a_browser_renders_it_with(self, client, site):
+        for path in ("/feed.xml", "/shows/daily/feed.xml"):
+            body = get_feed(client, path).content.decode()
+            head = body[: body.index("<rss")]
+            assert '<?xml-stylesheet href="/static/feed/feed.xsl" media="screen" type="text/xsl"?>' in head
+
+    def test_the_xsl_is_an_xslt_stylesheet_saying_how_to_subscribe(self):
+        path = Path(__file__).resolve().parents[1] / "static" / "feed" / "feed.xsl"
+        root = ET.parse(path).getroot()
+        assert root.tag == "{http://www.w3.org/1999/XSL/Transform}stylesheet"
+        assert "ポッドキャストアプリ" in path.read_text(encoding="utf-8")

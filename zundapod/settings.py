@@ -308,6 +308,9 @@ MARKDOWNX_UPLOAD_MAX_SIZE = 10 * 1024 * 1024
 # --- Site -------------------------------------------------------------------
 SITE_NAME = env_str("SITE_NAME", "ずんだもん技術室AI放送局")
 EPISODES_PER_PAGE = env_int("EPISODES_PER_PAGE", 20)
+# The share button's hashtag (without #) and the station's X account (without @) in the footer.
+SITE_HASHTAG = env_str("SITE_HASHTAG", "AIずんだもん").lstrip("#")
+SITE_X_ACCOUNT = env_str("SITE_X_ACCOUNT").lstrip("@")
 
 # --- Feeds ------------------------------------------------------------------
 # Items per feed; 0 means every published episode.

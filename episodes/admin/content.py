@@ -115,6 +115,10 @@ class ShowAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "slug", "description", "long_description", "hosts"]}),
         ("アートワーク", {"fields": ["artwork", "artwork_preview", "feed_artwork_preview"]}),
+        (
+            "購読先（購読ページに出ます）",
+            {"fields": ["apple_podcasts_url", "spotify_url", "youtube_channel_url", "amazon_music_url"]},
+        ),
         ("ポッドキャストの情報", {"fields": CHANNEL_FIELDS}),
     ]
 

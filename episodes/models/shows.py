@@ -3,6 +3,7 @@
 import logging
 import uuid
 from pathlib import PurePosixPath
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -233,12 +234,23 @@ class ShowQuerySet(RevisionedQuerySet):
         return self.filter(Exists(Episode.objects.published().filter(show=OuterRef("pk"))))
 
 
+class SubscribeLink(NamedTuple):
+    key: str
+    label: str
+    url: str
+
+
 class Show(Channel):
     """A podcast: one feed, one artwork, its usual hosts."""
 
     name = models.CharField("番組名", max_length=200, unique=True)
     slug = models.SlugField("スラッグ", max_length=100, unique=True, allow_unicode=True)
     hosts = models.ManyToManyField(Actor, verbose_name="ホスト", blank=True, related_name="hosted_shows")
+    # Where listeners follow the show in the big apps; the subscribe page lists those that are set.
+    apple_podcasts_url = models.URLField("Apple Podcasts の番組URL", max_length=500, blank=True)
+    spotify_url = models.URLField("Spotify の番組URL", max_length=500, blank=True)
+    youtube_channel_url = models.URLField("YouTube の再生リスト・チャンネルURL", max_length=500, blank=True)
+    amazon_music_url = models.URLField("Amazon Music の番組URL", max_length=500, blank=True)
 
     objects = ShowQuerySet.as_manager()
 
@@ -249,6 +261,20 @@ class Show(Channel):
 
     def get_absolute_url(self) -> str:
         return reverse("episodes:show", kwargs={"slug": self.slug})
+
+    def get_subscribe_url(self) -> str:
+        return reverse("episodes:show_subscribe", kwargs={"slug": self.slug})
+
+    @property
+    def subscribe_links(self) -> list[SubscribeLink]:
+        """The apps the show is in, in the order listeners most often use them."""
+        links = [
+            SubscribeLink("apple", "Apple Podcasts", self.apple_podcasts_url),
+            SubscribeLink("spotify", "Spotify", self.spotify_url),
+            SubscribeLink("youtube", "YouTube", self.youtube_channel_url),
+            SubscribeLink("amazon", "Amazon Music", self.amazon_music_url),
+        ]
+        return [link for link in links if link.url]
 
     @property
     def feed_hosts(self) -> list[Actor]:

@@ -1,6 +1,8 @@
 """Filters for the episode player: times as listeners read them and as links carry them."""
 
 from django import template
+from django.conf import settings
+from django.utils.http import urlencode
 
 register = template.Library()
 
@@ -16,3 +18,12 @@ def clock(seconds) -> str:
     if hours:
         return f"{hours}:{minutes:02d}:{secs:02d}"
     return f"{minutes}:{secs:02d}"
+
+
+@register.simple_tag
+def x_share_query(text: str, url: str) -> str:
+    """The query of X's post intent: the text, the link and the station's hashtag (SITE_HASHTAG)."""
+    fields = {"text": text, "url": url}
+    if settings.SITE_HASHTAG:
+        fields["hashtags"] = settings.SITE_HASHTAG
+    return urlencode(fields)
