@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import episode_files, feeds, views
+from . import embed, episode_files, feeds, views
 from .analytics import views as analytics_views
 
 app_name = "episodes"
@@ -23,6 +23,9 @@ urlpatterns = [
     path("episode/<int:number>/chapters.json", episode_files.chapters, name="chapters"),
     path("episode/<int:number>/transcript.txt", episode_files.transcript_text, name="transcript_text"),
     path("episode/<int:number>/transcript.vtt", episode_files.transcript_vtt, name="transcript_vtt"),
+    # The player other sites may frame, and how their editors find it (oEmbed).
+    path("episode/<int:number>/embed", embed.episode_embed, name="episode_embed"),
+    path("oembed", embed.oembed, name="oembed"),
     # The old static site's addresses keep working.
     path("index.html", views.legacy_index),
     path("episode/<int:number>.html", views.legacy_episode_html),

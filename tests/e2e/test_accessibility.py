@@ -52,6 +52,8 @@ def public_pages(page, base: str) -> dict[str, str]:
     subscribe = show.rstrip("/") + "/subscribe/"
     if page.goto(base + subscribe).status == 200:  # the subscribe page (issue 16)
         pages["subscribe"] = subscribe
+    if page.goto(base + episodes[1] + "/embed").status == 200:  # the embeddable player (issue 16)
+        pages["embed"] = episodes[1] + "/embed"
     return pages
 
 

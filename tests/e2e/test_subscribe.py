@@ -35,3 +35,30 @@ def test_menu_leads_to_the_subscribe_page_and_the_feed_url_copies(server, browse
         assert page.evaluate("navigator.clipboard.readText()") == server.url + "/episode/2"
     finally:
         context.close()
+
+
+def test_another_site_frames_the_embed_and_it_plays(server, browser, shots):
+    """A blog on another origin embeds /episode/<n>/embed (found through oEmbed); the rest stays unframeable."""
+    context = browser.new_context(locale="ja-JP", viewport={"width": 800, "height": 600})
+    page = context.new_page()
+    try:
+        oembed = page.request.get(server.url + "/oembed", params={"url": server.url + "/episode/2", "format": "json"})
+        html = oembed.json()["html"]
+        blog = "<!doctype html><title>blog</title><h1>よその日記</h1>" + html
+        blog += f'<iframe id="page" src="{server.url}/episode/2" width="400" height="200"></iframe>'
+        page.route("http://blog.example/", lambda route: route.fulfill(body=blog, content_type="text/html"))
+        page.goto("http://blog.example/")
+        embed = page.frame_locator("iframe[src$='/episode/2/embed']")
+        expect(embed.locator(".player audio")).to_be_visible()
+        expect(embed.locator(".player-controls")).to_be_visible()  # player.js ran inside the frame
+        frame = next(f for f in page.frames if f.url.endswith("/episode/2/embed"))
+        frame.locator(".embed-chapters a.timecode").last.click()
+        frame.wait_for_function("document.querySelector('.player audio').currentTime > 1")
+        shots.take(
+            page, "embed-on-another-site", "よそのサイトに埋め込まれたプレーヤー（oEmbed の iframe）", full_page=False
+        )
+        # The episode page itself refuses to be framed (X-Frame-Options DENY, frame-ancestors 'none').
+        framed = next((f for f in page.frames if f.url.endswith("/episode/2")), None)
+        assert framed is None or framed.locator("h1").count() == 0
+    finally:
+        context.close()
