@@ -39,8 +39,10 @@
       audio.currentTime = Math.max(0, Math.min(seconds, audio.duration || seconds));
       if (play) audio.play().catch(() => { /* autoplay refused: the position is set anyway */ });
     };
-    if (audio.readyState >= 1) apply();
-    else audio.addEventListener("loadedmetadata", apply, { once: true });
+    if (audio.readyState >= 1) return apply();
+    audio.addEventListener("loadedmetadata", apply, { once: true });
+    // preload="none" (the embed) loads nothing until asked: ask, within the listener's tap.
+    if (audio.preload === "none" && audio.networkState !== HTMLMediaElement.NETWORK_LOADING) audio.load();
   };
 
   const setUpSpeed = (player, audio) => {
@@ -97,24 +99,30 @@
     return h ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
   };
 
+  // The audio a time link on this page refers to: the page's own player, else the mini-player's.
+  const pageAudio = () =>
+    document.querySelector("main .player[data-episode] audio") || document.querySelector(".mini-player audio");
+
   // Article times and transcript cues are links to #t=m:ss: a click seeks instead of jumping.
-  const setUpSeekLinks = (audio) => {
+  const setUpSeekLinks = () => {
     document.addEventListener("click", (event) => {
       const link = event.target.closest("a[data-seek]");
-      if (!link) return;
+      const audio = link && pageAudio();
+      if (!audio) return;
       event.preventDefault();
       seek(audio, Number(link.dataset.seek));
-      history.replaceState(null, "", link.getAttribute("href"));
+      history.replaceState(history.state, "", link.getAttribute("href"));
     });
     window.addEventListener("hashchange", () => {
       const seconds = hashTime(location.hash);
-      if (seconds !== null) seek(audio, seconds);
+      const audio = pageAudio();
+      if (seconds !== null && audio) seek(audio, seconds);
     });
   };
 
   // The WebVTT cues, loaded only when the transcript is opened or the audio plays.
-  const setUpTranscript = (audio) => {
-    const section = document.querySelector(".transcript[data-vtt]");
+  const setUpTranscript = (root, audio) => {
+    const section = root.querySelector(".transcript[data-vtt]");
     const track = audio.querySelector("track");
     if (!section || !track || !track.track) return;
     const list = section.querySelector(".transcript-cues");
@@ -165,15 +173,112 @@
     audio.addEventListener("seeked", follow);
   };
 
-  const player = document.querySelector(".player[data-episode]");
-  if (!player) return;
-  const audio = player.querySelector("audio");
-  const startAt = hashTime(location.hash);
-  player.querySelectorAll("[hidden].player-controls").forEach((controls) => { controls.hidden = false; });
-  setUpSpeed(player, audio);
-  setUpSkips(player, audio);
-  setUpMemory(player, audio, { startAt });
-  setUpSeekLinks(audio);
-  setUpTranscript(audio);
-  if (startAt !== null) seek(audio, startAt);
+  /** Wire one episode player: on load, and for each page the mini-player navigation brings in. */
+  const initPlayer = (root, { startAt = null } = {}) => {
+    const player = root.querySelector(".player[data-episode]");
+    if (!player || player.dataset.ready) return;
+    player.dataset.ready = "1";
+    const audio = player.querySelector("audio");
+    player.querySelectorAll("[hidden].player-controls").forEach((controls) => { controls.hidden = false; });
+    setUpSpeed(player, audio);
+    setUpSkips(player, audio);
+    setUpMemory(player, audio, { startAt });
+    setUpTranscript(root, audio);
+    if (startAt !== null) seek(audio, startAt);
+  };
+
+  // --- The mini-player: the audio keeps playing while the listener moves around the site. ---
+  // Once something has played, same-site links load the next page's <main> in place (no reload,
+  // so the <audio> element and its buffer survive) and the player docks at the bottom.
+  const dock = () => document.querySelector(".mini-player");
+  const playing = () => {
+    const player = dock()?.querySelector(".player") || document.querySelector("main .player[data-episode]");
+    const audio = player?.querySelector("audio");
+    return audio && (!audio.paused || (dock() && audio.currentTime > 0)) ? player : null;
+  };
+
+  const undockable = (link, event) =>
+    event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey ||
+    link.target || link.hasAttribute("download") || link.origin !== location.origin ||
+    /^\/(admin|media|markdownx|api)\/|\.(xml|json|txt|vtt|mp3|m4a)$/.test(link.pathname) ||
+    (link.pathname === location.pathname && link.search === location.search && link.hash);
+
+  const moveToDock = (player) => {
+    let container = dock();
+    if (!container) {
+      container = document.createElement("aside");
+      container.className = "mini-player";
+      container.setAttribute("aria-label", "再生中のエピソード");
+      const title = document.createElement("a");
+      title.className = "mini-player-title";
+      container.append(title);
+      document.body.append(container);
+    }
+    const title = container.querySelector(".mini-player-title");
+    title.href = player.dataset.url;
+    title.textContent = player.dataset.title;
+    // appendChild moves the element within one task: the media element is never left out of the
+    // document at a stable state, so it does not pause.
+    if (player.parentElement !== container) container.append(player);
+    document.body.classList.add("has-mini-player");
+  };
+
+  const swapIn = async (url, { push }) => {
+    const player = playing();
+    if (!player) return false;
+    let response;
+    try {
+      response = await fetch(url, { headers: { Accept: "text/html" }, credentials: "same-origin" });
+    } catch {
+      return false;
+    }
+    if (!response.ok || !(response.headers.get("Content-Type") || "").startsWith("text/html")) return false;
+    const next = new DOMParser().parseFromString(await response.text(), "text/html");
+    const nextMain = next.querySelector("main#content");
+    if (!nextMain) return false;
+    moveToDock(player);
+    const same = nextMain.querySelector(`.player[data-episode="${player.dataset.episode}"]`);
+    if (same) {
+      const note = document.createElement("p");
+      note.className = "player-elsewhere";
+      note.textContent = "このエピソードは画面下のプレーヤーで再生中です。";
+      same.replaceWith(note);
+    }
+    document.querySelector("main#content").replaceWith(nextMain);
+    const footer = next.querySelector("footer.site-footer");
+    if (footer) document.querySelector("footer.site-footer")?.replaceWith(footer);
+    document.title = next.title;
+    if (push) history.pushState({ miniPlayer: true }, "", response.url);
+    initPlayer(nextMain, { startAt: hashTime(new URL(response.url).hash) });
+    nextMain.focus({ preventScroll: true });
+    window.scrollTo(0, 0);
+    return true;
+  };
+
+  document.addEventListener("click", async (event) => {
+    const link = event.target.closest("a[href]");
+    if (!link || undockable(link, event) || !playing()) return;
+    event.preventDefault();
+    if (!(await swapIn(link.href, { push: true }))) location.href = link.href;
+  });
+  // The header's search box (a GET form) too.
+  document.addEventListener("submit", async (event) => {
+    const form = event.target;
+    if (form.method !== "get" || new URL(form.action).origin !== location.origin || !playing()) return;
+    event.preventDefault();
+    const url = new URL(form.action);
+    url.search = new URLSearchParams(new FormData(form)).toString();
+    if (!(await swapIn(url.href, { push: true }))) location.href = url.href;
+  });
+  window.addEventListener("popstate", async () => {
+    if (!dock()) return;
+    if (!(await swapIn(location.href, { push: false }))) location.reload();
+  });
+  // Another episode's own player starting pauses the docked one.
+  document.addEventListener("play", (event) => {
+    document.querySelectorAll("audio").forEach((audio) => { if (audio !== event.target) audio.pause(); });
+  }, true);
+
+  setUpSeekLinks();
+  initPlayer(document, { startAt: hashTime(location.hash) });
 })();

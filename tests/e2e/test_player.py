@@ -116,7 +116,7 @@ def test_article_time_seeks_and_deep_links_start_there(server, phone, long_episo
 def test_speed_skips_and_the_remembered_position(server, phone, long_episode):
     phone.goto(server.url + f"/episode/{long_episode}")
     audio = ".player audio"
-    phone.wait_for_function(f"document.querySelector('{audio}').readyState >= 1")
+    phone.wait_for_function(f"() => document.querySelector('{audio}').readyState >= 1")
     phone.select_option(".player-speed", "1.5")
     assert phone.evaluate(f"document.querySelector('{audio}').playbackRate") == 1.5
     phone.get_by_role("button", name="15秒進む").click()
@@ -185,3 +185,34 @@ def test_episode_page_asks_no_other_host_and_is_light(server, phone):
     phone.locator(".youtube-preview").click()
     expect(phone.locator("iframe.youtube-frame")).to_be_visible()
     assert phone.evaluate("document.activeElement.tagName") == "IFRAME"
+
+
+def test_mini_player_keeps_playing_across_pages(server, phone, long_episode, shots):
+    phone.goto(server.url + f"/episode/{long_episode}")
+    phone.locator(".articles a.timecode", has_text="0:20").click()  # a tap: playing from 0:20
+    phone.wait_for_function("() => !document.querySelector('.player audio').paused")
+    phone.evaluate("window.notReloaded = true; document.querySelector('.player audio').dataset.marker = 'same'")
+
+    phone.locator("header nav a", has_text="アーカイブ").click()
+    expect(phone).to_have_url(re.compile(r"/archive/$"))
+    expect(phone.locator("h1")).to_have_text("アーカイブ")
+    mini = phone.locator(".mini-player")
+    expect(mini).to_be_visible()
+    expect(mini.locator(".mini-player-title")).to_have_text("長い音声のテスト回")
+    expect(mini.locator(".mini-player-title")).to_have_attribute("href", f"/episode/{long_episode}")
+    assert phone.evaluate("window.notReloaded === true"), "the page was reloaded"
+    assert mini.locator("audio").get_attribute("data-marker") == "same"  # the very element, never reloaded
+    before = phone.evaluate("document.querySelector('.mini-player audio').currentTime")
+    phone.wait_for_function(f"() => document.querySelector('.mini-player audio').currentTime > {before} + 0.5")
+    assert not phone.evaluate("document.querySelector('.mini-player audio').paused")
+    shots.take(phone, "phone-mini-player", "アーカイブへ移動しても下のミニプレーヤーで再生が続く", full_page=False)
+
+    # Back goes back, still playing; a search from the header too.
+    phone.go_back()
+    expect(phone).to_have_url(re.compile(rf"/episode/{long_episode}"))
+    expect(phone.locator("main .player-elsewhere")).to_be_visible()
+    phone.locator(".header-search input").fill("ブラウザ")
+    phone.locator(".header-search input").press("Enter")
+    expect(phone).to_have_url(re.compile(r"/search/\?q="))
+    assert phone.evaluate("window.notReloaded === true")
+    assert not phone.evaluate("document.querySelector('.mini-player audio').paused")

@@ -1,6 +1,8 @@
 """Subscribing and sharing from a phone (issue 16): the menu's 購読, the feed URL copied."""
 
+import http.server
 import re
+import threading
 
 import pytest
 
@@ -37,7 +39,37 @@ def test_menu_leads_to_the_subscribe_page_and_the_feed_url_copies(server, browse
         context.close()
 
 
-def test_another_site_frames_the_embed_and_it_plays(server, browser, shots):
+@pytest.fixture
+def blog_server():
+    """Another origin on this machine serving one page (Chromium keeps public sites from framing loopback ones)."""
+    servers = []
+
+    def serve(html: str) -> str:
+        body = html.encode()
+
+        class Blog(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Blog)
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        servers.append(httpd)
+        return f"http://localhost:{httpd.server_address[1]}/a-blog-post"
+
+    yield serve
+    for httpd in servers:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_another_site_frames_the_embed_and_it_plays(server, browser, shots, blog_server):
     """A blog on another origin embeds /episode/<n>/embed (found through oEmbed); the rest stays unframeable."""
     context = browser.new_context(locale="ja-JP", viewport={"width": 800, "height": 600})
     page = context.new_page()
@@ -46,14 +78,13 @@ def test_another_site_frames_the_embed_and_it_plays(server, browser, shots):
         html = oembed.json()["html"]
         blog = "<!doctype html><title>blog</title><h1>よその日記</h1>" + html
         blog += f'<iframe id="page" src="{server.url}/episode/2" width="400" height="200"></iframe>'
-        page.route("http://blog.example/", lambda route: route.fulfill(body=blog, content_type="text/html"))
-        page.goto("http://blog.example/")
+        page.goto(blog_server(blog))
         embed = page.frame_locator("iframe[src$='/episode/2/embed']")
         expect(embed.locator(".player audio")).to_be_visible()
         expect(embed.locator(".player-controls")).to_be_visible()  # player.js ran inside the frame
         frame = next(f for f in page.frames if f.url.endswith("/episode/2/embed"))
         frame.locator(".embed-chapters a.timecode").last.click()
-        frame.wait_for_function("document.querySelector('.player audio').currentTime > 1")
+        frame.wait_for_function("() => document.querySelector('.player audio').currentTime > 1")
         shots.take(
             page, "embed-on-another-site", "よそのサイトに埋め込まれたプレーヤー（oEmbed の iframe）", full_page=False
         )
