@@ -141,15 +141,20 @@ def test_transcript_follows_the_audio(server, phone, long_episode, shots):
     phone.locator(".transcript summary").click()
     cues = phone.locator(".transcript-cues li")
     expect(cues.first).to_be_visible()
+    phone.wait_for_function("() => document.querySelector('.player audio').readyState >= 1")
     phone.evaluate("document.querySelector('.player audio').currentTime = 50")
-    current = phone.locator(".transcript-cues li.is-current")
-    expect(current).to_have_count(1)
-    start, end = current.evaluate(
-        "item => { const t = document.querySelector('.player audio').textTracks[0];"
-        " const cue = [...t.cues].find(c => c.text === item.querySelector('span').textContent);"
-        " return [cue.startTime, cue.endTime]; }"
+    wait_for_time(phone, 50)
+    # The highlighted cue is the one whose time span holds 50 s (the first one was highlighted at 0).
+    phone.wait_for_function(
+        """() => {
+          const item = document.querySelector('.transcript-cues li.is-current');
+          const track = document.querySelector('.player audio').textTracks[0];
+          if (!item || !track.cues) return false;
+          const cue = [...track.cues].find(c => c.text === item.querySelector('span').textContent);
+          return cue && cue.startTime <= 50 && 50 < cue.endTime;
+        }"""
     )
-    assert start <= 50 < end
+    expect(phone.locator(".transcript-cues li.is-current")).to_have_count(1)
     # A click on a cue's time seeks there.
     third = cues.nth(2)
     third.locator("a.cue-time").click()
