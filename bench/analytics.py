@@ -26,7 +26,7 @@ from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from benchsite import ROOT, free_port, in_process_site
+from benchsite import ROOT, drop_database, free_port, in_process_site, own_postgres_database
 
 BENCH = Path(__file__).resolve().parent
 VENV_BIN = Path(sys.executable).parent
@@ -291,27 +291,6 @@ def main() -> None:
     finally:
         if database:
             drop_database(*database)
-
-
-def own_postgres_database() -> tuple[str, str]:
-    """A new database of this run's own beside DATABASE_URL's (never the shared one), as DATABASE_URL."""
-    import psycopg
-
-    base = os.environ["DATABASE_URL"]
-    name = f"zundapod_bench_analytics_{os.getpid()}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    os.environ["DATABASE_URL"] = base.rsplit("/", 1)[0] + "/" + name
-    return base, name
-
-
-def drop_database(base: str, name: str) -> None:
-    import psycopg
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def run(options) -> None:

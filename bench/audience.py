@@ -37,7 +37,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from benchsite import ROOT, free_port, in_process_site
+from benchsite import ROOT, drop_database, free_port, in_process_site, own_postgres_database
 
 BENCH = Path(__file__).resolve().parent
 VENV_BIN = Path(sys.executable).parent
@@ -484,14 +484,50 @@ def main() -> None:
     parser.add_argument("--edits", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=5, help="each throughput measurement")
     parser.add_argument("--phases", default="abcd")
+    parser.add_argument(
+        "--postgres-redis",
+        action="store_true",
+        help="PostgreSQL (a database of its own on DATABASE_URL's server) and Redis (REDIS_URL, a key prefix of its own)",
+    )
     options = parser.parse_args()
     template = LEGACY_RUN if options.legacy else options.server
 
+    services = {}
+    if options.postgres_redis:
+        database = own_postgres_database("zundapod_bench_audience")
+        services = {"REDIS_URL": os.environ["REDIS_URL"], "CACHE_KEY_PREFIX": f"zundapod-bench-audience-{os.getpid()}"}
+    try:
+        run(options, template, services)
+    finally:
+        if options.postgres_redis:
+            drop_database(*database)
+            drop_redis_keys(services["REDIS_URL"], services["CACHE_KEY_PREFIX"])
+
+
+def drop_redis_keys(url: str, prefix: str) -> None:
+    """Only this run's keys: the Redis may be shared."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=500))
+    if keys:
+        client.delete(*keys)
+
+
+def run(options, template: str, services: dict) -> None:
     # https links as in production; loopback has no TLS, so no redirect to it.
     workdir = in_process_site(
-        "zundapod-audience-", SITE_URL="https://podcast.example.jp", DJANGO_SECURE_SSL_REDIRECT="0"
+        "zundapod-audience-",
+        keep_database=bool(services),
+        SITE_URL="https://podcast.example.jp",
+        DJANGO_SECURE_SSL_REDIRECT="0",
+        **services,
     )
-    print(f"audience benchmark in {workdir} ({os.cpu_count()} cores)", flush=True)
+    from django.conf import settings
+    from django.db import connection
+
+    cache = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
+    print(f"audience benchmark in {workdir} ({os.cpu_count()} cores, {connection.vendor}, {cache})", flush=True)
     build_site(workdir)
     env = {
         **os.environ,

@@ -104,3 +104,24 @@ def start_gunicorn(
         time.sleep(0.2)
     server.terminate()
     raise RuntimeError(f"gunicorn did not answer within 30 s; see {log}")
+
+
+def own_postgres_database(prefix: str = "zundapod_bench") -> tuple[str, str]:
+    """A new database of this run's own beside DATABASE_URL's (never the shared one), as DATABASE_URL."""
+    import psycopg
+
+    base = os.environ["DATABASE_URL"]
+    name = f"{prefix}_{os.getpid()}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    os.environ["DATABASE_URL"] = base.rsplit("/", 1)[0] + "/" + name
+    return base, name
+
+
+def drop_database(base: str, name: str) -> None:
+    import psycopg
+    from django.db import connections
+
+    connections.close_all()
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
