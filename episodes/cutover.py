@@ -78,7 +78,8 @@ def cutover_report(site_dir: Path) -> Report:
     posts, unreadable = _read_posts(site_dir)
     for path, reason in unreadable:
         report.add("post_unreadable", path, reason)
-    client = Client(HTTP_HOST=urlsplit(settings.SITE_URL).netloc or "localhost")
+    site = urlsplit(settings.SITE_URL)
+    client = SiteClient(host=site.netloc or "localhost", secure=site.scheme == "https")
 
     _check_old_feed(report, client, site_dir, posts, config.url)
     _check_urls(report, client, _old_urls(posts, config, old_host))
@@ -86,6 +87,17 @@ def cutover_report(site_dir: Path) -> Report:
     _check_artwork(report, client)
     _check_articles(report, posts)
     return report
+
+
+class SiteClient(Client):
+    """Asks as a listener of the public site would: its host, and https when SITE_URL is (no redirect to it)."""
+
+    def __init__(self, *, host: str, secure: bool):
+        super().__init__(HTTP_HOST=host)
+        self.secure = secure
+
+    def get(self, path, *args, **kwargs):
+        return super().get(path, *args, secure=self.secure, **kwargs)
 
 
 def _read_posts(site_dir: Path):

@@ -107,3 +107,15 @@ class TestAfterImport:
         imported(old_site)
         _, out = report(old_site)
         assert "/images/actors/zundamon.png: 404（_config.yml（ずんだもん））" in out
+
+
+class TestAsThePublicSite:
+    def test_an_https_site_is_asked_over_https_not_counted_as_redirect_loops(self, old_site, settings):
+        settings.SITE_URL = "https://podcast.example.jp"
+        settings.ALLOWED_HOSTS = ["podcast.example.jp"]
+        settings.SECURE_SSL_REDIRECT = True
+        imported(old_site)
+        _, data = report(old_site, "--json")
+        result = json.loads(data)
+        assert [p for p in result["problems"] if p["kind"] == "url_broken"] == []
+        assert result["urls_ok"] == result["urls_checked"] > 10

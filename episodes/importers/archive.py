@@ -177,8 +177,11 @@ def write_episode(
         episode.show = find_or_create_show(prepared.show_name, catalogue=catalogue, hosts=cast[:1])
         episode.image = site.store_image(post.image_url) if image_source else ""
         episode.thumbnail = site.store_image(post.thumbnail_url) if thumbnail_source else ""
-        for url, found in ((post.image_url, image_source), (post.thumbnail_url, thumbnail_source)):
-            if url and not found and site.site_dir and site.is_own_url(url):
+        missing = {
+            url for url, found in ((post.image_url, image_source), (post.thumbnail_url, thumbnail_source)) if not found
+        }
+        for url in sorted(missing):  # once per address, when image and thumbnail name the same file
+            if url and site.site_dir and site.is_own_url(url):
                 warnings.append(
                     (
                         "image_missing",

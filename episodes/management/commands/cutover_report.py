@@ -1,6 +1,7 @@
 """Say what of the old site would still break if the domain were switched now."""
 
 import json
+import logging
 from collections import Counter
 from pathlib import Path
 
@@ -23,10 +24,15 @@ class Command(BaseCommand):
     def handle(self, *args, site_dir: Path, as_json: bool, verbosity: int, **options):
         if not site_dir.is_dir():
             raise CommandError(f"{site_dir} はフォルダーではありません")
+        # Each old address is asked once; Django's "Not Found" log lines would bury the report.
+        request_log = logging.getLogger("django.request")
+        level, request_log.level = request_log.level, logging.ERROR
         try:
             report = cutover_report(site_dir)
         except PostError as exc:
             raise CommandError(str(exc)) from exc
+        finally:
+            request_log.setLevel(level)
         if as_json:
             self.stdout.write(_json(report.as_dict()))
         else:
