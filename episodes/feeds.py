@@ -198,6 +198,11 @@ def _person_attributes(actor, *, role: str, group: str) -> dict[str, str]:
     return attributes
 
 
+def ready_key(path: str) -> str:
+    """The feed's entry in the ready-bytes store (the hub is named in the feed: a new hub, new bytes)."""
+    return feed_cache.feed_key(path, f"{_media_location()}|{settings.WEBSUB_HUB_URL}")
+
+
 class PodcastFeed(Feed):
     """Shared behaviour of the station feed and the per-show feeds."""
 
@@ -215,8 +220,7 @@ class PodcastFeed(Feed):
         # Ready bytes (plain and gzip) per content state; see feed_cache.
         return feed_cache.serve(
             request,
-            # The hub is named in the feed, so a change of hub is a change of bytes.
-            key=feed_cache.feed_key(request.path, f"{_media_location()}|{settings.WEBSUB_HUB_URL}"),
+            key=ready_key(request.path),
             build=lambda: (
                 self.get_feed(self.get_object(request, *args, **kwargs), request).writeString("utf-8").encode()
             ),
