@@ -51,8 +51,11 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(kind: str = "asgi") -> Iterator[LiveServer]:
-    """Serve the project on 127.0.0.1 (a free port) in a thread for the duration of the block."""
+def live_server(kind: str = "asgi", *, app=None) -> Iterator[LiveServer]:
+    """Serve the project on 127.0.0.1 (a free port) in a thread for the duration of the block.
+
+    `app` replaces Django's bare ASGI handler (say, wrapped as zundapod.asgi wraps it).
+    """
     if kind == "wsgi":
         httpd = ThreadedWSGIServer(("127.0.0.1", 0), QuietWSGIRequestHandler, allow_reuse_address=False)
         httpd.set_app(WSGIHandler())
@@ -67,7 +70,7 @@ def live_server(kind: str = "asgi") -> Iterator[LiveServer]:
         return
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(ASGIHandler(), lifespan="off", log_level="warning", timeout_graceful_shutdown=1)
+    config = uvicorn.Config(app or ASGIHandler(), lifespan="off", log_level="warning", timeout_graceful_shutdown=1)
     asgi = uvicorn.Server(config)
     thread = threading.Thread(target=asgi.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

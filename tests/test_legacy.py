@@ -1,19 +1,16 @@
 """The old static site's addresses answer 301 to where things live now."""
 
 import socket
-import threading
-import time
 from urllib.parse import quote
 
 import pytest
-import uvicorn
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.core.handlers.asgi import ASGIHandler
 
 from episodes.models import Episode, LegacyPath
 
 from .factories import make_episode, mp3_upload
+from .live_servers import live_server
 
 pytestmark = pytest.mark.django_db
 OLD_NAME = "私立ずんだもん女学園放送部_podcast_20251121.mp3"
@@ -67,18 +64,8 @@ def test_index_and_html_permalinks(client, episode):
 def uvicorn_server(settings, episode):
     """The site as `make run` serves it (uvicorn), on a free port."""
     settings.ALLOWED_HOSTS = ["127.0.0.1"]
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(ASGIHandler(), lifespan="off", log_level="critical"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    yield sock.getsockname()[1]
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with live_server("asgi") as live:
+        yield live.port
 
 
 def raw_get(port: int, target: bytes) -> bytes:

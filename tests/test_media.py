@@ -3,28 +3,23 @@
 import http.client
 import re
 import socket
-import threading
 import time
 from dataclasses import dataclass
 from email.message import Message
 from urllib.parse import quote
 
 import pytest
-import uvicorn
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.core.handlers.asgi import ASGIHandler
-from django.core.handlers.wsgi import WSGIHandler
-from django.core.servers.basehttp import ThreadedWSGIServer
 from django.http import StreamingHttpResponse
 from django.test import Client
-from django.test.testcases import QuietWSGIRequestHandler
 from django.utils.http import http_date
 
 from episodes.media import CHUNK_SIZE, Unsatisfiable, parse_range
 
 from .factories import MP3, make_episode
+from .live_servers import live_server
 
 # The server thread reads episodes (whose audio it may serve) through its own connection.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -84,45 +79,15 @@ def raw_status(head: bytes) -> int:
     return int(head.split(b" ", 2)[1])
 
 
-def _wsgi_server():
-    httpd = ThreadedWSGIServer(("127.0.0.1", 0), QuietWSGIRequestHandler, allow_reuse_address=False)
-    httpd.set_app(WSGIHandler())
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
-    thread.start()
-    yield Server("127.0.0.1", httpd.server_port)
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(timeout=10)
-
-
-def _asgi_server():
-    """uvicorn, as `make run` serves: the view streams from an async iterator in the event loop."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(ASGIHandler(), lifespan="off", log_level="warning", timeout_graceful_shutdown=1)
-    asgi = uvicorn.Server(config)
-    thread = threading.Thread(target=asgi.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not asgi.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    yield Server("127.0.0.1", sock.getsockname()[1])
-    asgi.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
-
-
 @pytest.fixture(params=["wsgi", "asgi"])
 def server(request, settings):
     """A real HTTP server running the project's own application, under WSGI and under ASGI.
 
-    Not pytest-django's `live_server`: its thread wraps the application in
-    Django's test-only `_MediaFilesHandler`, which answers every existing file
-    under MEDIA_URL with `django.views.static.serve` (no ranges, POST allowed),
-    so `episodes.media.serve_media` would never be reached.
+    (tests/live_servers.py says why not pytest-django's `live_server`.)
     """
     settings.ALLOWED_HOSTS = ["127.0.0.1"]
-    yield from (_wsgi_server() if request.param == "wsgi" else _asgi_server())
+    with live_server(request.param) as live:
+        yield Server(live.host, live.port)
 
 
 @dataclass
@@ -554,25 +519,24 @@ def test_stalled_downloads_hold_no_thread_under_asgi(settings):
     """Listeners that stop reading keep their sockets; the one thread for views stays free."""
     settings.ALLOWED_HOSTS = ["127.0.0.1"]
     big = store("audio/big/twelve.mp3", ContentFile(bytes(12 * 1024 * 1024)))
-    running = _asgi_server()
-    server = next(running)
     stalled = []
-    try:
-        for _ in range(4):
-            sock = socket.socket()
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-            sock.settimeout(10)
-            sock.connect((server.host, server.port))
-            sock.sendall(f"GET {quote(big.url)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
-            assert sock.recv(1024).startswith(b"HTTP/1.1 200")
-            stalled.append(sock)
-        start = time.monotonic()
-        assert server.request("GET", big.url, {"Range": "bytes=0-9"}).body == bytes(10)
-        assert time.monotonic() - start < 2
-    finally:
-        for sock in stalled:
-            sock.close()
-        next(running, None)
+    with live_server("asgi") as live:
+        server = Server(live.host, live.port)
+        try:
+            for _ in range(4):
+                sock = socket.socket()
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                sock.settimeout(10)
+                sock.connect((server.host, server.port))
+                sock.sendall(f"GET {quote(big.url)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+                assert sock.recv(1024).startswith(b"HTTP/1.1 200")
+                stalled.append(sock)
+            start = time.monotonic()
+            assert server.request("GET", big.url, {"Range": "bytes=0-9"}).body == bytes(10)
+            assert time.monotonic() - start < 2
+        finally:
+            for sock in stalled:
+                sock.close()
 
 
 class TestAccelRedirect:

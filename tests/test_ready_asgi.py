@@ -2,12 +2,8 @@
 
 import gzip
 import http.client
-import socket
-import threading
-import time
 
 import pytest
-import uvicorn
 from asgiref.sync import SyncToAsync
 from django.core.handlers.asgi import ASGIHandler
 from django.core.signals import request_started
@@ -17,6 +13,7 @@ from episodes import ready_asgi
 from episodes.models import Episode, Station
 
 from .factories import make_episode, make_show
+from .live_servers import live_server
 
 # The server thread reads what the test wrote: committed, not in the test's transaction.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -34,19 +31,8 @@ def site(settings):
 
 @pytest.fixture
 def server(site):
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(ready_asgi.wrap(ASGIHandler()), lifespan="off", log_level="warning")
-    asgi = uvicorn.Server(config)
-    thread = threading.Thread(target=asgi.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not asgi.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    yield sock.getsockname()[1]
-    asgi.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with live_server("asgi", app=ready_asgi.wrap(ASGIHandler())) as live:
+        yield live.port
     # The layer's lookups keep a connection in asgiref's thread; the test database must be droppable.
     SyncToAsync.single_thread_executor.submit(connections.close_all).result()
 
