@@ -27,13 +27,6 @@ def is_sane_moment(moment: datetime) -> bool:
     return FIRST_YEAR <= moment.year <= LAST_YEAR
 
 
-def validate_seconds(value) -> None:
-    if value is not None and not is_seconds(value):
-        raise ValidationError(
-            "秒数は 0 から %(max)s までにしてください。", code="seconds_range", params={"max": MAX_SECONDS}
-        )
-
-
 def validate_moment(value) -> None:
     if value is not None and not is_sane_moment(value):
         raise ValidationError(

@@ -21,7 +21,8 @@ from django.db.models import Count
 from django.test import Client
 
 from .feeds import ITUNES_NS
-from .importers.jekyll import ARCHIVE_FOLDER, PostError, parse_post, read_config
+from .importers.files import SiteFiles
+from .importers.jekyll import PostError, parse_post, post_files, read_config
 from .models import Episode, Show
 
 # The old feed.xml's Liquid loop may cap its items (`for post in site.posts limit: 50`).
@@ -74,15 +75,14 @@ def cutover_report(site_dir: Path) -> Report:
     """Check the old site at `site_dir` against this database; nothing is written."""
     report = Report()
     config = read_config(site_dir)
-    old_host = urlsplit(config.url).netloc
     posts, unreadable = _read_posts(site_dir)
     for path, reason in unreadable:
         report.add("post_unreadable", path, reason)
-    site = urlsplit(settings.SITE_URL)
-    client = SiteClient(host=site.netloc or "localhost", secure=site.scheme == "https")
+    public = urlsplit(settings.SITE_URL)
+    client = SiteClient(host=public.netloc or "localhost", secure=public.scheme == "https")
 
     _check_old_feed(report, client, site_dir, posts, config.url)
-    _check_urls(report, client, _old_urls(posts, config, old_host))
+    _check_urls(report, client, _old_urls(posts, config, SiteFiles(base_url=config.url)))
     _check_audio(report)
     _check_artwork(report, client)
     _check_articles(report, posts)
@@ -101,17 +101,13 @@ class SiteClient(Client):
 
 
 def _read_posts(site_dir: Path):
-    posts, unreadable, seen = [], [], set()
-    for folder in ("_posts", ARCHIVE_FOLDER):  # a serial in both is the live one
-        for path in sorted((site_dir / folder).glob("*.md")):
-            try:
-                post = parse_post(path)
-            except PostError as exc:
-                unreadable.append((f"{folder}/{path.name}", exc.reason))
-                continue
-            if post.serial not in seen:
-                seen.add(post.serial)
-                posts.append(post)
+    """The posts as import_jekyll takes them (the same files, the live one of a serial in both)."""
+    posts, unreadable = [], []
+    for path in post_files(site_dir):
+        try:
+            posts.append(parse_post(path))
+        except PostError as exc:
+            unreadable.append((f"{path.parent.name}/{path.name}", exc.reason))
     return posts, unreadable
 
 
@@ -144,29 +140,26 @@ def _check_old_feed(report: Report, client: Client, site_dir: Path, posts, site_
         report.add("feed_item_missing", f"#{post.serial}", reason)
 
 
-def _old_urls(posts, config, old_host: str) -> list[tuple[str, str]]:
+def _old_urls(posts, config, site: SiteFiles) -> list[tuple[str, str]]:
     """(path on the new site, what refers to it) for every address the old site served."""
     urls = {"/": "トップページ", "/index.html": "トップページ", "/feed.xml": "フィード"}
     for post in posts:
         urls.setdefault(f"/episode/{post.serial}", post.path.name)
         urls.setdefault(f"/episode/{post.serial}.html", post.path.name)
         for value in (post.audio_path, post.image_url, post.thumbnail_url):
-            if path := _own_path(value, old_host):
+            if path := _own_path(value, site):
                 urls.setdefault(path, post.path.name)
     for actor in config.actors.values():
-        if path := _own_path(actor.image_url, old_host):
+        if path := _own_path(actor.image_url, site):
             urls.setdefault(path, f"_config.yml（{actor.name}）")
     return sorted(urls.items())
 
 
-def _own_path(value: str, old_host: str) -> str:
+def _own_path(value: str, site: SiteFiles) -> str:
     """The path of an address on the old site itself ("" for other hosts and empty values)."""
-    if not value:
+    if not site.is_own_url(value):
         return ""
-    parts = urlsplit(value)
-    if parts.netloc and parts.netloc != old_host:
-        return ""
-    path = parts.path or ""
+    path = urlsplit(value).path
     return quote(path, safe="/%") if path.startswith("/") and path != "/" else ""
 
 
@@ -201,7 +194,7 @@ def _check_audio(report: Report) -> None:
     episodes = Episode.objects.published()
     report.episodes = episodes.count()
     report.episodes_in_feed = episodes.in_feed().count()
-    for episode in episodes.exclude(pk__in=episodes.in_feed()).order_by("number"):
+    for episode in episodes.not_in_feed().order_by("number"):
         where = "外部の音声" if episode.audio_url else "音声ファイル"
         report.add(
             "audio_unmeasured", f"#{episode.number}", f"{episode.feed_problem}（{where}: probe_audio で測れます）"

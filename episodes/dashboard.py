@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -96,8 +96,7 @@ class LeftOut:
 
 def left_out_of_feeds(limit: int = 20) -> tuple[list[LeftOut], int]:
     """Published or scheduled episodes whose audio size or length is unknown, and how many in all."""
-    unknown = Q(audio_size__isnull=True) | Q(audio_duration__isnull=True)
-    episodes = Episode.objects.filter(unknown, status=Episode.Status.PUBLISHED).select_related("show")
+    episodes = Episode.objects.filter(status=Episode.Status.PUBLISHED).not_in_feed().select_related("show")
     total = episodes.count()
     rows = []
     for episode in episodes.order_by("-published_at")[:limit]:

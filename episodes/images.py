@@ -58,9 +58,9 @@ def is_image_url(url: str) -> bool:
     return bool(path) and not path.endswith("/")
 
 
-def validate_artwork_source(fieldfile) -> None:
-    """Model-field validator: any supported image; a feed rendition is made when it does not conform."""
-    identify_image(fieldfile)
+# Artwork takes any real image (a conforming feed rendition is made on save);
+# the name stays because migration 0006 refers to it.
+validate_artwork_source = validate_image
 
 
 def artwork_conforms(fileobj) -> bool:

@@ -51,7 +51,6 @@ class Outcome:
     status: str
     post: Post | None = None
     episode: Episode | None = None
-    reason: str = ""
     warnings: list[tuple[str, str]] = field(default_factory=list)
 
 

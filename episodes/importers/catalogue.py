@@ -241,21 +241,23 @@ class _Art:
 
 def _best_artwork(names: list[str]) -> _Art | None:
     """The first stored image that conforms, else the first real image (names in order of use)."""
-    found = []
+    first = None
     for name in names:
         try:
             with default_storage.open(name, "rb") as f:
                 _, size = images.identify_image(f)
                 f.seek(0)
-                conforms = images.artwork_conforms(f)
+                art = _Art(name, min(size), images.artwork_conforms(f))
         except (ValidationError, OSError):
             continue
-        found.append(_Art(name, min(size), conforms))
-    return next((art for art in found if art.conforms), found[0] if found else None)
+        if art.conforms:
+            return art
+        first = first or art
+    return first
 
 
 def _station_artwork(site: SiteFiles) -> str:
     """The old feed's channel image, stored once (a feed rendition is made when it does not conform)."""
     url = read_feed_artwork(site.site_dir) if site.site_dir else ""
     stored = site.store_image(url) if url else ""
-    return stored if stored and _best_artwork([stored]) else ""
+    return stored  # store_image took only a real image

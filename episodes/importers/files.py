@@ -57,8 +57,8 @@ class SiteFiles:
 
     def is_own_url(self, url: str) -> bool:
         """Whether a URL or path points at the old site itself (its files are ours to bring)."""
-        parts = urlsplit(url)
-        return bool(url) and (not parts.scheme or parts.hostname == (urlsplit(self.base_url).hostname or ""))
+        parts = urlsplit(url)  # `//cdn.example/x` has a host and no scheme: not ours
+        return bool(url) and (not parts.netloc or parts.hostname == (urlsplit(self.base_url).hostname or ""))
 
     def site_path(self, url: str) -> tuple[Path, Path] | None:
         """(root, file) under the site folder or its public/ that a site URL or path names, if there."""

@@ -6,6 +6,7 @@ years of hand-fed posts), precise in what it reports: every problem names
 its file and line.
 """
 
+import fnmatch
 import html
 import re
 from dataclasses import dataclass, field
@@ -266,3 +267,16 @@ def parse_post(path: Path, *, read_from: Path | None = None) -> Post:
         trailer=trailer,
         warnings=warnings,
     )
+
+
+def post_files(site_dir: Path, *, only: str | None = None) -> list[Path]:
+    """Posts of `_posts.bak/` then `_posts/`, by serial; a serial in both is taken from `_posts/` (the live one)."""
+    by_serial: dict[int, Path] = {}
+    for folder in (ARCHIVE_FOLDER, "_posts"):
+        for path in sorted((site_dir / folder).glob("*")):
+            if path.suffix not in {".md", ".markdown"} or (only and not fnmatch.fnmatch(path.name, only)):
+                continue
+            match = FILE_NAME.match(path.name)
+            key = int(match["serial"]) if match else -len(by_serial) - 1
+            by_serial[key] = path
+    return [by_serial[key] for key in sorted(by_serial, key=lambda k: (k < 0, k))]

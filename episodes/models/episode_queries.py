@@ -92,6 +92,10 @@ class EpisodeQuerySet(RevisionedQuerySet):
         """Episodes whose audio size and length are known: a feed never claims 0."""
         return self.filter(audio_size__isnull=False, audio_duration__isnull=False)
 
+    def not_in_feed(self):
+        """The rest: size or length unknown (`Episode.feed_problem` says which and why)."""
+        return self.filter(Q(audio_size__isnull=True) | Q(audio_duration__isnull=True))
+
     def for_feed(self):
         """What a feed item prints, in a fixed number of queries."""
         return self.select_related("show").prefetch_related("appearances__actor", "articles", "show__hosts")

@@ -1,6 +1,5 @@
 """Import the old Jekyll site: `_config.yml`, `_posts/` and `_posts.bak/`."""
 
-import fnmatch
 from collections import Counter
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from django.db import DatabaseError
 from episodes import demo
 from episodes.importers.catalogue import assign_artwork, import_station, learn_catalogue
 from episodes.importers.files import SiteFiles
-from episodes.importers.jekyll import ARCHIVE_FOLDER, FILE_NAME, PostError, parse_post, read_config
+from episodes.importers.jekyll import ARCHIVE_FOLDER, PostError, parse_post, post_files, read_config
 from episodes.models import Episode
 from episodes.publishing import (
     CREATED,
@@ -101,7 +100,7 @@ class Command(BaseCommand):
                 raise CommandError(f"--show-map {show_map} を読めません: {exc}") from exc
 
         self._make_room_for_a_real_archive(site_dir, dry_run=dry_run)
-        files = self._post_files(site_dir, only)
+        files = post_files(site_dir, only=only)
         archived_files = {path for path in files if path.parent.name == ARCHIVE_FOLDER}
         if archived == "skip":
             files = [path for path in files if path not in archived_files]
@@ -170,7 +169,7 @@ class Command(BaseCommand):
     def _feed_summary(self) -> None:
         """How many published episodes the feeds still leave out, and why (their size or length is unknown)."""
         published = Episode.objects.published()
-        out = published.exclude(pk__in=published.in_feed())
+        out = published.not_in_feed()
         if not out.exists():
             self.stdout.write(f"  フィード: 公開中の {published.count()} 件すべてが載っています")
             return
@@ -191,18 +190,6 @@ class Command(BaseCommand):
             return
         removed = demo.remove_demo_content()
         self.stdout.write(self.style.WARNING(f"デモ用データを削除してから取り込みます（{removed}）。"))
-
-    def _post_files(self, site_dir: Path, only: str | None) -> list[Path]:
-        """Posts of `_posts.bak/` then `_posts/`; a serial in both is taken from `_posts/` (the live one)."""
-        by_serial: dict[int, Path] = {}
-        for folder in (ARCHIVE_FOLDER, "_posts"):
-            for path in sorted((site_dir / folder).glob("*")):
-                if path.suffix not in {".md", ".markdown"} or (only and not fnmatch.fnmatch(path.name, only)):
-                    continue
-                match = FILE_NAME.match(path.name)
-                key = int(match["serial"]) if match else -len(by_serial) - 1
-                by_serial[key] = path
-        return [by_serial[key] for key in sorted(by_serial, key=lambda k: (k < 0, k))]
 
     def _summary(self, counts, warnings, skipped, dry_run) -> None:
         head = "（試行のみ: 何も書き込んでいません）" if dry_run else ""
