@@ -24,7 +24,7 @@ def chapters(request, number):
 def transcript_text(request, number):
     """The script as plain text, for `podcast:transcript` and the episode page."""
     episode = get_object_or_404(Episode.objects.published(), number=number)
-    if not episode.transcript.strip():
+    if not episode.has_transcript:
         return HttpResponse("文字起こしはありません。", status=404, content_type="text/plain; charset=utf-8")
     return shared_file(request, episode.transcript, "text/plain; charset=utf-8")
 
@@ -34,6 +34,6 @@ def transcript_vtt(request, number):
     episode = get_object_or_404(
         Episode.objects.published().prefetch_related("articles", "appearances__actor"), number=number
     )
-    if not (episode.transcript.strip() and transcripts.can_time(episode)):
+    if not episode.has_timed_transcript:
         return HttpResponse("WebVTT の文字起こしはありません。", status=404, content_type="text/plain; charset=utf-8")
     return shared_file(request, transcripts.webvtt(episode), "text/vtt; charset=utf-8")

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.feedgenerator import Enclosure, Rss201rev2Feed, Stylesheet
 from django.utils.xmlutils import SimplerXMLGenerator
 
-from . import feed_cache, transcripts, websub
+from . import feed_cache, websub
 from .links import absolute_url
 from .models import Episode, Show, Station
 from .models.shows import WEEKDAYS_RRULE
@@ -170,13 +170,13 @@ class PodcastRssFeed(Rss201rev2Feed):
                 None,
                 {"url": absolute_url(episode.chapters_url), "type": "application/json+chapters"},
             )
-        if episode.transcript.strip():
+        if episode.has_transcript:
             add(
                 "podcast:transcript",
                 None,
                 {"url": absolute_url(episode.transcript_url), "type": "text/plain", "language": "ja"},
             )
-            if transcripts.can_time(episode):
+            if episode.has_timed_transcript:
                 add(
                     "podcast:transcript",
                     None,

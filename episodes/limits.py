@@ -11,13 +11,14 @@ without a length).
 """
 
 from collections.abc import Callable
-from http.cookies import SimpleCookie
 from importlib import import_module
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY, get_user_model
 from django.http import HttpResponse
+
+from . import ready_asgi
 
 FORM_OVERHEAD_BYTES = 1024 * 1024
 
@@ -85,13 +86,10 @@ class BodyLimitMiddleware:
 
 def _staff_session(headers: dict) -> bool:
     """Whether the request's session cookie belongs to an active staff user (one or two queries)."""
-    cookie = headers.get(b"cookie")
-    if not cookie:
+    session_key = ready_asgi.request_cookies(headers).get(settings.SESSION_COOKIE_NAME)
+    if not session_key:
         return False
-    morsel = SimpleCookie(cookie.decode("latin-1")).get(settings.SESSION_COOKIE_NAME)
-    if morsel is None:
-        return False
-    session = import_module(settings.SESSION_ENGINE).SessionStore(morsel.value)
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
     user_id = session.get(SESSION_KEY)
     return bool(user_id) and get_user_model().objects.filter(pk=user_id, is_staff=True, is_active=True).exists()
 

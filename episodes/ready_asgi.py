@@ -81,12 +81,18 @@ def _lookup(store: Store, key: str) -> Ready | None:
         return None
 
 
-def _anonymous(headers: dict) -> bool:
+def request_cookies(headers: dict) -> dict[str, str]:
+    """The cookies of raw ASGI headers, read as Django reads them.
+
+    http.cookies stops at the first malformed pair (and raises on some), so it
+    would miss a session a browser does send; Django's own parser does not.
+    """
     cookie = headers.get(b"cookie")
-    if not cookie:
-        return True
-    # Django's own parser: http.cookies stops at the first malformed pair and would miss the session.
-    names = parse_cookie(cookie.decode("latin-1"))
+    return parse_cookie(cookie.decode("latin-1")) if cookie else {}
+
+
+def _anonymous(headers: dict) -> bool:
+    names = request_cookies(headers)
     return settings.SESSION_COOKIE_NAME not in names and "messages" not in names
 
 

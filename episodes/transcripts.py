@@ -35,11 +35,6 @@ def chapters_json(episode) -> str:
     return json.dumps({"version": "1.2.0", "chapters": chapters}, ensure_ascii=False, indent=2)
 
 
-def can_time(episode) -> bool:
-    """WebVTT needs timed lines from the slide timeline, or the audio's length to estimate them."""
-    return bool(episode.transcript_cues) or (bool(episode.audio_duration) and bool(episode.transcript.strip()))
-
-
 def _vtt_time(seconds: float) -> str:
     millis = round(seconds * 1000)
     hours, rest = divmod(millis, 3_600_000)

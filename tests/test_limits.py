@@ -153,3 +153,12 @@ class TestUnderAsgi:
             assert _staff_session({b"cookie": cookie}) is expected
         assert _staff_session({}) is False
         assert _staff_session({b"cookie": b"sessionid=forged"}) is False
+
+    def test_a_malformed_cookie_before_the_session_neither_hides_it_nor_fails(self):
+        """Browsers send odd pairs; http.cookies missed the session after them, or raised (a 500)."""
+        staff = User.objects.create_user("staff", password="pw", is_staff=True)
+        client = Client()
+        client.force_login(staff)
+        session = client.cookies["sessionid"].value
+        for odd in ('a=b"c', "a=1;;; b", "{=x"):
+            assert _staff_session({b"cookie": f"{odd}; sessionid={session}".encode()}) is True

@@ -234,3 +234,16 @@ def test_favicon_ico_points_at_the_static_icon(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 301
     assert response["Location"].endswith("favicon.png")
+
+
+def test_a_transcript_that_cannot_be_timed_is_shown_without_a_track_that_would_404(client):
+    """No timeline and no known length: the text is there, the WebVTT is not, and the page says neither less nor more."""
+    episode = make_episode(audio="https://cdn.example.com/unmeasured.mp3", transcript="ずんだもんなのだ。")
+    assert episode.audio_duration is None and not episode.transcript_cues
+    page = client.get(episode.get_absolute_url()).content.decode()
+    assert "ずんだもんなのだ。" in page
+    assert episode.transcript_vtt_url not in page
+    assert client.get(episode.transcript_vtt_url).status_code == 404
+    timed = make_episode(transcript="測れる回なのだ。")
+    assert timed.transcript_vtt_url in client.get(timed.get_absolute_url()).content.decode()
+    assert client.get(timed.transcript_vtt_url).status_code == 200

@@ -58,7 +58,12 @@ class Episode(RevisionedModel):
     cast = models.ManyToManyField(Actor, verbose_name="出演者", through="Appearance", related_name="episodes")
 
     audio_file = models.FileField(
-        "音声ファイル", upload_to=audio_upload_to, blank=True, max_length=500, help_text="MP3 または M4A。"
+        "音声ファイル",
+        upload_to=audio_upload_to,
+        blank=True,
+        max_length=500,
+        help_text="MP3 または M4A。",
+        db_index=True,  # /media/audio/ finds the episode of each requested file
     )
     audio_url = models.URLField(
         "外部の音声URL", max_length=1000, blank=True, help_text="ファイルを別の場所に置く場合だけ。"
@@ -365,6 +370,15 @@ class Episode(RevisionedModel):
             return ""
         reason = f"理由: {self.audio_problem}" if self.audio_problem else ""
         return f"音声の{unknown}がまだ分からないため、フィードに載りません。{reason}"
+
+    @property
+    def has_transcript(self) -> bool:
+        return bool(self.transcript.strip())
+
+    @property
+    def has_timed_transcript(self) -> bool:
+        """WebVTT needs timed lines from the slide timeline, or the audio's length to estimate them."""
+        return self.has_transcript and (bool(self.transcript_cues) or bool(self.audio_duration))
 
     @property
     def has_chapters(self) -> bool:
