@@ -8,7 +8,6 @@ while another process or thread builds it gets the previous version at once
 waits briefly for the builder.
 """
 
-import hashlib
 import logging
 import time
 
@@ -28,13 +27,6 @@ ready_asgi.register(store)
 BUILD_LOCK_SECONDS = 300
 # How long a request with no previous version to give waits for the builder.
 BUILD_WAIT_SECONDS = 10
-
-
-def feed_key(path: str, media_location: str) -> str:
-    """What a feed's bytes depend on besides the content state: its path, where links point, its length."""
-    where = f"{settings.SITE_URL}|{media_location}|{settings.FEED_ITEM_LIMIT}"
-    where = hashlib.sha256(where.encode()).hexdigest()[:16]
-    return f"{path}|{where}"
 
 
 def serve(request, *, key: str, build, content_type: str, keep=lambda body: True) -> HttpResponse:

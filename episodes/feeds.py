@@ -5,6 +5,7 @@ gets, in order: a 304 from the ETag (one query, nothing built), the ready
 bytes (feed_cache), or a build from stored fields in a fixed number of queries.
 """
 
+import hashlib
 from xml.parsers import expat
 
 from django.conf import settings
@@ -199,8 +200,12 @@ def _person_attributes(actor, *, role: str, group: str) -> dict[str, str]:
 
 
 def ready_key(path: str) -> str:
-    """The feed's entry in the ready-bytes store (the hub is named in the feed: a new hub, new bytes)."""
-    return feed_cache.feed_key(path, f"{_media_location()}|{settings.WEBSUB_HUB_URL}")
+    """The feed's entry in the ready-bytes store: its path and everything its bytes depend on besides content.
+
+    Where links point (site, media), how many items, and the WebSub hub the feed names.
+    """
+    where = f"{settings.SITE_URL}|{_media_location()}|{settings.FEED_ITEM_LIMIT}|{settings.WEBSUB_HUB_URL}"
+    return f"{path}|{hashlib.sha256(where.encode()).hexdigest()[:16]}"
 
 
 class PodcastFeed(Feed):
