@@ -54,14 +54,21 @@ CSV_COLUMNS = [
 ]
 
 
-def letters_csv(letters) -> bytes:
-    """The letters as CSV in UTF-8 with a BOM, so Excel reads the Japanese correctly."""
+def csv_bytes(header, rows) -> bytes:
+    """A table as CSV in UTF-8 with a BOM, so Excel reads the Japanese; every cell made formula-safe."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([title for title, _ in CSV_COLUMNS])
-    for letter in letters:
-        writer.writerow([csv_cell(value(letter)) for _, value in CSV_COLUMNS])
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([csv_cell(value) for value in row])
     return "\ufeff".encode() + out.getvalue().encode()
+
+
+def letters_csv(letters) -> bytes:
+    """The letters as CSV (see csv_bytes)."""
+    return csv_bytes(
+        [title for title, _ in CSV_COLUMNS], ([value(letter) for _, value in CSV_COLUMNS] for letter in letters)
+    )
 
 
 # Episodes offered when marking letters aired: the most recent ones (the select stays short).
