@@ -16,6 +16,7 @@ import bisect
 import gzip
 import hashlib
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
@@ -57,11 +58,6 @@ class State:
         return '"' + hashlib.sha256(f"{key}|{self.token}".encode()).hexdigest()[:32] + '"'
 
 
-# The publication times still ahead, as read at one revision: the visible set
-# changes without a write only when one of them passes.
-_schedule: tuple[str, list[datetime]] = ("", [])
-
-
 def _revision() -> tuple[int, datetime | None]:
     """(value, changed_at) as SiteRevision.current() reads them, with the SQL compiled once.
 
@@ -89,18 +85,57 @@ def _revision() -> tuple[int, datetime | None]:
 
 _revision_sql: tuple[str, tuple] | None = None
 
+# How long the event loop may answer from the revision this process last read
+# (recent_state) before asking the database again. Edits made in this process
+# are seen at once; another process's, within this. Staff never see it: their
+# session cookie sends them to Django, which always asks.
+REVISION_TRUST_SECONDS = 0.1
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """One reading of the revision, with the publication times still ahead at it.
+
+    The visible set changes without a write only when one of those times passes.
+    """
+
+    at: float
+    moves_here: int
+    revision: int
+    changed_at: datetime | None
+    ahead: list[datetime]
+
+    def state(self) -> State:
+        due = bisect.bisect_right(self.ahead, timezone.now())
+        return State(self.revision, self.changed_at, due, self.ahead[due - 1] if due else None)
+
+
+_reading: _Reading | None = None
+
 
 def current_state() -> State:
     """The content state now: one small query (two on the first request after a write)."""
-    global _schedule
+    global _reading
+    moves_here = SiteRevision.moves_here  # before the query: a move during it makes this reading old
     revision, changed_at = _revision()
-    read_at = f"{revision}|{changed_at}"
-    schedule = _schedule
-    if schedule[0] != read_at:
-        ahead = Episode.objects.scheduled().order_by("published_at").values_list("published_at", flat=True)
-        schedule = _schedule = (read_at, list(ahead))
-    due = bisect.bisect_right(schedule[1], timezone.now())
-    return State(revision, changed_at, due, schedule[1][due - 1] if due else None)
+    reading = _reading
+    if reading is None or (reading.revision, reading.changed_at) != (revision, changed_at):
+        ahead = list(Episode.objects.scheduled().order_by("published_at").values_list("published_at", flat=True))
+    else:
+        ahead = reading.ahead
+    reading = _reading = _Reading(time.monotonic(), moves_here, revision, changed_at, ahead)
+    return reading.state()
+
+
+def recent_state(trust: float = REVISION_TRUST_SECONDS) -> State | None:
+    """The content state from a reading under `trust` seconds old and no edit here since; no query.
+
+    None when there is no such reading: ask current_state().
+    """
+    reading = _reading
+    if reading is None or reading.moves_here != SiteRevision.moves_here or time.monotonic() - reading.at > trust:
+        return None
+    return reading.state()
 
 
 @dataclass(frozen=True)
@@ -167,13 +202,20 @@ class Store:
             self._remember(key, ready)
         return ready
 
-    def get(self, key: str, state: State) -> Ready | None:
-        """The entry for `key` made from `state`, if there is one."""
+    def remembered(self, key: str, state: State) -> Ready | None:
+        """The entry for `key` made from `state` if this process holds it: no cache, no database."""
         with self._lock:
             ready = self._memory.get(key)
             if ready is not None and ready.token == state.token:
                 self._memory.move_to_end(key)
                 return ready
+        return None
+
+    def get(self, key: str, state: State) -> Ready | None:
+        """The entry for `key` made from `state`, if there is one."""
+        ready = self.remembered(key, state)
+        if ready is not None:
+            return ready
         ready = cache.get(self.cache_key(key))
         if ready is not None and ready.token == state.token:
             self._remember(key, ready)

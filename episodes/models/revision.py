@@ -21,6 +21,10 @@ from .text import CleanTextModel, clean_text_fields
 class SiteRevision(models.Model):
     """A single row: the content revision and when it last moved."""
 
+    # Moves made by this process: a reader that trusts the revision it read a
+    # moment ago (ready_bytes.recent_state) sees its own process's edits at once.
+    moves_here = 0
+
     value = models.PositiveBigIntegerField("リビジョン", default=0)
     changed_at = models.DateTimeField("最終変更", default=timezone.now)
     # What `websub_ping` last told the hub (its fingerprint of the feeds), so a run announces only changes.
@@ -56,6 +60,7 @@ class SiteRevision(models.Model):
         """One UPDATE; the row is created on first use."""
         if not cls.objects.filter(pk=1).update(value=F("value") + 1, changed_at=timezone.now()):
             cls.objects.get_or_create(pk=1, defaults={"value": 1})
+        SiteRevision.moves_here += 1
 
     @classmethod
     def current(cls) -> tuple[int, object]:
