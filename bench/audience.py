@@ -602,10 +602,13 @@ def run(options, template: str, services: dict) -> None:
                 get(port, path, {"Accept-Encoding": "gzip"}, timeout=120)
             before = server.processes()
             start = time.monotonic()
+            largest = []  # the largest process after every tenth edit: growth that goes on, or a plateau
             for n in range(1, options.edits + 1):
                 edit(n)
                 for path in paths:
                     get(port, path, {"Accept-Encoding": "gzip"}, timeout=120)
+                if n % 10 == 0:
+                    largest.append(max(server.processes().values()) / 1024)
             after = server.processes()
             grown = [(after.get(pid, 0) - rss) / 1024 for pid, rss in before.items()]
             report(
@@ -615,6 +618,7 @@ def run(options, template: str, services: dict) -> None:
                     + f" MB (max growth {max(grown):.0f} MB, {time.monotonic() - start:.0f} s)",
                 )
             )
+            report(("(d) largest process every 10 edits", " ".join(f"{mb:.0f}" for mb in largest) + " MB"))
     finally:
         server.stop()
 
