@@ -1,4 +1,4 @@
-"""Give a request's database connections back before its body is sent.
+"""Give database connections back as soon as a request no longer needs them.
 
 Under ASGI Django closes a request's connections when the response is
 finished, that is after its last byte reached the client. A phone fetching
@@ -7,10 +7,27 @@ them held 200 PostgreSQL connections (the server allows 100 by default) and
 every other request failed. By the time a response leaves the middleware
 chain the view has read all it needs; a streaming body that still queries
 simply connects again.
+
+Error pages are the other leak. Under ASGI Django renders the page for an
+exception (404, 403, 400, 500) in a worker thread that is not the request's
+(sync_to_async with thread_sensitive=False), so no request_finished ever
+closes the connection the page's context opened there: with a pool of ten,
+ten 404s left no connection for anyone.
 """
+
+from functools import wraps
 
 from django.core.handlers.asgi import ASGIRequest
 from django.db import connections
+from django.views import defaults
+
+
+def release_connections() -> None:
+    """Close (or hand back to the pool) this thread's connections, except inside a transaction."""
+    for connection in connections.all(initialized_only=True):
+        # A test's transaction (or a caller's) is not ours to end.
+        if not connection.in_atomic_block:
+            connection.close()
 
 
 class ReleaseDatabaseMiddleware:
@@ -26,8 +43,24 @@ class ReleaseDatabaseMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         if isinstance(request, ASGIRequest):
-            for connection in connections.all(initialized_only=True):
-                # A test's transaction (or a caller's) is not ours to end.
-                if not connection.in_atomic_block:
-                    connection.close()
+            release_connections()
         return response
+
+
+def _releasing(view):
+    """Django's error view, then this thread's connections handed back."""
+
+    @wraps(view)
+    def error_view(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        finally:
+            release_connections()
+
+    return error_view
+
+
+bad_request = _releasing(defaults.bad_request)
+permission_denied = _releasing(defaults.permission_denied)
+page_not_found = _releasing(defaults.page_not_found)
+server_error = _releasing(defaults.server_error)

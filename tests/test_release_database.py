@@ -1,12 +1,13 @@
-"""A slow download holds no database connection (episodes/release_database.py), over real HTTP."""
+"""Connections go back as soon as a request no longer needs them (episodes/release_database.py), over real HTTP."""
 
+import http.client
 import socket
 from urllib.parse import quote
 
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import connection
+from django.db import connection, connections
 
 from .factories import make_episode
 from .live_servers import live_server
@@ -22,7 +23,12 @@ pytestmark = [
 STALLED = 6
 
 
-def other_connections() -> int:
+def connections_taken() -> int:
+    """Connections someone holds: taken from the pool when there is one, else every other open one."""
+    pool = connections["default"].pool
+    if pool is not None:
+        stats = pool.get_stats()
+        return stats["pool_size"] - stats["pool_available"]
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
@@ -30,25 +36,44 @@ def other_connections() -> int:
         return cursor.fetchone()[0]
 
 
-def test_stalled_downloads_give_their_connections_back(settings):
+@pytest.fixture
+def server(settings):
     settings.ALLOWED_HOSTS = ["127.0.0.1"]
+    with live_server("asgi") as live:
+        yield live
+
+
+def test_stalled_downloads_give_their_connections_back(server):
     name = default_storage.save("audio/big/held.mp3", ContentFile(bytes(12 * 1024 * 1024)))
     make_episode(audio=False, audio_file=name)
+    before = connections_taken()
     stalled = []
-    with live_server("asgi") as live:
-        before = other_connections()
-        try:
-            for _ in range(STALLED):
-                sock = socket.socket()
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-                sock.settimeout(10)
-                sock.connect((live.host, live.port))
-                request = f"GET {quote(default_storage.url(name))} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
-                sock.sendall(request.encode())
-                assert sock.recv(1024).startswith(b"HTTP/1.1 200")
-                stalled.append(sock)
-            # Each view looked the episode up and recorded a hit, then let its connection go.
-            assert other_connections() <= before
-        finally:
-            for sock in stalled:
-                sock.close()
+    try:
+        for _ in range(STALLED):
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.settimeout(10)
+            sock.connect((server.host, server.port))
+            sock.sendall(f"GET {quote(default_storage.url(name))} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+            assert sock.recv(1024).startswith(b"HTTP/1.1 200")
+            stalled.append(sock)
+        # Each view looked the episode up and recorded a hit, then let its connection go.
+        assert connections_taken() <= before
+    finally:
+        for sock in stalled:
+            sock.close()
+
+
+def test_error_pages_give_their_connections_back(server):
+    make_episode(number=1)  # the 404 page's context reads the station and shows
+    before = connections_taken()
+    statuses = []
+    for n in range(30):  # more than a pool holds: a page that kept its connection would empty it
+        conn = http.client.HTTPConnection(server.host, server.port, timeout=30)
+        conn.request("GET", f"/episode/{1000 + n}" if n % 2 else f"/media/audio/missing-{n}.mp3")
+        response = conn.getresponse()
+        response.read()
+        statuses.append(response.status)
+        conn.close()
+    assert statuses == [404] * 30
+    assert connections_taken() <= before

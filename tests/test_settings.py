@@ -116,6 +116,22 @@ def test_scale_out_parts_switch_on_from_the_environment(tmp_path):
     assert storage["OPTIONS"]["bucket_name"] == "podcast-media"
     assert storage["OPTIONS"]["custom_domain"] == "media.example.jp"
     assert storage["OPTIONS"]["file_overwrite"] is False
+    assert db["CONN_MAX_AGE"] == 0
+    assert db["OPTIONS"]["pool"] == {"min_size": 1, "max_size": 10, "timeout": 10}
+
+
+@pytest.mark.parametrize(
+    ("chosen", "pool"),
+    [
+        ({"DB_POOL_SIZE": "4", "DB_POOL_TIMEOUT": "3"}, {"min_size": 1, "max_size": 4, "timeout": 3}),
+        ({"DB_POOL_SIZE": "0"}, None),  # PgBouncer in front
+        ({"DB_CONN_MAX_AGE": "60"}, None),  # Django allows persistent connections or a pool, not both
+    ],
+)
+def test_postgresql_pool_as_chosen(tmp_path, chosen, pool):
+    env = {"DJANGO_DEBUG": "1", "DATABASE_URL": "postgres://user:pw@db.internal:5432/zundapod", **chosen}
+    db = settings_of(env, tmp_path, "DATABASES")["DATABASES"]["default"]
+    assert db.get("OPTIONS", {}).get("pool") == pool
 
 
 @pytest.mark.parametrize("bad", ["ftp://example.com", "not a url"])

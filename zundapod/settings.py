@@ -149,6 +149,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": env_int("SQLITE_BUSY_TIMEOUT", 20),
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
+# Connecting costs more than a page's queries: each PostgreSQL process keeps a pool (Django's
+# own, psycopg_pool) and a request takes a connection from it. DB_POOL_SIZE=0 turns it off
+# (PgBouncer in front); processes × size must stay under the server's max_connections.
+# Django takes persistent connections (DB_CONN_MAX_AGE) or a pool, not both.
+DB_POOL_SIZE = env_int("DB_POOL_SIZE", 10)
+on_postgresql = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+if on_postgresql and DB_POOL_SIZE and not DATABASES["default"]["CONN_MAX_AGE"]:
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": DB_POOL_SIZE,
+        # A request that waits longer for a connection fails rather than piling up.
+        "timeout": env_int("DB_POOL_TIMEOUT", 10),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------

@@ -32,3 +32,10 @@ urlpatterns = [
 
 if not settings.MEDIA_ON_S3:
     urlpatterns.append(re_path(r"^media/(?P<path>.+)$", media.serve_media, name="media"))
+
+# Django's own error pages, which also hand back the connection their rendering took
+# (under ASGI they render in a thread no request_finished reaches).
+handler400 = "episodes.release_database.bad_request"
+handler403 = "episodes.release_database.permission_denied"
+handler404 = "episodes.release_database.page_not_found"
+handler500 = "episodes.release_database.server_error"
