@@ -116,26 +116,36 @@ _reading: _Reading | None = None
 def current_state() -> State:
     """The content state now: one small query (two on the first request after a write)."""
     global _reading
-    moves_here = SiteRevision.moves_here  # before the query: a move during it makes this reading old
+    # Both before the query: a move during it makes this reading old, and its age counts from here.
+    at, moves_here = time.monotonic(), SiteRevision.moves_here
     revision, changed_at = _revision()
     reading = _reading
     if reading is None or (reading.revision, reading.changed_at) != (revision, changed_at):
         ahead = list(Episode.objects.scheduled().order_by("published_at").values_list("published_at", flat=True))
     else:
         ahead = reading.ahead
-    reading = _reading = _Reading(time.monotonic(), moves_here, revision, changed_at, ahead)
+    reading = _Reading(at, moves_here, revision, changed_at, ahead)
+    if _reading is None or _reading.at <= at:  # a slower thread's older reading does not replace a newer one
+        _reading = reading
     return reading.state()
 
 
-def recent_state(trust: float = REVISION_TRUST_SECONDS) -> State | None:
-    """The content state from a reading under `trust` seconds old and no edit here since; no query.
+def recent_state(trust: float | None = None) -> State | None:
+    """The content state from a reading under `trust` seconds old (REVISION_TRUST_SECONDS) and no edit here since.
 
-    None when there is no such reading: ask current_state().
+    No query. None when there is no such reading: ask current_state().
     """
     reading = _reading
+    trust = REVISION_TRUST_SECONDS if trust is None else trust
     if reading is None or reading.moves_here != SiteRevision.moves_here or time.monotonic() - reading.at > trust:
         return None
     return reading.state()
+
+
+def forget_reading() -> None:
+    """Drop this process's last reading (tests: each has its own database)."""
+    global _reading
+    _reading = None
 
 
 @dataclass(frozen=True)

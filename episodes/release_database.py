@@ -8,11 +8,14 @@ every other request failed. By the time a response leaves the middleware
 chain the view has read all it needs; a streaming body that still queries
 simply connects again.
 
-Error pages are the other leak. Under ASGI Django renders the page for an
+Error pages are the other case. Under ASGI Django renders the page for an
 exception (404, 403, 400, 500) in a worker thread that is not the request's
-(sync_to_async with thread_sensitive=False), so no request_finished ever
-closes the connection the page's context opened there: with a pool of ten,
-ten 404s left no connection for anyone.
+(sync_to_async with thread_sensitive=False), while the request's thread
+still holds the connection its lookup used. So the request's connection goes
+back when the exception is raised (twenty 404s at once would otherwise each
+hold one connection and wait for a second: a pool of ten stalls), and the
+error thread's when the page is rendered (no request_finished reaches that
+thread: each of its threads kept a connection for good).
 """
 
 from functools import wraps
@@ -46,16 +49,22 @@ class ReleaseDatabaseMiddleware:
             release_connections()
         return response
 
+    def process_exception(self, request, exception):
+        """Before the error page, which renders in another thread and needs a connection of its own."""
+        if isinstance(request, ASGIRequest):
+            release_connections()
+
 
 def _releasing(view):
-    """Django's error view, then this thread's connections handed back."""
+    """Django's error view, then this thread's connections handed back (ASGI: not the request's thread)."""
 
     @wraps(view)
     def error_view(request, *args, **kwargs):
         try:
             return view(request, *args, **kwargs)
         finally:
-            release_connections()
+            if isinstance(request, ASGIRequest):
+                release_connections()
 
     return error_view
 

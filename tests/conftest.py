@@ -3,6 +3,8 @@
 import pytest
 from django.core.cache import cache
 
+from episodes.ready_bytes import forget_reading
+
 from .audio_server import AudioServer, sample_files
 
 
@@ -14,10 +16,12 @@ def _isolated_media(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Rate limits and built feeds must not leak between tests (nor, with Redis, between runs)."""
+    """Rate limits, built feeds and the revision last read must not leak between tests (nor, with Redis, between runs)."""
     cache.clear()
+    forget_reading()
     yield
     cache.clear()
+    forget_reading()
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 import http.client
 import socket
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
 
 import pytest
@@ -64,16 +65,33 @@ def test_stalled_downloads_give_their_connections_back(server):
             sock.close()
 
 
+def get_status(server, path: str) -> int:
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=60)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
+
+
+def missing(n: int) -> str:
+    return f"/episode/{1000 + n}" if n % 2 else f"/media/audio/missing-{n}.mp3"
+
+
 def test_error_pages_give_their_connections_back(server):
     make_episode(number=1)  # the 404 page's context reads the station and shows
     before = connections_taken()
-    statuses = []
-    for n in range(30):  # more than a pool holds: a page that kept its connection would empty it
-        conn = http.client.HTTPConnection(server.host, server.port, timeout=30)
-        conn.request("GET", f"/episode/{1000 + n}" if n % 2 else f"/media/audio/missing-{n}.mp3")
-        response = conn.getresponse()
-        response.read()
-        statuses.append(response.status)
-        conn.close()
-    assert statuses == [404] * 30
+    # One after another: each error-page thread kept its connection for good.
+    assert [get_status(server, missing(n)) for n in range(30)] == [404] * 30
     assert connections_taken() <= before
+
+
+def test_many_missing_pages_at_once_do_not_stall_the_pool(server):
+    make_episode(number=1)
+    # Each request held the connection of its lookup while its error page, in another
+    # thread, waited for a second one: more at once than the pool holds stalled them all.
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        statuses = list(pool.map(lambda n: get_status(server, missing(n)), range(40)))
+    assert statuses == [404] * 40

@@ -118,6 +118,7 @@ def test_scale_out_parts_switch_on_from_the_environment(tmp_path):
     assert storage["OPTIONS"]["file_overwrite"] is False
     assert db["CONN_MAX_AGE"] == 0
     assert db["OPTIONS"]["pool"] == {"min_size": 1, "max_size": 10, "timeout": 10}
+    assert db["CONN_HEALTH_CHECKS"] is True  # a pooled connection the server dropped is not handed out
 
 
 @pytest.mark.parametrize(

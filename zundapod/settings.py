@@ -135,7 +135,10 @@ VAR_DIR = Path(env_str("ZUNDAPOD_VAR_DIR", str(BASE_DIR / "var")))
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
 # 0 by default: under ASGI Django runs each request's code in a thread of its own, so a
 # connection kept past its request would stay open in a thread that is gone (Django's advice).
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))}
+# Health checks: a pooled connection PostgreSQL dropped (a restart, an idle timeout) is replaced, not handed out.
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0), conn_health_checks=True)
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     if DATABASES["default"]["NAME"] != ":memory:":
         # A fresh clone has no var/ yet; SQLite cannot create the folder itself.
