@@ -17,20 +17,15 @@ import argparse
 import http.client
 import os
 import random
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from benchsite import ROOT, drop_database, free_port, in_process_site, own_postgres_database
+from benchsite import ROOT, Server, drop_database, free_port, in_process_site, own_postgres_database
 
 BENCH = Path(__file__).resolve().parent
-VENV_BIN = Path(sys.executable).parent
-MAKE_RUN = "{bin}/uvicorn zundapod.asgi:application --host 127.0.0.1 --port {port} --workers {workers} --lifespan off"
 LOCAL, REMOTE = 10, 2
 SIZE = 48_000  # bytes per episode file
 BITRATE = 3_200  # bits/s: one minute is 24,000 bytes, half the file
@@ -187,37 +182,6 @@ def reference_counts(log: list[dict]) -> Counter:
 
 
 # --- the server -----------------------------------------------------------------
-
-
-class Server:
-    """uvicorn as `make run` starts it, in its own process group."""
-
-    def __init__(self, port: int, env: dict, workers: int):
-        self.log = open(Path(env["ZUNDAPOD_VAR_DIR"]) / "server.log", "ab")  # noqa: SIM115
-        command = MAKE_RUN.format(bin=VENV_BIN, port=port, workers=workers)
-        self.process = subprocess.Popen(
-            command.split(), env=env, cwd=ROOT, stdout=self.log, stderr=self.log, start_new_session=True
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the server exited at start-up: {command}")
-            try:
-                if request(port, "GET", "/healthz")[0] == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.3)
-        self.stop()
-        raise RuntimeError("the server did not answer within 60 s")
-
-    def stop(self) -> None:
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=20)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.log.close()
 
 
 def request(port, method, path, *, address="127.0.0.1", agent=None, range_header=None) -> tuple[int, int]:

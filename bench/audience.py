@@ -28,24 +28,15 @@ import itertools
 import multiprocessing
 import os
 import random
-import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from datetime import timedelta
 from pathlib import Path
 
-from benchsite import ROOT, drop_database, free_port, in_process_site, own_postgres_database
+from benchsite import MAKE_RUN, ROOT, Server, drop_database, free_port, in_process_site, own_postgres_database
 
 BENCH = Path(__file__).resolve().parent
-VENV_BIN = Path(sys.executable).parent
-# As the Makefile's `run` target starts it; keep the two in step.
-MAKE_RUN = (
-    "{bin}/uvicorn {asgi} --host 127.0.0.1 --port {port} --workers {workers} "
-    "--lifespan off --timeout-graceful-shutdown 5"
-)
 # The same for f7db5dd's `make run`, to measure the code before this bench.
 LEGACY_RUN = "{bin}/gunicorn {wsgi} --bind 127.0.0.1:{port} --workers 1 --threads 4 --no-control-socket --timeout 300"
 EPISODES = 550
@@ -204,61 +195,6 @@ def edit(n: int) -> None:
     from episodes.models import Episode
 
     Episode.objects.filter(number=EPISODES - (n % 10)).update(title=f"第{n}回 直したタイトル")
-
-
-# --- the server -----------------------------------------------------------------
-
-
-class Server:
-    """The server command in its own process group, stopped as a group."""
-
-    def __init__(self, template: str, port: int, env: dict, workers: int, app: str = "site"):
-        asgi, wsgi = ("zundapod.asgi:application", "zundapod.wsgi:application")
-        if app == "bare":
-            asgi, wsgi = "bare_app:asgi", "bare_app:wsgi"
-        command = template.format(bin=VENV_BIN, port=port, workers=workers, asgi=asgi, wsgi=wsgi)
-        self.port = port
-        self.log = open(Path(env["ZUNDAPOD_VAR_DIR"]) / f"server-{app}.log", "ab")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            command.split(), env=env, cwd=ROOT, stdout=self.log, stderr=self.log, start_new_session=True
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the server exited at start-up: {command}")
-            try:
-                status, _, _ = get(port, "/healthz" if app == "site" else "/")
-                if status == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.3)
-        self.stop()
-        raise RuntimeError(f"the server did not answer within 60 s: {command}")
-
-    def processes(self) -> dict[int, int]:
-        """RSS in KiB of every process in the server's group (master and workers)."""
-        sizes = {}
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                if os.getpgid(int(entry.name)) != self.process.pid:
-                    continue
-                for line in (entry / "status").read_text().splitlines():
-                    if line.startswith("VmRSS:"):
-                        sizes[int(entry.name)] = int(line.split()[1])
-            except (OSError, ProcessLookupError):
-                continue
-        return sizes
-
-    def stop(self) -> None:
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=20)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.log.close()
 
 
 def get(port: int, path: str, headers: dict | None = None, timeout: float = 15) -> tuple[int, dict, bytes]:
@@ -543,7 +479,7 @@ def run(options, template: str, services: dict) -> None:
 
     bare_bodies = {}
     port = free_port()
-    server = Server(template, port, env, options.workers)
+    server = Server(port, env, options.workers, template=template, log_name="server-site")
     try:
         status, _, feed = get(port, "/feed.xml", {"Accept-Encoding": "gzip"}, timeout=120)
         plain = gzip.decompress(feed) if feed[:2] == b"\x1f\x8b" else feed
@@ -630,7 +566,10 @@ def run(options, template: str, services: dict) -> None:
         body_file.write_bytes(body)
         bare_env = {**env, "BARE_BODY": str(body_file), "BARE_GZIP": "1" if zipped else "0"}
         bare_port = free_port()
-        bare = Server(template, bare_port, bare_env, options.workers, app="bare")
+        bare = Server(
+            bare_port, bare_env, options.workers, template=template, ready="/", log_name="server-bare",
+            apps={"asgi": "bare_app:asgi", "wsgi": "bare_app:wsgi"},
+        )  # fmt: skip
         try:
             connections = 8 if name == "gzip feed" else 16
             rate = throughput(bare_port, "/", {"Accept-Encoding": "gzip"}, options.seconds, connections)

@@ -6,6 +6,7 @@ files), never on your data, and starts servers with the project's own venv.
 
 import http.client
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -88,22 +89,86 @@ def start_gunicorn(
         cwd=cwd,
     )
     path, headers = ready
-    deadline = time.monotonic() + 30
+    try:
+        wait_until_answering(server, port, path, headers, seconds=30)
+    except RuntimeError as exc:
+        server.terminate()
+        raise RuntimeError(f"gunicorn {exc}; see {log}") from None
+    return server
+
+
+def wait_until_answering(process: subprocess.Popen, port: int, path: str, headers=None, *, seconds: float) -> None:
+    """Return once GET `path` answers 200; RuntimeError if `process` exits or `seconds` pass first."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited at start-up; see {log}")
+        if process.poll() is not None:
+            raise RuntimeError("exited at start-up")
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", path, headers=headers)
+            conn.request("GET", path, headers=headers or {})
             status = conn.getresponse().status
             conn.close()
             if status == 200:
-                return server
+                return
         except OSError:
             pass
         time.sleep(0.2)
-    server.terminate()
-    raise RuntimeError(f"gunicorn did not answer within 30 s; see {log}")
+    raise RuntimeError(f"did not answer within {seconds:.0f} s")
+
+
+# As the Makefile's `run` target starts it; keep the two in step.
+MAKE_RUN = (
+    "{bin}/uvicorn {asgi} --host 127.0.0.1 --port {port} --workers {workers} "
+    "--lifespan off --timeout-graceful-shutdown 5"
+)
+SITE_APPS = {"asgi": "zundapod.asgi:application", "wsgi": "zundapod.wsgi:application"}
+
+
+class Server:
+    """A server command (MAKE_RUN by default) in its own process group, stopped as a group.
+
+    `apps` fills the template's {asgi} and {wsgi}; `ready` is the path that answers 200 once it serves.
+    """
+
+    def __init__(
+        self, port: int, env: dict, workers: int, *, template: str = MAKE_RUN, apps: dict = SITE_APPS,
+        ready: str = "/healthz", log_name: str = "server",
+    ):  # fmt: skip
+        command = template.format(bin=Path(sys.executable).parent, port=port, workers=workers, **apps)
+        self.port = port
+        self.log = open(Path(env["ZUNDAPOD_VAR_DIR"]) / f"{log_name}.log", "ab")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            command.split(), env=env, cwd=ROOT, stdout=self.log, stderr=self.log, start_new_session=True
+        )
+        try:
+            wait_until_answering(self.process, port, ready, seconds=60)
+        except RuntimeError as exc:
+            self.stop()
+            raise RuntimeError(f"the server {exc}: {command}") from None
+
+    def processes(self) -> dict[int, int]:
+        """RSS in KiB of every process in the server's group (master and workers)."""
+        sizes = {}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                if os.getpgid(int(entry.name)) != self.process.pid:
+                    continue
+                for line in (entry / "status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        sizes[int(entry.name)] = int(line.split()[1])
+            except (OSError, ProcessLookupError):
+                continue
+        return sizes
+
+    def stop(self) -> None:
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=20)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.log.close()
 
 
 def own_postgres_database(prefix: str = "zundapod_bench") -> tuple[str, str]:

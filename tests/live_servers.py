@@ -38,7 +38,7 @@ class LiveServer:
         return f"http://{self.host}:{self.port}"
 
     def request(
-        self, method: str, path: str, *, client: str = "127.0.0.1", headers: dict[str, str] | None = None
+        self, method: str, path: str, headers: dict[str, str] | None = None, *, client: str = "127.0.0.1"
     ) -> Reply:
         """One request on its own connection, sent from the loopback address `client`."""
         conn = http.client.HTTPConnection(self.host, self.port, timeout=10, source_address=(client, 0))
@@ -48,6 +48,20 @@ class LiveServer:
             return Reply(response.status, response.headers, response.read())
         finally:
             conn.close()
+
+    def stalled_get(self, path: str) -> socket.socket:
+        """A GET whose client reads the status line and then stops, as a phone that lost signal.
+
+        Its receive buffer is tiny, so the server cannot push a large body into the kernel and
+        forget it. The caller closes the socket.
+        """
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.settimeout(10)
+        sock.connect((self.host, self.port))
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\n\r\n".encode())
+        assert sock.recv(1024).startswith(b"HTTP/1.1 200")
+        return sock
 
 
 @contextmanager

@@ -1,11 +1,9 @@
 """Uploaded media is served over real HTTP, whole or by byte range (episodes/media.py)."""
 
-import http.client
 import re
 import socket
 import time
 from dataclasses import dataclass
-from email.message import Message
 from urllib.parse import quote
 
 import pytest
@@ -19,7 +17,7 @@ from django.utils.http import http_date
 from episodes.media import CHUNK_SIZE, Unsatisfiable, parse_range
 
 from .factories import MP3, make_episode
-from .live_servers import live_server
+from .live_servers import LiveServer, live_server
 
 # The server thread reads episodes (whose audio it may serve) through its own connection.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -29,27 +27,8 @@ JAPANESE_NAME = "audio/abc/私立ずんだもん_podcast.mp3"
 CSRF_SECRET = "abcdefghijklmnopqrstuvwxyzABCDEF"
 
 
-@dataclass
-class Reply:
-    status: int
-    headers: Message
-    body: bytes
-
-
-class Server:
-    """A client for one running server, one connection per request."""
-
-    def __init__(self, host: str, port: int):
-        self.host, self.port = host, port
-
-    def request(self, method: str, path: str, headers: dict[str, str] | None = None) -> Reply:
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
-        try:
-            conn.request(method, path, headers=headers or {})
-            response = conn.getresponse()
-            return Reply(response.status, response.headers, response.read())
-        finally:
-            conn.close()
+class Server(LiveServer):
+    """A client for one running server, one connection per request, or a request sent by hand."""
 
     def raw(self, method: str, path: str, headers: dict[str, str] | None = None) -> tuple[bytes, bytes]:
         """Send a request by hand and return (head, everything after it) as sent.
@@ -524,13 +503,7 @@ def test_stalled_downloads_hold_no_thread_under_asgi(settings):
         server = Server(live.host, live.port)
         try:
             for _ in range(4):
-                sock = socket.socket()
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-                sock.settimeout(10)
-                sock.connect((server.host, server.port))
-                sock.sendall(f"GET {quote(big.url)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
-                assert sock.recv(1024).startswith(b"HTTP/1.1 200")
-                stalled.append(sock)
+                stalled.append(server.stalled_get(quote(big.url)))
             start = time.monotonic()
             assert server.request("GET", big.url, {"Range": "bytes=0-9"}).body == bytes(10)
             assert time.monotonic() - start < 2

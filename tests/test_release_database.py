@@ -1,7 +1,5 @@
 """Connections go back as soon as a request no longer needs them (episodes/release_database.py), over real HTTP."""
 
-import http.client
-import socket
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
 
@@ -51,29 +49,12 @@ def test_stalled_downloads_give_their_connections_back(server):
     stalled = []
     try:
         for _ in range(STALLED):
-            sock = socket.socket()
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-            sock.settimeout(10)
-            sock.connect((server.host, server.port))
-            sock.sendall(f"GET {quote(default_storage.url(name))} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
-            assert sock.recv(1024).startswith(b"HTTP/1.1 200")
-            stalled.append(sock)
+            stalled.append(server.stalled_get(quote(default_storage.url(name))))
         # Each view looked the episode up and recorded a hit, then let its connection go.
         assert connections_taken() <= before
     finally:
         for sock in stalled:
             sock.close()
-
-
-def get_status(server, path: str) -> int:
-    conn = http.client.HTTPConnection(server.host, server.port, timeout=60)
-    try:
-        conn.request("GET", path)
-        response = conn.getresponse()
-        response.read()
-        return response.status
-    finally:
-        conn.close()
 
 
 def missing(n: int) -> str:
@@ -84,7 +65,7 @@ def test_error_pages_give_their_connections_back(server):
     make_episode(number=1)  # the 404 page's context reads the station and shows
     before = connections_taken()
     # One after another: each error-page thread kept its connection for good.
-    assert [get_status(server, missing(n)) for n in range(30)] == [404] * 30
+    assert [server.request("GET", missing(n)).status for n in range(30)] == [404] * 30
     assert connections_taken() <= before
 
 
@@ -93,5 +74,5 @@ def test_many_missing_pages_at_once_do_not_stall_the_pool(server):
     # Each request held the connection of its lookup while its error page, in another
     # thread, waited for a second one: more at once than the pool holds stalled them all.
     with ThreadPoolExecutor(max_workers=40) as pool:
-        statuses = list(pool.map(lambda n: get_status(server, missing(n)), range(40)))
+        statuses = list(pool.map(lambda n: server.request("GET", missing(n)).status, range(40)))
     assert statuses == [404] * 40
