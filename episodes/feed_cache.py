@@ -10,6 +10,7 @@ waits briefly for the builder.
 
 import logging
 import time
+from xml.parsers import expat
 
 from django.conf import settings
 from django.core.cache import cache
@@ -30,19 +31,17 @@ BUILD_LOCK_SECONDS = 300
 BUILD_WAIT_SECONDS = 10
 
 
-def serve(request, *, key: str, build, content_type: str, keep=lambda body: True) -> HttpResponse:
+def serve(request, *, key: str, build, content_type: str) -> HttpResponse:
     """A 304, the ready bytes, or a build by `build()` (bytes) when this state has none yet.
 
-    A body `keep(body)` refuses is served once and never stored: the next request builds again.
+    A body that is not well-formed XML is served once and never stored: the next request builds again.
     """
     state = current_state()
     ready = store.get(key, state)
     if ready is None:
-        probe = Ready(state.token, state.etag(key), state.last_modified, (), b"", b"")
-        response = probe.respond(request)
-        if response.status_code == 304:  # the client has it: nothing to build
-            return _with_cache_control(response)
-        ready = _build_once(key, state, build, content_type, keep)
+        if not_modified := state.not_modified(request, key):  # the client has it: nothing to build
+            return _with_cache_control(not_modified)
+        ready = _build_once(key, state, build, content_type)
     return ready_asgi.mark(request, _with_cache_control(ready.respond(request)), store, key)
 
 
@@ -51,7 +50,7 @@ def _with_cache_control(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _build_once(key: str, state: State, build, content_type: str, keep=lambda body: True) -> Ready:
+def _build_once(key: str, state: State, build, content_type: str) -> Ready:
     lock = store.cache_key(key) + ":building"
     if not cache.add(lock, state.token, BUILD_LOCK_SECONDS):
         previous = store.latest(key)
@@ -64,17 +63,26 @@ def _build_once(key: str, state: State, build, content_type: str, keep=lambda bo
             if ready is not None:
                 return ready
         # The builder is gone or slow: build anyway rather than fail.
-        return _build(key, state, build, content_type, keep)
+        return _build(key, state, build, content_type)
     try:
-        return _build(key, state, build, content_type, keep)
+        return _build(key, state, build, content_type)
     finally:
         cache.delete(lock)
 
 
-def _build(key: str, state: State, build, content_type: str, keep) -> Ready:
+def is_well_formed(body: bytes) -> bool:
+    """Whether a strict XML parser (expat) reads the body to its end."""
+    try:
+        expat.ParserCreate().Parse(body, True)
+    except expat.ExpatError:
+        return False
+    return True
+
+
+def _build(key: str, state: State, build, content_type: str) -> Ready:
     body = build()
     ready = Ready.make(state=state, key=key, headers=[("Content-Type", content_type)], body=body)
-    if keep(body):
+    if is_well_formed(body):
         store.put(key, ready)
     else:
         logger.error("feed %s is not well-formed XML; served uncached", key.split("|")[0])

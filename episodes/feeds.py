@@ -6,7 +6,6 @@ bytes (feed_cache), or a build from stored fields in a fixed number of queries.
 """
 
 import hashlib
-from xml.parsers import expat
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
@@ -58,15 +57,6 @@ class CleaningXMLGenerator(SimplerXMLGenerator):
     def startElement(self, name, attrs):
         attrs = {key: clean_text(value) if isinstance(value, str) else value for key, value in (attrs or {}).items()}
         super().startElement(name, attrs)
-
-
-def is_well_formed(body: bytes) -> bool:
-    """Whether a strict XML parser (expat) reads the body to its end."""
-    try:
-        expat.ParserCreate().Parse(body, True)
-    except expat.ExpatError:
-        return False
-    return True
 
 
 def _media_location() -> str:
@@ -230,7 +220,6 @@ class PodcastFeed(Feed):
                 self.get_feed(self.get_object(request, *args, **kwargs), request).writeString("utf-8").encode()
             ),
             content_type=PodcastRssFeed.content_type,
-            keep=is_well_formed,
         )
 
     # --- channel -------------------------------------------------------------------

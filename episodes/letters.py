@@ -133,21 +133,23 @@ def client_ip(request) -> str:
     return "unknown"
 
 
-def client_hash(ip: str) -> str:
-    """A salted hash of the sender's address (its /64 for IPv6); the address itself is never stored."""
+def client_key(ip: str) -> str:
+    """The address as one client: an IPv6 host is its /64 (privacy addresses rotate inside it)."""
     try:
         address = ipaddress.ip_address(ip)
     except ValueError:
-        key = ip
-    else:
-        if address.version == 6 and address.ipv4_mapped:
-            key = str(address.ipv4_mapped)
-        elif address.version == 6:
-            key = str(ipaddress.ip_network(f"{address}/{IPV6_PREFIX}", strict=False))
-        else:
-            key = str(address)
+        return ip
+    if address.version == 6 and address.ipv4_mapped:
+        return str(address.ipv4_mapped)
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/{IPV6_PREFIX}", strict=False))
+    return str(address)
+
+
+def client_hash(ip: str) -> str:
+    """A salted hash of the sender's address (its /64 for IPv6); the address itself is never stored."""
     return salted_hmac(
-        "zundapod.letters.client", key, secret=letter_settings().hash_secret, algorithm="sha256"
+        "zundapod.letters.client", client_key(ip), secret=letter_settings().hash_secret, algorithm="sha256"
     ).hexdigest()
 
 

@@ -21,7 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 
 from . import ready_asgi
-from .ready_bytes import Ready, Store, current_state
+from .ready_bytes import PER_REQUEST_HEADERS, Ready, Store, current_state
 
 PAGES = frozenset(
     {
@@ -32,12 +32,12 @@ PAGES = frozenset(
         "episodes:archive",
         "episodes:archive_month",
         "episodes:episode",
+        "episodes:subscribe",
+        "episodes:show_subscribe",
     }
 )
 # Other query strings would only multiply the entries (tracking parameters and the like).
 _QUERY = re.compile(r"(page=\d{1,6})?")
-# Headers the ready response sets itself.
-_OWN_HEADERS = {"content-length", "etag", "last-modified", "content-encoding"}
 
 store = Store("page", timeout=24 * 3600)
 ready_asgi.register(store)
@@ -65,14 +65,12 @@ class PageCacheMiddleware:
         state = current_state()
         ready = store.get(key, state)
         if ready is None:
-            probe = Ready(state.token, state.etag(key), state.last_modified, (), b"", b"")
-            not_modified = probe.respond(request)
-            if not_modified.status_code == 304:
+            if not_modified := state.not_modified(request, key):
                 return not_modified
             response = self.get_response(request)
             if not self._cacheable_response(request, response):
                 return response
-            headers = [(name, value) for name, value in response.items() if name.lower() not in _OWN_HEADERS]
+            headers = [(name, value) for name, value in response.items() if name.lower() not in PER_REQUEST_HEADERS]
             ready = Ready.make(state=state, key=key, headers=headers, body=response.content)
             store.put(key, ready)
         return ready_asgi.mark(request, ready.respond(request), store, key)

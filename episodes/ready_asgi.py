@@ -28,12 +28,12 @@ from django.db import DatabaseError, connection
 from django.http import HttpRequest
 from django.http.cookie import parse_cookie
 
-from .ready_bytes import Ready, Store, current_state, recent_state
+from .ready_bytes import PER_REQUEST_HEADERS, Ready, Store, current_state, recent_state
 
 MARK = "X-Zundapod-Ready"
 _MARK = MARK.lower().encode()
-# Headers Ready.respond sets for each request itself.
-_PER_REQUEST = {b"content-length", b"etag", b"last-modified", b"content-encoding", _MARK}
+# Headers Ready.respond sets for each request itself, and the private one.
+_PER_REQUEST = {name.encode() for name in PER_REQUEST_HEADERS} | {_MARK}
 # Addresses remembered per process; a plain dict, emptied when full.
 MAX_ROUTES = 4096
 

@@ -57,6 +57,16 @@ class State:
     def etag(self, key: str) -> str:
         return '"' + hashlib.sha256(f"{key}|{self.token}".encode()).hexdigest()[:32] + '"'
 
+    def not_modified(self, request: HttpRequest, key: str) -> HttpResponse | None:
+        """A 304 when the client already holds `key` at this state, before anything is built; else None."""
+        response = get_conditional_response(request, etag=self.etag(key), last_modified=self.last_modified)
+        if response is None:
+            return None
+        response["ETag"] = self.etag(key)
+        if self.last_modified:
+            response["Last-Modified"] = http_date(self.last_modified)
+        return response
+
 
 def _revision() -> tuple[int, datetime | None]:
     """(value, changed_at) as SiteRevision.current() reads them, with the SQL compiled once.
@@ -66,24 +76,25 @@ def _revision() -> tuple[int, datetime | None]:
     """
     global _revision_sql
     if _revision_sql is None:
-        _revision_sql = SiteRevision.objects.filter(pk=1).values_list("value", "changed_at").query.sql_with_params()
-    sql, params = _revision_sql
+        query = SiteRevision.objects.filter(pk=1).values_list("value", "changed_at").query
+        # SQLite hands back text; the ORM would convert it as the backend does.
+        converters = connection.ops.get_db_converters(
+            SiteRevision._meta.get_field("changed_at").get_col(SiteRevision._meta.db_table)
+        )
+        _revision_sql = (*query.sql_with_params(), converters)
+    sql, params, converters = _revision_sql
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         return 0, None
     value, changed_at = row
-    # SQLite hands back text; the ORM would convert it as the backend does.
-    converters = connection.ops.get_db_converters(
-        SiteRevision._meta.get_field("changed_at").get_col(SiteRevision._meta.db_table)
-    )
     for converter in converters:
         changed_at = converter(changed_at, None, connection)
     return value, changed_at
 
 
-_revision_sql: tuple[str, tuple] | None = None
+_revision_sql: tuple[str, tuple, list] | None = None
 
 # How long the event loop may answer from the revision this process last read
 # (recent_state) before asking the database again. Edits made in this process
@@ -148,6 +159,10 @@ def forget_reading() -> None:
     _reading = None
 
 
+# The headers Ready.respond sets for each request itself; a stored response keeps the others.
+PER_REQUEST_HEADERS = frozenset({"content-length", "etag", "last-modified", "content-encoding"})
+
+
 @dataclass(frozen=True)
 class Ready:
     """One response's bytes, both encodings, with the headers to send them with."""
@@ -160,9 +175,9 @@ class Ready:
     gzipped: bytes
 
     @classmethod
-    def make(cls, *, state: State, key: str, headers, body: bytes, compress: bool = True) -> "Ready":
+    def make(cls, *, state: State, key: str, headers, body: bytes) -> "Ready":
         # mtime=0: the same bytes for the same body, whichever process builds it.
-        gzipped = gzip.compress(body, compresslevel=6, mtime=0) if compress else b""
+        gzipped = gzip.compress(body, compresslevel=6, mtime=0)
         return cls(state.token, state.etag(key), state.last_modified, tuple(headers), body, gzipped)
 
     def respond(self, request: HttpRequest) -> HttpResponse:
@@ -172,13 +187,12 @@ class Ready:
             response = HttpResponse()
             for name, value in self.headers:
                 response[name] = value
-            use_gzip = self.gzipped and re_accepts_gzip.search(request.headers.get("Accept-Encoding", ""))
+            use_gzip = re_accepts_gzip.search(request.headers.get("Accept-Encoding", ""))
             response.content = self.gzipped if use_gzip else self.plain
             response["Content-Length"] = str(len(response.content))
             if use_gzip:
                 response["Content-Encoding"] = "gzip"
-            if self.gzipped:
-                patch_vary_headers(response, ("Accept-Encoding",))
+            patch_vary_headers(response, ("Accept-Encoding",))
             # As Django's GZipMiddleware does: the gzip bytes are another representation.
             response["ETag"] = f"W/{self.etag}" if use_gzip else self.etag
         else:

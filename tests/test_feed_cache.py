@@ -119,6 +119,6 @@ def test_memory_keeps_a_bounded_number_of_paths():
     store = Store("test-bounded")
     state = State(1, None, 0, None)
     for n in range(MEMORY_PATHS + 10):
-        store.put(f"/p/{n}", Ready.make(state=state, key=f"/p/{n}", headers=[], body=b"x", compress=False))
+        store.put(f"/p/{n}", Ready.make(state=state, key=f"/p/{n}", headers=[], body=b"x"))
     assert len(store._memory) == MEMORY_PATHS
     assert "/p/0" not in store._memory

@@ -12,7 +12,8 @@ from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django.test import RequestFactory
 
-from episodes.feeds import StationFeed, is_well_formed
+from episodes.feed_cache import is_well_formed
+from episodes.feeds import StationFeed
 from episodes.models import Actor, ApiToken, Episode, LegacyPath, Letter, LinkedArticle, Station
 from episodes.text import NOT_XML_CHAR, clean_data, clean_text
 

@@ -5,7 +5,6 @@ from SECRET_KEY) of the day's random salt, the address and the user agent.
 The salt is read once per process and day.
 """
 
-import ipaddress
 import logging
 import secrets
 from datetime import date
@@ -15,7 +14,7 @@ from django.db import IntegrityError
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from ..letters import client_ip
+from ..letters import client_ip, client_key
 from ..models import DailySalt, DownloadHit
 
 logger = logging.getLogger(__name__)
@@ -36,22 +35,9 @@ def day_salt(day: date) -> str:
     return salt
 
 
-def listener_address(address: str) -> str:
-    """The address as one listener: an IPv6 host is its /64 (privacy addresses rotate inside it)."""
-    try:
-        parsed = ipaddress.ip_address(address)
-    except ValueError:
-        return address
-    if parsed.version == 6 and parsed.ipv4_mapped:
-        return str(parsed.ipv4_mapped)
-    if parsed.version == 6:
-        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
-    return str(parsed)
-
-
 def listener_hash(*, address: str, user_agent: str, day: date) -> str:
     """The listener's identity for one day; unlinkable to other days and to the address."""
-    value = f"{day_salt(day)}\n{listener_address(address)}\n{user_agent}"
+    value = f"{day_salt(day)}\n{client_key(address)}\n{user_agent}"
     return salted_hmac("episodes.analytics.listener", value, algorithm="sha256").hexdigest()[:32]
 
 
