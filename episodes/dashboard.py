@@ -43,7 +43,7 @@ def missing_for(episode: Episode | None) -> list[str]:
     if episode is None:
         return ["エピソードがまだありません"]
     missing = []
-    if not (episode.audio_file or episode.audio_url):
+    if not episode.has_audio:
         missing.append("音声がありません")
     elif episode.feed_problem:
         missing.append("音声の長さ・サイズが不明（フィードに載りません）")

@@ -217,11 +217,8 @@ class LetterAdmin(SaneDateFiltersMixin, admin.ModelAdmin):
                 episode = form.cleaned_data["aired_in"]
                 skipped = queryset.count() - letters.count()
                 without_consent = letters.filter(consent_to_air=False).count()
-                credited = letters.filter(consent_to_air=True).exists()
-                count = Letter.objects.filter(pk__in=list(letters.values_list("pk", flat=True))).update(
-                    status=Letter.Status.AIRED, aired_in=episode
-                )
-                if credited:
+                count = letters.update(status=Letter.Status.AIRED, aired_in=episode)
+                if count > without_consent:
                     SiteRevision.bump()  # the episode page now credits them
                 self.message_user(request, f"{count} 件を放送済みにしました（{episode}）。")
                 if without_consent:

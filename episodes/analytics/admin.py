@@ -89,13 +89,13 @@ def _devices_table(*, show, start, end):
     return ["端末", "ダウンロード数"], [list(row) for row in rows]
 
 
-# name in the CSV URL -> (file name part, builder)
+# name in the CSV URL and the file name -> builder
 TABLES = {
-    "first-days": ("first-days", _first_days_table),
-    "daily": ("daily", _daily_table),
-    "episodes": ("episodes", _episodes_table),
-    "apps": ("apps", _apps_table),
-    "devices": ("devices", _devices_table),
+    "first-days": _first_days_table,
+    "daily": _daily_table,
+    "episodes": _episodes_table,
+    "apps": _apps_table,
+    "devices": _devices_table,
 }
 
 
@@ -159,8 +159,7 @@ class DownloadsAdmin(admin.ModelAdmin):
         if table not in TABLES:
             raise Http404
         _form, show, start, end = _period(request)
-        name, build = TABLES[table]
-        header, rows = build(show=show, start=start, end=end)
+        header, rows = TABLES[table](show=show, start=start, end=end)
         response = HttpResponse(csv_bytes(header, rows), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="downloads-{name}-{start:%Y%m%d}-{end:%Y%m%d}.csv"'
+        response["Content-Disposition"] = f'attachment; filename="downloads-{table}-{start:%Y%m%d}-{end:%Y%m%d}.csv"'
         return response

@@ -14,7 +14,7 @@ numbers. Each run recomputes only the days that still have raw hits (today
 and yesterday), then prunes older raw hits and their salts.
 """
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -100,23 +100,18 @@ class Aggregation:
 def aggregate_downloads(*, now: datetime | None = None, prune: bool = True) -> Aggregation:
     """Recount every day that still has raw hits, then prune raw hits past the window."""
     now = now or timezone.now()
-    days = sorted(DownloadHit.objects.values_list("day", flat=True).distinct())
-    grouped: dict[date, list] = defaultdict(list)
     fields = ("day", "episode_id", "listener", "user_agent", "range_start", "range_end")
-    total = 0
-    for row in DownloadHit.objects.filter(day__in=days).values_list(*fields).iterator(chunk_size=5000):
-        grouped[row[0]].append(row)
-        total += 1
-    episode_ids = {row[1] for rows in grouped.values() for row in rows}
+    rows = list(DownloadHit.objects.values_list(*fields).iterator(chunk_size=5000))
+    days = sorted({row[0] for row in rows})
+    total = len(rows)
+    episode_ids = {row[1] for row in rows}
     shapes = {
         pk: AudioShape(size, bitrate, duration)
         for pk, size, bitrate, duration in Episode.objects.filter(pk__in=episode_ids).values_list(
             "pk", "audio_size", "audio_bitrate", "audio_duration"
         )
     }
-    counts = Counter()
-    for rows in grouped.values():
-        counts.update(count_downloads(rows, shapes=shapes))
+    counts = count_downloads(rows, shapes=shapes)
     with transaction.atomic():
         DailyDownloads.objects.filter(day__in=days).delete()
         DailyDownloads.objects.bulk_create(
