@@ -16,6 +16,7 @@ import urllib.request
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.urls import reverse
 
 logger = logging.getLogger(__name__)
 
@@ -52,11 +53,19 @@ def ping(feed_urls) -> bool:
     return accepted
 
 
-def announce_on_commit(feed_urls) -> None:
-    """Ping for these feeds once the current transaction commits (never for one rolled back)."""
+def feed_urls(shows) -> list[str]:
+    """The station feed's URL and these shows' feed URLs: what the hub is told about."""
+    return [settings.SITE_URL + reverse("episodes:feed"), *(show.feed_url for show in shows)]
+
+
+def announce_on_commit(shows) -> None:
+    """Ping for the station feed and these shows' feeds once the current transaction commits (never for one rolled back).
+
+    `shows` is only read when a hub is configured: a save without WebSub loads no show.
+    """
     if not enabled():
         return
-    urls = list(feed_urls)
+    urls = feed_urls(shows())
     transaction.on_commit(lambda: _announce(urls))
 
 

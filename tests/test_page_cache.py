@@ -23,7 +23,16 @@ def show():
     return show
 
 
-PAGES = ["/", "/?page=1", "/shows/", "/shows/daily/", "/archive/", "/episode/2", "/subscribe/", "/shows/daily/subscribe/"]
+PAGES = [
+    "/",
+    "/?page=1",
+    "/shows/",
+    "/shows/daily/",
+    "/archive/",
+    "/episode/2",
+    "/subscribe/",
+    "/shows/daily/subscribe/",
+]
 
 
 @pytest.mark.parametrize("path", PAGES)

@@ -159,7 +159,7 @@ class Episode(RevisionedModel):
         self._audio_info_for = self._audio_source()
         if self.is_public:
             # Apps subscribed through the hub hear of it now; a scheduled one is announced when due (websub_ping).
-            websub.announce_on_commit([settings.SITE_URL + reverse("episodes:feed"), self.show.feed_url])
+            websub.announce_on_commit(lambda: [self.show])
 
     def get_absolute_url(self) -> str:
         return reverse("episodes:episode", kwargs={"number": self.number})

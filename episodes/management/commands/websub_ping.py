@@ -5,10 +5,8 @@ since its last successful ping (the content revision, or the set of visible
 episodes, which grows without any write when a scheduled time passes).
 """
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count, Max
-from django.urls import reverse
 
 from episodes import websub
 from episodes.models import Episode, Show, SiteRevision
@@ -42,7 +40,7 @@ class Command(BaseCommand):
                 self.stdout.write("前回から変化はありません。")
             return
         shows = Show.objects.filter(pk__in=Episode.objects.published().in_feed().values("show"))
-        urls = [settings.SITE_URL + reverse("episodes:feed"), *(show.feed_url for show in shows)]
+        urls = websub.feed_urls(shows)
         if dry_run:
             self.stdout.write("\n".join(urls))
             return
