@@ -17,16 +17,12 @@ from typing import BinaryIO
 from django.conf import settings
 
 from .audio import AudioInfo, probe_audio
+from .links import is_external
 from .remote_audio import ProbeStats, RemoteAudioError, probe_remote_audio, timeline_duration
 
 __all__ = ["AudioInfo", "RemoteAudioError", "audio_metadata", "is_external", "probe_external_audio"]
 
 HASH_BLOCK = 1024 * 1024
-
-
-def is_external(source: str) -> bool:
-    """True for an absolute http(s) URL: audio that lives elsewhere and is probed over HTTP."""
-    return source.startswith(("http://", "https://"))
 
 
 def audio_metadata(

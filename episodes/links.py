@@ -10,11 +10,16 @@ from django.utils.encoding import iri_to_uri
 PRIVATE_NAME_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa", ".test", ".invalid")
 
 
+def is_external(url: str) -> bool:
+    """True for an absolute http(s) URL (a file that lives elsewhere); False for a site path."""
+    return url.startswith(("http://", "https://"))
+
+
 def absolute_url(url: str) -> str:
     """Make a site path absolute on SITE_URL; percent-encode non-ASCII (IRI → URI)."""
     if not url:
         return ""
-    if not url.startswith(("http://", "https://")):
+    if not is_external(url):
         url = settings.SITE_URL + ("" if url.startswith("/") else "/") + url
     return iri_to_uri(url)
 

@@ -19,12 +19,13 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 
 from .audio import AudioError, AudioInfo
-from .audio_metadata import RemoteAudioError, audio_metadata, is_external
+from .audio_metadata import RemoteAudioError, audio_metadata
 from .importers.archive import PreparedPost, current_state, desired_state, fingerprint, write_episode
 from .importers.catalogue import Catalogue, learn_catalogue, show_name_for
 from .importers.files import PostFiles, SiteFiles
 from .importers.jekyll import Post, PostError, SiteConfig, parse_post, read_config
 from .importers.timeline import TimelineError, read_timeline
+from .links import is_external
 from .models import Episode, ImportRecord
 
 __all__ = [

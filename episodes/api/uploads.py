@@ -21,10 +21,10 @@ from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from ..audio_metadata import is_external
 from ..bounds import FIRST_YEAR, LAST_YEAR, is_sane_moment
 from ..importers.jekyll import Post, PostError, parse_post
 from ..importers.timeline import TimelineError, read_timeline
+from ..links import is_external
 from ..publishing import PostFiles
 from .errors import ApiError
 

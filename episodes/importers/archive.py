@@ -19,8 +19,8 @@ from django.core.files import File
 from django.utils import timezone
 
 from ..audio import AudioInfo
-from ..audio_metadata import RemoteAudioError, is_external
-from ..links import is_public_origin
+from ..audio_metadata import RemoteAudioError
+from ..links import is_external, is_public_origin
 from ..models import Appearance, Episode, LegacyPath, LinkedArticle
 from .catalogue import Catalogue, find_or_create_actor, find_or_create_show
 from .files import SiteFiles

@@ -12,7 +12,7 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 
 from .. import images
-from ..audio_metadata import is_external
+from ..links import is_external
 from ..models import LegacyPath
 from .jekyll import Post
 

@@ -13,6 +13,8 @@ from urllib.parse import unquote, urlsplit
 
 from django.utils.encoding import iri_to_uri
 
+from ..links import is_external
+
 ARTICLES_HEADING = re.compile(r"^##\s*関連リンク\s*$")
 HEADING = re.compile(r"^##\s")
 # `- [title](url)` with optional trailing spaces (Markdown line breaks); the
@@ -35,7 +37,7 @@ def encoded_url(value) -> str:
     written: they name files and old paths, and are decoded where they are used.
     """
     text = "" if value is None else str(value).strip()
-    return iri_to_uri(text) if text.startswith(("http://", "https://")) else text
+    return iri_to_uri(text) if is_external(text) else text
 
 
 @dataclass

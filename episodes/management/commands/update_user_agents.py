@@ -15,13 +15,14 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from episodes.analytics import agents
+from episodes.links import is_external
 
 DEFAULT_SOURCE = "https://raw.githubusercontent.com/opawg/user-agents-v2/master/build/"
 
 
 def _read(source: str, kind: str) -> bytes:
     names = (f"{kind}.runtime.json", f"{kind}.json")
-    if source.startswith(("http://", "https://")):
+    if is_external(source):
         base = source if source.endswith("/") else source + "/"
         errors = []
         for name in names:
