@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
-from episodes.models import Actor, Appearance, Episode, LinkedArticle, Show
+from episodes.models import Actor, Appearance, Episode, LinkedArticle, Show, Station
 
 DATA = Path(__file__).parent / "data"
 MP3 = DATA / "tone.mp3"
@@ -53,6 +53,15 @@ def make_show(**fields) -> Show:
     fields.setdefault("author", "テスト放送局")
     fields.setdefault("owner_email", "owner@example.com")
     return Show.objects.create(**fields)
+
+
+def make_daily_show(episodes: int = 3) -> Show:
+    """The station and one show, `daily`, with episodes 1..n titled 放送 n: a site small enough to read whole."""
+    Station.load()  # created on first use, which moves the revision
+    show = make_show(slug="daily")
+    for number in range(1, episodes + 1):
+        make_episode(show=show, number=number, title=f"放送 {number}")
+    return show
 
 
 def make_episode(show=None, *, cast=(), articles=0, audio=True, **fields) -> Episode:

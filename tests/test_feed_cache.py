@@ -8,21 +8,17 @@ import pytest
 from django.core.cache import cache
 
 from episodes import feed_cache
-from episodes.models import Episode, Station
+from episodes.models import Episode
 from episodes.ready_bytes import MEMORY_PATHS, Ready, State, Store
 
-from .factories import make_episode, make_show
+from .factories import make_daily_show
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def show():
-    Station.load()  # created on first use, which moves the revision
-    show = make_show(slug="daily")
-    for number in range(1, 4):
-        make_episode(show=show, number=number)
-    return show
+    return make_daily_show()
 
 
 def test_gzip_and_plain_bodies_are_the_same_feed(client, show):

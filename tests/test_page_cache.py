@@ -7,20 +7,16 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from episodes.models import Episode, Station
+from episodes.models import Episode
 
-from .factories import make_episode, make_show
+from .factories import make_daily_show, make_episode
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def show():
-    Station.load()  # created on first use, which moves the revision
-    show = make_show(slug="daily")
-    for number in range(1, 4):
-        make_episode(show=show, number=number, title=f"放送 {number}")
-    return show
+    return make_daily_show()
 
 
 PAGES = [

@@ -10,9 +10,9 @@ from django.core.signals import request_started
 from django.db import connections
 
 from episodes import ready_asgi
-from episodes.models import Episode, Station
+from episodes.models import Episode
 
-from .factories import make_episode, make_show
+from .factories import make_daily_show, make_episode, make_show
 from .live_servers import live_server
 
 # The server thread reads what the test wrote: committed, not in the test's transaction.
@@ -22,11 +22,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def site(settings):
     settings.ALLOWED_HOSTS = ["127.0.0.1"]
-    Station.load()
-    show = make_show(slug="daily")
-    for number in range(1, 4):
-        make_episode(show=show, number=number, title=f"放送 {number}")
-    return show
+    return make_daily_show()
 
 
 @pytest.fixture
