@@ -13,6 +13,9 @@ from django.utils import timezone
 from .models import AiringSlot, Episode, Show
 
 LOOKAHEAD_DAYS = 14
+# How far ahead a slot must still be for the add form to propose it: an editor needs a few
+# minutes to fill the form, and 予約して保存 refuses a time that has passed.
+EDITING_LEAD = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -71,11 +74,19 @@ def episodes_by_slot(airings: list[Airing]) -> dict[tuple[int, date], Episode]:
     return found
 
 
-def next_open_airing(*, today: date | None = None) -> Airing | None:
-    """The first slot from today on that has no episode yet: what the editor makes next."""
-    airings = upcoming_airings(today=today)
+def next_open_airing(*, now: datetime | None = None) -> Airing | None:
+    """The first slot with no episode yet that is still EDITING_LEAD ahead: what the editor makes next.
+
+    A slot that has passed (today's 06:00 at 20:50) is the dashboard's to flag as missed;
+    proposing it would prefill a time that 予約して保存 must refuse.
+    """
+    now = now or timezone.now()
+    airings = upcoming_airings(today=timezone.localdate(now))
     made = episodes_by_slot(airings)
-    return next((airing for airing in airings if (airing.show.pk, airing.day) not in made), None)
+    earliest = now + EDITING_LEAD
+    return next(
+        (airing for airing in airings if airing.at >= earliest and (airing.show.pk, airing.day) not in made), None
+    )
 
 
 def next_number() -> int:

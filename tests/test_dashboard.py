@@ -64,7 +64,7 @@ class TestNextSlots:
 class TestLeftOut:
     def test_unprobed_external_audio_is_named_with_its_fix(self):
         make_episode()  # in the feed
-        remote = make_episode(audio="https://cdn.example.com/a.mp3", number=80)
+        remote = make_episode(audio="https://cdn.example.com/a.mp3")
         make_episode(audio="https://cdn.example.com/d.mp3", status=Episode.Status.DRAFT)  # drafts are no news
         rows, total = left_out_of_feeds()
         assert total == 1
