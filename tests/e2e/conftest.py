@@ -1,10 +1,10 @@
-"""Browser journeys: the real gunicorn, Debian's chromium, Playwright for Python.
+"""Browser journeys: uvicorn as `make run` serves the site, Debian's chromium, Playwright for Python.
 
 Collected only when asked for, so plain `pytest` (`make test`) never starts a
 browser: `pytest tests/e2e` (what `make test-e2e` runs), or any run with E2E=1.
 
 The server under test is set up the way `make run` sets it up (migrate,
-collectstatic, load_demo, seed_demo_downloads, ensure_admin, gunicorn with DEBUG off) in a fresh
+collectstatic, load_demo, seed_demo_downloads, ensure_admin, uvicorn with DEBUG off) in a fresh
 temporary folder with its own SQLite database. These tests request no
 pytest-django database fixture, so no test database is ever created for them.
 """
@@ -12,6 +12,7 @@ pytest-django database fixture, so no test database is ever created for them.
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -91,7 +92,7 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config):
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "e2e: browser journeys against a real gunicorn (run with `pytest tests/e2e`)")
+    config.addinivalue_line("markers", "e2e: browser journeys against the real uvicorn (run with `pytest tests/e2e`)")
     config.stash[_notes_key] = Notes()
     config.stash[_watches_key] = []
 
@@ -171,7 +172,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
         return
     terminalreporter.section("e2e journeys")
     if server is not None:
-        terminalreporter.write_line(f"server folder (database, media, gunicorn.log): {server.var_dir}")
+        terminalreporter.write_line(f"server folder (database, media, server.log): {server.var_dir}")
     for watch in config.stash.get(_watches_key, []):
         if watch.public_pages:
             terminalreporter.write_line(f"public pages the {watch.role} visited (console and CSP watched):")
@@ -401,16 +402,31 @@ def _server_env(var_dir: Path, port: int) -> dict[str, str]:
     return env
 
 
-def _gunicorn() -> list[str]:
-    script = Path(sys.executable).with_name("gunicorn")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "gunicorn"]
+def _uvicorn(port: int) -> list[str]:
+    """The web server exactly as `make run` starts it (uvicorn, ASGI), on this port, two workers."""
+    script = Path(sys.executable).with_name("uvicorn")
+    program = [str(script)] if script.exists() else [sys.executable, "-m", "uvicorn"]
+    return [
+        *program,
+        "zundapod.asgi:application",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "2",
+        "--lifespan",
+        "off",
+        "--timeout-graceful-shutdown",
+        "5",
+    ]
 
 
 def _wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
     deadline = time.monotonic() + SERVER_START_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"gunicorn exited with {process.returncode}:\n{log.read_text(errors='replace')[-4000:]}")
+            pytest.fail(f"uvicorn exited with {process.returncode}:\n{log.read_text(errors='replace')[-4000:]}")
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
@@ -419,7 +435,7 @@ def _wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
             pass  # not listening yet
         time.sleep(0.2)
     pytest.fail(
-        f"gunicorn did not answer {url} within {SERVER_START_SECONDS}s:\n{log.read_text(errors='replace')[-4000:]}"
+        f"uvicorn did not answer {url} within {SERVER_START_SECONDS}s:\n{log.read_text(errors='replace')[-4000:]}"
     )
 
 
@@ -445,25 +461,12 @@ def server(browser, tmp_path_factory, request):
         if done.returncode != 0:
             pytest.fail(f"manage.py {' '.join(command)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
 
-    log = var_dir / "gunicorn.log"
+    log = var_dir / "server.log"
     url = f"http://127.0.0.1:{port}"
     with log.open("wb") as log_file:
+        # Its own process group, so the workers stop with it whatever happens to the master.
         process = subprocess.Popen(
-            [
-                *_gunicorn(),
-                "zundapod.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "--no-control-socket",
-                "--access-logfile",
-                "-",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
+            _uvicorn(port), cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
         )
     try:
         _wait_until_up(url + "/", process, log)
@@ -471,9 +474,18 @@ def server(browser, tmp_path_factory, request):
         request.config.stash[_server_key] = server
         yield server
     finally:
-        process.terminate()
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Stop the server's whole process group: gracefully, then for good."""
+    for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
         try:
-            process.wait(timeout=10)
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            process.wait(timeout=wait)
+            break
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            continue
