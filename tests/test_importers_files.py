@@ -78,17 +78,50 @@ class TestFallbacks:
 
 class TestStationArtwork:
     @pytest.mark.parametrize(
-        "href", ["{{ site.url }}/images/art.jpg", "{{ '/images/art.jpg' | absolute_url }}", "/images/art.jpg"]
+        "href",
+        [
+            "{{ site.url }}/images/art.jpg",
+            "{{ site.github.url }}/images/art.jpg",
+            "{{ site.url }}{{ site.baseurl }}/images/art.jpg",
+            "{{site.baseurl}}/images/art.jpg",
+            "{{ '/images/art.jpg' | absolute_url }}",
+            '{{ "/images/art.jpg" | relative_url }}',
+            "/images/art.jpg",
+        ],
     )
     def test_taken_from_the_old_feed_template(self, site, client, href):
         (site / "public" / "images" / "art.jpg").write_bytes(image_bytes(1400, 1400, fmt="JPEG"))
-        (site / "feed.xml").write_text(f'<channel><itunes:image href="{href}"/></channel>', encoding="utf-8")
+        quote = "'" if '"' in href else '"'
+        (site / "feed.xml").write_text(
+            f"<channel><itunes:image href={quote}{href}{quote}/></channel>", encoding="utf-8"
+        )
         write_post(site, 1)
         run_import(site)
         station = Station.load()
         assert station.artwork
         assert station.artwork.read() == (site / "public" / "images" / "art.jpg").read_bytes()
         assert station.artwork.url in client.get("/feed.xml").content.decode()
+
+    def test_the_media_thumbnail_stands_in_for_a_missing_itunes_image(self, site):
+        (site / "public" / "images" / "art.jpg").write_bytes(image_bytes(1400, 1400, fmt="JPEG"))
+        feed = '<channel><media:thumbnail url="{{ site.github.url }}/images/art.jpg" /></channel>'
+        (site / "feed.xml").write_text(feed, encoding="utf-8")
+        write_post(site, 1)
+        run_import(site)
+        assert Station.load().artwork.read() == (site / "public" / "images" / "art.jpg").read_bytes()
+
+    def test_a_show_without_an_image_takes_the_stations_and_the_import_says_so(self, site, client):
+        (site / "public" / "images" / "art.jpg").write_bytes(image_bytes(1400, 1400, fmt="JPEG"))
+        feed = '<channel><itunes:image href="{{ site.github.url }}/images/art.jpg" /></channel>'
+        (site / "feed.xml").write_text(feed, encoding="utf-8")
+        write_post(site, 1)
+        out = run_import(site)
+        show = Episode.objects.get(number=1).show
+        assert "番組「ファイル番組」には使える画像がないので、局のアートワーク" in out
+        station_art = Station.load().artwork.url
+        for path in ("/feed.xml", f"/shows/{show.slug}/feed.xml"):
+            assert station_art in client.get(path).content.decode(), path
+        assert station_art in client.get(show.get_absolute_url()).content.decode()
 
     def test_a_template_without_one_leaves_the_station_as_it_was(self, site):
         (site / "feed.xml").write_text("<channel></channel>", encoding="utf-8")

@@ -187,14 +187,19 @@ def find_or_create_show(name: str, *, catalogue: Catalogue, hosts: list[Actor]) 
 
 
 def assign_artwork(*, main_show: str | None, site: SiteFiles) -> list[tuple[str, str]]:
-    """Shows without artwork take their most-used episode image; the station the old feed's channel image.
+    """The station takes the old feed's channel image; shows without artwork their most-used episode image.
 
     An image that already meets the directories' rules is preferred; otherwise
     the most-used real image is taken and the model makes a conforming feed
-    rendition beside it (a 720 px PNG with transparency, say). Returns (code,
-    message) warnings for shows left without, and for art that had to be scaled up.
+    rendition beside it (a 720 px PNG with transparency, say). A show with no
+    usable image of its own goes out with the station's (the feeds and pages
+    fall back to it), and the warning says so. Returns (code, message) warnings.
     """
     warnings = []
+    station = Station.load()
+    if not station.artwork and (stored := _station_artwork(site)):
+        station.artwork = stored
+        station.save(update_fields=["artwork"])
     for show in Show.objects.filter(artwork=""):
         names = [
             name
@@ -204,12 +209,7 @@ def assign_artwork(*, main_show: str | None, site: SiteFiles) -> list[tuple[str,
         ]
         chosen = _best_artwork(names)
         if chosen is None:
-            warnings.append(
-                (
-                    "show_without_artwork",
-                    f"番組「{show.name}」のアートワークがありません（1400〜3000px 四方の画像を管理画面で設定してください）",
-                )
-            )
+            warnings.append(_without_artwork(show, station))
             continue
         show.artwork = chosen.name
         show.save(update_fields=["artwork"])
@@ -221,15 +221,25 @@ def assign_artwork(*, main_show: str | None, site: SiteFiles) -> list[tuple[str,
                     f" {images.ARTWORK_MIN_PX}px に拡大した複製を使います（大きな原画があれば管理画面で差し替えてください）",
                 )
             )
-    station = Station.load()
-    if not station.artwork and (stored := _station_artwork(site)):
-        station.artwork = stored
-        station.save(update_fields=["artwork"])
     main = Show.objects.filter(name=main_show).exclude(artwork="").first()
     if not station.artwork and main:
         station.artwork = main.artwork.name
         station.save(update_fields=["artwork"])
     return warnings
+
+
+def _without_artwork(show: Show, station: Station) -> tuple[str, str]:
+    """The warning for a show with no usable image of its own: it borrows the station's, or has none."""
+    if station.artwork:
+        return (
+            "show_uses_station_artwork",
+            f"番組「{show.name}」には使える画像がないので、局のアートワーク（{station.artwork.name}）を使います"
+            "（番組専用の画像があれば管理画面で設定してください）",
+        )
+    return (
+        "show_without_artwork",
+        f"番組「{show.name}」のアートワークがありません（1400〜3000px 四方の画像を管理画面で設定してください）",
+    )
 
 
 @dataclass

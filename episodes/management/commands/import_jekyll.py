@@ -40,6 +40,8 @@ def _reason(exc: Exception) -> str:
 ARCHIVED_CHOICES = ("publish", "draft", "skip")
 # Warnings about content that did not arrive: each is printed with its file (and line).
 CONTENT_LEFT_BEHIND = {"article_unreadable", "article_without_url", "image_missing"}
+# Warnings about a show's artwork: few, and the operator must see each one.
+ARTWORK_WARNINGS = {"show_uses_station_artwork", "show_without_artwork", "show_artwork_scaled_up"}
 
 
 class Command(BaseCommand):
@@ -149,7 +151,7 @@ class Command(BaseCommand):
         counts[SKIPPED] += len(files) - total  # posts that could not even be parsed
         for kind, message in [] if dry_run else assign_artwork(main_show=catalogue.default_show, site=site):
             warnings[kind] += 1
-            if verbosity >= 2:
+            if verbosity >= 2 or (verbosity >= 1 and kind in ARTWORK_WARNINGS):
                 self.stdout.write(f"  注意: {message}")
         self._summary(counts, warnings, skipped, dry_run)
         if archived_files:
