@@ -122,3 +122,32 @@ class TestArticleShapes:
         assert [a.title for a in post.articles] == ["記事", "次"]
         assert "- [注] 箇条書きの注記" in post.articles[0].summary
         assert post.warnings == []
+
+    def test_a_title_suffix_wrapped_onto_a_line_that_looks_like_a_list_item(self, tmp_path):
+        post = post_with(
+            tmp_path,
+            "- [長い題の記事　 副題まである\n - ニュースサイト](https://example.com/wrapped)  \n\n要約。\n\n"
+            "引用元: https://example.com/wrapped\n",
+        )
+        assert [(a.title, a.url) for a in post.articles] == [
+            ("長い題の記事　 副題まである - ニュースサイト", "https://example.com/wrapped")
+        ]
+        assert post.articles[0].summary == "要約。"
+        assert post.warnings == []
+
+    def test_link_text_of_several_paragraphs(self, tmp_path):
+        post = post_with(
+            tmp_path,
+            "- [A post is launching soon!\n\nIts second paragraph goes on.\n\nAnd a third ends it]"
+            "(https://social.example.com/status/1)  \n\n\n投稿の要約。\n\n引用元: https://social.example.com/status/1\n\n"
+            "- [次の記事](https://example.com/next)\n\n次の要約。\n",
+        )
+        assert [(a.title, a.url) for a in post.articles] == [
+            (
+                "A post is launching soon! Its second paragraph goes on. And a third ends it",
+                "https://social.example.com/status/1",
+            ),
+            ("次の記事", "https://example.com/next"),
+        ]
+        assert post.articles[0].summary == "投稿の要約。"
+        assert post.warnings == []
