@@ -58,6 +58,8 @@ class Catalogue:
     show_map: dict[str, str] = field(default_factory=dict)
     host_shows: dict[str, str] = field(default_factory=dict)
     default_show: str | None = None
+    # Title prefixes that begin with a known show's name (its specials) → that show's name.
+    specials: dict[str, str] = field(default_factory=dict)
 
     def actor_name(self, key: str) -> str:
         """The name an `actor_ids` key stands for in `_config.yml` (the key itself without one)."""
@@ -71,6 +73,22 @@ def _title_show(post: Post, show_map: dict[str, str]) -> str | None:
     return show_map.get(post.title)
 
 
+# What may follow a show's name in a special's title prefix ("<show> 開局一周年記念…", "<show>-特別回-").
+SPECIAL_SEPARATORS = "-－―–—:：「『(（【[〜~・"
+
+
+def specials_of(names, known) -> dict[str, str]:
+    """Title prefixes that start with a known show's name (then a space or a separator) → that show's name."""
+    specials = {}
+    for name in names:
+        for show in sorted(known, key=len, reverse=True):
+            rest = name[len(show) :]
+            if show != name and name.startswith(show) and (rest[:1].isspace() or rest[:1] in SPECIAL_SEPARATORS):
+                specials[name] = show
+                break
+    return specials
+
+
 def learn_catalogue(
     posts: list[Post],
     *,
@@ -78,9 +96,19 @@ def learn_catalogue(
     show_map: dict[str, str] | None = None,
     default_show: str | None = None,
 ) -> Catalogue:
-    """Which show each voice usually hosts (specials go to their host's show), and the default show."""
-    show_map = show_map or {}
+    """Which show each voice usually hosts (specials go to their host's show), and the default show.
+
+    A title prefix that starts with the name of a show known from other posts or
+    from the database is that show's special, not a new show; the show map wins.
+    """
+    show_map = dict(show_map or {})
     config = config or SiteConfig(title="")
+    raw = {post.show_name for post in posts if post.show_name}
+    known = (raw | set(Show.objects.values_list("name", flat=True))) - set(show_map)
+    # Titles with no `podcast YYYYMMDD` ("<show> podcast 臨時テスト") are matched whole.
+    titles = {post.title for post in posts if not post.show_name}
+    specials = {name: show for name, show in specials_of(raw | titles, known).items() if name not in show_map}
+    show_map = {**specials, **show_map}
     counts: dict[str, Counter] = defaultdict(Counter)
     totals: Counter = Counter()
     for post in posts:
@@ -95,6 +123,7 @@ def learn_catalogue(
         show_map=show_map,
         host_shows={actor_id: c.most_common(1)[0][0] for actor_id, c in counts.items()},
         default_show=default_show,
+        specials=specials,
     )
 
 

@@ -10,10 +10,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
 from episodes import demo
-from episodes.importers.catalogue import assign_artwork, import_station, learn_catalogue
+from episodes.importers.catalogue import ShowUnknown, assign_artwork, import_station, learn_catalogue, show_name_for
 from episodes.importers.files import SiteFiles
 from episodes.importers.jekyll import ARCHIVE_FOLDER, PostError, parse_post, post_files, read_config
-from episodes.models import Episode
+from episodes.models import Episode, Show
 from episodes.publishing import (
     CREATED,
     SKIPPED,
@@ -115,6 +115,7 @@ class Command(BaseCommand):
                 skipped.append(str(exc))
         catalogue = learn_catalogue(posts, config=config, show_map=mapping, default_show=default_show)
         site = SiteFiles(site_dir=site_dir, base_url=config.url, audio_root=audio_root or site_dir / "audio")
+        self._shows(posts, catalogue, dry_run=dry_run)
         if not dry_run:
             import_station(catalogue, site=site, overwrite=overwrite)
 
@@ -167,6 +168,26 @@ class Command(BaseCommand):
             self._feed_summary()
         if skipped:
             raise CommandError(f"{len(skipped)} 件の投稿を取り込めませんでした（上の一覧を見てください）")
+
+    def _shows(self, posts, catalogue, *, dry_run: bool) -> None:
+        """Before writing: the shows the posts go to, the ones to be created, and the specials filed under a show."""
+        per_show = Counter()
+        for post in posts:
+            try:
+                per_show[show_name_for(post, catalogue)] += 1
+            except ShowUnknown:
+                continue  # named with its file when the post is written
+        existing = set(Show.objects.filter(name__in=per_show).values_list("name", flat=True))
+        verb = "作ります" if dry_run else "作成"
+        for name, n in sorted(per_show.items(), key=lambda item: -item[1]):
+            if name not in existing:
+                self.stdout.write(f"  番組を{verb}: {name}（エピソード {n} 件）")
+        for post in posts:
+            name = post.show_name or post.title
+            if name in catalogue.specials:
+                self.stdout.write(
+                    f"  特別回: {post.path.name}「{post.title}」は番組「{catalogue.specials[name]}」のエピソードです"
+                )
 
     def _feed_summary(self) -> None:
         """How many published episodes the feeds still leave out, and why (their size or length is unknown)."""
