@@ -162,7 +162,7 @@ class TestProblems:
         (site / "_posts" / "2026-08-22-551.md").write_text(post, encoding="utf-8")
         out = run_import(site, "--only", "2026-08-22-*")
         assert "2026-08-22-551.md:17: 記事のリンクとして読めない行です" in out
-        assert "2026-08-22-551.md:19: リンク先のない記事を読み飛ばしました" in out
+        assert "2026-08-22-551.md:19: リンク先のない記事は記事にせず、要約を補足に残しました" in out
         assert "article_unreadable: 1 件" in out
         assert [a.title for a in Episode.objects.get(number=551).articles.all()] == ["読める記事"]
 

@@ -83,6 +83,7 @@ class TestArticleShapes:
         post = post_with(tmp_path, "- []()\n\n行き先のない要約。\n")
         assert post.articles == []
         assert [code for code, _ in post.warnings] == ["article_without_url"]
+        assert post.trailer.startswith("行き先のない要約。")  # kept as text, visibly
         assert "2026-01-05-7.md:" in post.warnings[0][1]
 
     def test_text_around_the_letter_line_is_kept(self, tmp_path):

@@ -132,6 +132,7 @@ def parse_articles(path: Path, body: str, first_line: int) -> tuple[list[Article
     letter_form = ""
     current: dict | None = None
     trailer: list[str] = []
+    orphans: list[str] = []
 
     def where(index: int) -> str:
         return f"{path.name}:{first_line + index}"
@@ -141,7 +142,13 @@ def parse_articles(path: Path, body: str, first_line: int) -> tuple[list[Article
             return
         url = encoded_url(current["url"] or current["citation"])
         if not url:
-            warnings.append(("article_without_url", f"{where(current['index'])}: リンク先のない記事を読み飛ばしました"))
+            warnings.append(
+                (
+                    "article_without_url",
+                    f"{where(current['index'])}: リンク先のない記事は記事にせず、要約を補足に残しました",
+                )
+            )
+            orphans.append("\n".join(current["summary"]).strip("\n"))  # the text stays visible in the notes
             return
         title = html.unescape(current["title"]).strip() or _title_from_url(url)
         articles.append(
@@ -184,4 +191,5 @@ def parse_articles(path: Path, body: str, first_line: int) -> tuple[list[Article
             # Text after 引用元 and before the next item belongs to nobody: keep it.
             trailer.append(line)
     finish()
-    return articles, letter_form, "\n".join(trailer).strip(), warnings
+    kept = "\n\n".join(text for text in orphans if text.strip())
+    return articles, letter_form, "\n\n".join(t for t in (kept, "\n".join(trailer).strip()) if t), warnings
