@@ -54,7 +54,9 @@ class TestRealSamples:
         assert episode.guid == "https://zund-arm-on.com/episode/371"
         assert episode.status == "published"
         assert episode.audio_size == MP3.stat().st_size
-        assert episode.image_url == "https://zund-arm-on.com/images/ojousama_zundamon_square.jpg"
+        # The samples hold no images/ folder: a link to the old domain's missing file would break after the
+        # switch, so the episode has no image of its own (the page shows its show's) and the import names it.
+        assert episode.image_url == "" and not episode.image
         articles = list(episode.articles.all())
         assert [a.title for a in articles] == [
             "量子技術でDeepSeekを55%小型化、「検閲解除」にも成功",

@@ -57,7 +57,10 @@ class TestSpecials:
         out = run_import(site)
         assert list(Show.objects.values_list("name", flat=True)) == [MAIN]
         assert Episode.objects.get(number=3).show.name == MAIN
-        assert f"特別回: 2026-01-07-3.md「{special} podcast 20260107」は番組「{MAIN}」のエピソードです" in out
+        assert (
+            f"特別回: 2026-01-07-3.md「{special} podcast 20260107」は番組「{MAIN}」の回です（新しい番組にしません）"
+            in out
+        )
         assert f"番組を作成: {MAIN}（エピソード 3 件）" in out
 
     def test_a_show_already_in_the_database_is_known_to_a_later_import(self, site):
@@ -69,7 +72,7 @@ class TestSpecials:
         )
         out = run_import(site, "--dry-run")
         assert "番組を作ります" not in out
-        assert f"は番組「{MAIN}」のエピソードです" in out
+        assert f"は番組「{MAIN}」の回です（新しい番組にしません）" in out
 
     def test_the_show_map_wins(self, site, tmp_path):
         special = f"{MAIN} 開局記念"

@@ -1,6 +1,7 @@
 """The old site's files: both roots of the repository, image fallbacks, missing images named (importers/files.py)."""
 
 import io
+import re
 from io import BytesIO
 
 import pytest
@@ -189,3 +190,49 @@ class TestShowArtwork:
         with show.feed_artwork.open("rb") as f, Image.open(f) as rendition:
             assert (rendition.format, rendition.mode, rendition.size) == ("JPEG", "RGB", (1400, 1400))
         assert show.feed_artwork.url in client.get(f"/shows/{show.slug}/feed.xml").content.decode()
+
+
+class TestMissingImages:
+    """A file the old folder lacks is named for upload, and the pages fall back: never a broken <img>."""
+
+    @pytest.fixture
+    def lacking(self, tmp_path):
+        site = jekyll_site(tmp_path / "lacking", jekyll_config(title="欠け局", actor_image="/images/actors/gone.png"))
+        (site / "public" / "images" / "art.jpg").write_bytes(image_bytes(1400, 1400, fmt="JPEG"))
+        feed = '<channel><itunes:image href="{{ site.github.url }}/images/art.jpg" /></channel>'
+        (site / "feed.xml").write_text(feed, encoding="utf-8")
+        write_post(site, 1, image="https://old.example.jp/images/lost.png")
+        return site
+
+    def test_the_import_names_each_file_to_upload(self, lacking):
+        out = run_import(lacking)
+        assert "出演者「ずんだもん」の画像 /images/actors/gone.png は旧サイトのフォルダーにありません" in out
+        assert "2026-01-01-1.md: https://old.example.jp/images/lost.png は旧サイトのフォルダーにありません" in out
+
+    def test_no_link_to_a_file_nobody_will_serve_is_stored(self, lacking):
+        run_import(lacking)
+        episode = Episode.objects.get(number=1)
+        assert episode.image_url == "" and not episode.image
+        assert [a.image_url for a in episode.actors] == [""]
+
+    def test_an_actor_imported_before_with_the_dead_link_is_mended(self, lacking):
+        run_import(lacking)
+        actor = Episode.objects.get(number=1).actors[0]
+        actor.image_url = "https://old.example.jp/images/actors/gone.png"
+        actor.save()
+        run_import(lacking)
+        actor.refresh_from_db()
+        assert actor.image_url == ""
+
+    def test_every_image_on_the_pages_answers(self, lacking, client):
+        run_import(lacking)
+        episode = Episode.objects.get(number=1)
+        actor = episode.actors[0]
+        for page in (episode.get_absolute_url(), actor.get_absolute_url(), episode.show.get_absolute_url(), "/"):
+            html = client.get(page).content.decode()
+            sources = re.findall(r'<img[^>]*\ssrc="([^"]+)"', html)
+            assert sources, page
+            for src in sources:
+                assert client.get(src, follow=True).status_code == 200, (page, src)
+        assert actor.portrait_src.endswith("voice-placeholder.svg")
+        assert episode.image_src == episode.show.cover_src == Station.load().artwork.url  # the station's art

@@ -187,8 +187,16 @@ def find_or_create_actor(key: str, *, catalogue: Catalogue, site: SiteFiles, cre
             if config.image_url:
                 stored = site.store_image(config.image_url)
                 actor.image = stored or ""
-                actor.image_url = "" if stored else site.absolute(config.image_url)
+                actor.image_url = "" if stored else site.linked_image_url(config.image_url)
         actor.save()
+    elif (
+        config
+        and actor.image_url
+        and actor.image_url == site.absolute(config.image_url)
+        and site.is_missing(actor.image_url)
+    ):
+        actor.image_url = ""  # imported before as a link to a file the old site never had: a broken image
+        actor.save(update_fields=["image_url"])
     elif credit_hint and not actor.credit:
         actor.credit = credit_hint
         actor.save(update_fields=["credit"])
@@ -230,6 +238,10 @@ def assign_artwork(*, main_show: str | None, site: SiteFiles) -> list[tuple[str,
         station.artwork = stored
         station.save(update_fields=["artwork"])
     for show in Show.objects.filter(artwork=""):
+        if station.artwork and show.name == station.name:
+            # The station's own show: the old feed's channel image was its artwork.
+            warnings.append(_without_artwork(show, station))
+            continue
         names = [
             name
             for name, _ in Counter(
@@ -269,6 +281,19 @@ def _without_artwork(show: Show, station: Station) -> tuple[str, str]:
         "show_without_artwork",
         f"番組「{show.name}」のアートワークがありません（1400〜3000px 四方の画像を管理画面で設定してください）",
     )
+
+
+def missing_actor_images(catalogue: Catalogue, *, site: SiteFiles) -> list[tuple[str, str]]:
+    """(code, message) for each voice of `_config.yml` whose portrait is not in the old site's folder."""
+    return [
+        (
+            "actor_image_missing",
+            f"出演者「{actor.name}」の画像 {actor.image_url} は旧サイトのフォルダーにありません"
+            "（ページには仮の画像を表示します。管理画面の出演者に画像をアップロードしてください）",
+        )
+        for actor in catalogue.config.actors.values()
+        if site.is_missing(actor.image_url)
+    ]
 
 
 @dataclass
