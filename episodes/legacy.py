@@ -20,6 +20,10 @@ from django.views.decorators.http import require_safe
 from .media import record_requested
 from .models import LegacyPath
 
+OLD_PAGE_POLICY = (
+    "sandbox allow-scripts allow-popups; default-src 'self' data: blob: https: 'unsafe-inline'; frame-ancestors 'self'"
+)
+
 
 @require_safe
 def old_path(request, path: str, prefix: str = ""):
@@ -67,4 +71,8 @@ def _old_file(name: str) -> FileResponse:
         content_type += "; charset=utf-8"
     response = FileResponse(handle, content_type=content_type)
     response["Cache-Control"] = "public, max-age=3600"
+    if content_type.startswith(("text/html", "image/svg+xml")):
+        # The old pages (Marp decks) need their inline scripts and styles; sandboxed, they run in an
+        # opaque origin, with no access to this site's cookies, storage or pages.
+        response["Content-Security-Policy"] = OLD_PAGE_POLICY
     return response

@@ -127,6 +127,9 @@ def test_files_are_served_at_their_old_path_and_replaced_pages_redirect(site, cl
     run_import(site)
     deck = client.get("/slides/deck1/")
     assert deck.status_code == 200 and deck["Content-Type"].startswith("text/html")
+    # Its inline scripts may run, but sandboxed: an opaque origin, none of this site's cookies or pages.
+    assert deck["Content-Security-Policy"].startswith("sandbox allow-scripts allow-popups;")
+    assert not client.get("/slides/deck1/theme.css")["Content-Security-Policy"].startswith("sandbox")
     assert client.get("/slides/deck1").headers["Location"] == "/slides/deck1/"
     assert client.get("/programs/deck1/").headers["Location"] == "/slides/deck1/"
     assert client.get("/programs/").headers["Location"] == "/shows/"
