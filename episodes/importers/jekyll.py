@@ -25,7 +25,8 @@ from .links import Article, encoded_url, parse_articles
 JST = ZoneInfo("Asia/Tokyo")
 # The old site kept these posts out of its build and feed (_config.yml excludes them).
 ARCHIVE_FOLDER = "_posts.bak"
-TITLE_SHOW = re.compile(r"^(?P<show>.+?)\s+podcast\s+(?P<day>\d{8})\s*$")
+# `<show> podcast YYYYMMDD`, perhaps with a note after the date (`※6/14まで平日試験配信中`).
+TITLE_SHOW = re.compile(r"^(?P<show>.+?)\s+podcast\s+(?P<day>\d{8})(?:\s+\S.*)?\s*$")
 FILE_NAME = re.compile(r"^(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})-(?P<serial>[0-9]{1,9})\.(?:md|markdown)$")
 # Posts are a few KB; a larger file is not a post (and its YAML is not parsed).
 MAX_POST_BYTES = 1024 * 1024
