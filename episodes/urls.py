@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import embed, episode_files, feeds, views
+from . import embed, episode_files, feeds, legacy, views
 from .analytics import views as analytics_views
 
 app_name = "episodes"
@@ -29,8 +29,8 @@ urlpatterns = [
     # The old static site's addresses keep working.
     path("index.html", views.legacy_index),
     path("episode/<int:number>.html", views.legacy_episode_html),
-    path("audio/<path:path>", views.legacy_path, {"prefix": "audio"}, name="legacy_audio"),
-    path("images/<path:path>", views.legacy_path, {"prefix": "images"}, name="legacy_image"),
+    path("audio/<path:path>", legacy.old_path, {"prefix": "audio"}, name="legacy_audio"),
+    path("images/<path:path>", legacy.old_path, {"prefix": "images"}, name="legacy_image"),
     # Counting URL in front of audio served elsewhere (object storage, a CDN): records, then 302.
     path("listen/<int:pk>/<str:filename>", analytics_views.listen, name="listen"),
     # Listener letters.

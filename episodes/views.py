@@ -1,7 +1,7 @@
 """Public pages: thin views over `Episode.objects.published()`, and the letters form."""
 
 from datetime import datetime
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.paginator import Paginator
@@ -18,8 +18,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from . import letters, search
 from .bounds import FIRST_YEAR, LAST_YEAR, parse_year
 from .forms import LetterForm, linked_episode
-from .media import record_requested
-from .models import Actor, Episode, LegacyPath, Letter, Show, Station
+from .models import Actor, Episode, Letter, Show, Station
 
 
 def _page(request, queryset):
@@ -211,18 +210,6 @@ def csrf_failure(request, reason=""):
 def letter_thanks(request):
     """Thanks after a letter, with the way back to the episode it was about."""
     return render(request, "letters/thanks.html", {"episode": linked_episode(request.GET.get("episode"))})
-
-
-def legacy_path(request, prefix, path):
-    """Old audio and image addresses (`/audio/…`, `/images/…`) → where they live now (301)."""
-    old = f"/{prefix}/{unquote(path)}"
-    legacy = get_object_or_404(LegacyPath.objects.select_related("episode"), path=old)
-    target = legacy.target_url()
-    if not target or (legacy.episode_id and not legacy.episode.is_public):
-        raise Http404("ファイルが見つかりません。")
-    if legacy.episode_id:
-        record_requested(request, episode_id=legacy.episode_id, size=legacy.episode.audio_size, source="legacy")
-    return redirect(target, permanent=True)
 
 
 def legacy_index(request):

@@ -210,6 +210,7 @@ def jekyll_config(*, title: str = "テスト局", url: str = "https://old.exampl
     image = f"\n    image_url: {actor_image}" if actor_image else ""
     return (
         f"title: {title}\ndescription: {title}の説明。\nauthor: {title}\nemail: station@example.jp\nurl: {url}\n"
+        "permalink: /episode/:title\n"
         f"actors:\n  ずんだもん:\n    name: ずんだもん{image}\n"
     )
 

@@ -1,6 +1,7 @@
 """The old site's files: both roots of the repository, image fallbacks, missing images named (importers/files.py)."""
 
 import io
+import re
 from io import BytesIO
 
 import pytest
@@ -78,17 +79,50 @@ class TestFallbacks:
 
 class TestStationArtwork:
     @pytest.mark.parametrize(
-        "href", ["{{ site.url }}/images/art.jpg", "{{ '/images/art.jpg' | absolute_url }}", "/images/art.jpg"]
+        "href",
+        [
+            "{{ site.url }}/images/art.jpg",
+            "{{ site.github.url }}/images/art.jpg",
+            "{{ site.url }}{{ site.baseurl }}/images/art.jpg",
+            "{{site.baseurl}}/images/art.jpg",
+            "{{ '/images/art.jpg' | absolute_url }}",
+            '{{ "/images/art.jpg" | relative_url }}',
+            "/images/art.jpg",
+        ],
     )
     def test_taken_from_the_old_feed_template(self, site, client, href):
         (site / "public" / "images" / "art.jpg").write_bytes(image_bytes(1400, 1400, fmt="JPEG"))
-        (site / "feed.xml").write_text(f'<channel><itunes:image href="{href}"/></channel>', encoding="utf-8")
+        quote = "'" if '"' in href else '"'
+        (site / "feed.xml").write_text(
+            f"<channel><itunes:image href={quote}{href}{quote}/></channel>", encoding="utf-8"
+        )
         write_post(site, 1)
         run_import(site)
         station = Station.load()
         assert station.artwork
         assert station.artwork.read() == (site / "public" / "images" / "art.jpg").read_bytes()
         assert station.artwork.url in client.get("/feed.xml").content.decode()
+
+    def test_the_media_thumbnail_stands_in_for_a_missing_itunes_image(self, site):
+        (site / "public" / "images" / "art.jpg").write_bytes(image_bytes(1400, 1400, fmt="JPEG"))
+        feed = '<channel><media:thumbnail url="{{ site.github.url }}/images/art.jpg" /></channel>'
+        (site / "feed.xml").write_text(feed, encoding="utf-8")
+        write_post(site, 1)
+        run_import(site)
+        assert Station.load().artwork.read() == (site / "public" / "images" / "art.jpg").read_bytes()
+
+    def test_a_show_without_an_image_takes_the_stations_and_the_import_says_so(self, site, client):
+        (site / "public" / "images" / "art.jpg").write_bytes(image_bytes(1400, 1400, fmt="JPEG"))
+        feed = '<channel><itunes:image href="{{ site.github.url }}/images/art.jpg" /></channel>'
+        (site / "feed.xml").write_text(feed, encoding="utf-8")
+        write_post(site, 1)
+        out = run_import(site)
+        show = Episode.objects.get(number=1).show
+        assert "番組「ファイル番組」には使える画像がないので、局のアートワーク" in out
+        station_art = Station.load().artwork.url
+        for path in ("/feed.xml", f"/shows/{show.slug}/feed.xml"):
+            assert station_art in client.get(path).content.decode(), path
+        assert station_art in client.get(show.get_absolute_url()).content.decode()
 
     def test_a_template_without_one_leaves_the_station_as_it_was(self, site):
         (site / "feed.xml").write_text("<channel></channel>", encoding="utf-8")
@@ -156,3 +190,49 @@ class TestShowArtwork:
         with show.feed_artwork.open("rb") as f, Image.open(f) as rendition:
             assert (rendition.format, rendition.mode, rendition.size) == ("JPEG", "RGB", (1400, 1400))
         assert show.feed_artwork.url in client.get(f"/shows/{show.slug}/feed.xml").content.decode()
+
+
+class TestMissingImages:
+    """A file the old folder lacks is named for upload, and the pages fall back: never a broken <img>."""
+
+    @pytest.fixture
+    def lacking(self, tmp_path):
+        site = jekyll_site(tmp_path / "lacking", jekyll_config(title="欠け局", actor_image="/images/actors/gone.png"))
+        (site / "public" / "images" / "art.jpg").write_bytes(image_bytes(1400, 1400, fmt="JPEG"))
+        feed = '<channel><itunes:image href="{{ site.github.url }}/images/art.jpg" /></channel>'
+        (site / "feed.xml").write_text(feed, encoding="utf-8")
+        write_post(site, 1, image="https://old.example.jp/images/lost.png")
+        return site
+
+    def test_the_import_names_each_file_to_upload(self, lacking):
+        out = run_import(lacking)
+        assert "出演者「ずんだもん」の画像 /images/actors/gone.png は旧サイトのフォルダーにありません" in out
+        assert "2026-01-01-1.md: https://old.example.jp/images/lost.png は旧サイトのフォルダーにありません" in out
+
+    def test_no_link_to_a_file_nobody_will_serve_is_stored(self, lacking):
+        run_import(lacking)
+        episode = Episode.objects.get(number=1)
+        assert episode.image_url == "" and not episode.image
+        assert [a.image_url for a in episode.actors] == [""]
+
+    def test_an_actor_imported_before_with_the_dead_link_is_mended(self, lacking):
+        run_import(lacking)
+        actor = Episode.objects.get(number=1).actors[0]
+        actor.image_url = "https://old.example.jp/images/actors/gone.png"
+        actor.save()
+        run_import(lacking)
+        actor.refresh_from_db()
+        assert actor.image_url == ""
+
+    def test_every_image_on_the_pages_answers(self, lacking, client):
+        run_import(lacking)
+        episode = Episode.objects.get(number=1)
+        actor = episode.actors[0]
+        for page in (episode.get_absolute_url(), actor.get_absolute_url(), episode.show.get_absolute_url(), "/"):
+            html = client.get(page).content.decode()
+            sources = re.findall(r'<img[^>]*\ssrc="([^"]+)"', html)
+            assert sources, page
+            for src in sources:
+                assert client.get(src, follow=True).status_code == 200, (page, src)
+        assert actor.portrait_src.endswith("voice-placeholder.svg")
+        assert episode.image_src == episode.show.cover_src == Station.load().artwork.url  # the station's art

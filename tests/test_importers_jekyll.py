@@ -81,6 +81,10 @@ class TestParsePost:
         assert second.citation_url == "https://example.com/two"  # defaults to the URL
         assert second.summary == "要約だけで引用元の行がない記事。"
 
+    def test_a_note_after_the_date_keeps_the_show_name(self, tmp_path):
+        text = POST.replace("title: テスト番組 podcast 20260105", "title: テスト番組 podcast 20260105 ※試験配信中")
+        assert parse_post(write_post(tmp_path, "2026-01-05-42.md", text)).show_name == "テスト番組"
+
     def test_special_episode_has_no_show_name(self, tmp_path):
         text = POST.replace("title: テスト番組 podcast 20260105", "title: 年末スペシャル")
         assert parse_post(write_post(tmp_path, "2026-01-05-43.md", text)).show_name is None

@@ -83,6 +83,7 @@ class TestArticleShapes:
         post = post_with(tmp_path, "- []()\n\n行き先のない要約。\n")
         assert post.articles == []
         assert [code for code, _ in post.warnings] == ["article_without_url"]
+        assert post.trailer.startswith("行き先のない要約。")  # kept as text, visibly
         assert "2026-01-05-7.md:" in post.warnings[0][1]
 
     def test_text_around_the_letter_line_is_kept(self, tmp_path):
@@ -121,4 +122,33 @@ class TestArticleShapes:
         )
         assert [a.title for a in post.articles] == ["記事", "次"]
         assert "- [注] 箇条書きの注記" in post.articles[0].summary
+        assert post.warnings == []
+
+    def test_a_title_suffix_wrapped_onto_a_line_that_looks_like_a_list_item(self, tmp_path):
+        post = post_with(
+            tmp_path,
+            "- [長い題の記事　 副題まである\n - ニュースサイト](https://example.com/wrapped)  \n\n要約。\n\n"
+            "引用元: https://example.com/wrapped\n",
+        )
+        assert [(a.title, a.url) for a in post.articles] == [
+            ("長い題の記事　 副題まである - ニュースサイト", "https://example.com/wrapped")
+        ]
+        assert post.articles[0].summary == "要約。"
+        assert post.warnings == []
+
+    def test_link_text_of_several_paragraphs(self, tmp_path):
+        post = post_with(
+            tmp_path,
+            "- [A post is launching soon!\n\nIts second paragraph goes on.\n\nAnd a third ends it]"
+            "(https://social.example.com/status/1)  \n\n\n投稿の要約。\n\n引用元: https://social.example.com/status/1\n\n"
+            "- [次の記事](https://example.com/next)\n\n次の要約。\n",
+        )
+        assert [(a.title, a.url) for a in post.articles] == [
+            (
+                "A post is launching soon! Its second paragraph goes on. And a third ends it",
+                "https://social.example.com/status/1",
+            ),
+            ("次の記事", "https://example.com/next"),
+        ]
+        assert post.articles[0].summary == "投稿の要約。"
         assert post.warnings == []

@@ -7,7 +7,7 @@ from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.urls import include, path, re_path
 
-from episodes import editor, health, media
+from episodes import editor, health, legacy, media
 from episodes.sitemaps import SITEMAPS, robots_txt
 
 admin.site.site_header = "zundapod 管理画面"
@@ -32,6 +32,10 @@ urlpatterns = [
 
 if not settings.MEDIA_ON_S3:
     urlpatterns.append(re_path(r"^media/(?P<path>.+)$", media.serve_media, name="media"))
+
+# golive: every other path the old site answered (its slides, public/ files, Next.js pages),
+# last so nothing of the new site is shadowed (import_jekyll makes the rows).
+urlpatterns.append(re_path(r"^(?P<path>.+)$", legacy.old_path, name="legacy_path"))
 
 # Django's own error pages, which also hand back the connection their rendering took
 # (under ASGI they render in a thread no request_finished reaches).

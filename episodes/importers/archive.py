@@ -160,8 +160,9 @@ def write_episode(
     episode.transcript = desired["transcript"]
     episode.transcript_cues = desired["cues"]
     image_source, thumbnail_source = site.site_path(post.image_url), site.site_path(post.thumbnail_url)
-    episode.image_url = "" if image_source else site.absolute(post.image_url)
-    episode.thumbnail_url = "" if thumbnail_source else site.absolute(post.thumbnail_url)
+    # A missing file of the old site is no image (the page falls back to the show's), and is named below.
+    episode.image_url = "" if image_source else site.linked_image_url(post.image_url)
+    episode.thumbnail_url = "" if thumbnail_source else site.linked_image_url(post.thumbnail_url)
     with ExitStack() as files:
         attached = _set_audio(episode, prepared, files, keep_stored_audio=keep_stored_audio)
         episode.status = Episode.Status.PUBLISHED if episode.has_audio and not draft else Episode.Status.DRAFT
@@ -185,7 +186,8 @@ def write_episode(
                 warnings.append(
                     (
                         "image_missing",
-                        f"{post.path.name}: {url} は旧サイトのフォルダーにありません（切り替えると開けません）",
+                        f"{post.path.name}: {url} は旧サイトのフォルダーにありません"
+                        "（番組のアートワークを代わりに表示します。元の画像があれば管理画面でアップロードしてください）",
                     )
                 )
         episode.save()  # stores a new MP3 while it is open

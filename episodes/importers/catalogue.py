@@ -58,6 +58,8 @@ class Catalogue:
     show_map: dict[str, str] = field(default_factory=dict)
     host_shows: dict[str, str] = field(default_factory=dict)
     default_show: str | None = None
+    # Title prefixes that begin with a known show's name (its specials) → that show's name.
+    specials: dict[str, str] = field(default_factory=dict)
 
     def actor_name(self, key: str) -> str:
         """The name an `actor_ids` key stands for in `_config.yml` (the key itself without one)."""
@@ -71,6 +73,22 @@ def _title_show(post: Post, show_map: dict[str, str]) -> str | None:
     return show_map.get(post.title)
 
 
+# What may follow a show's name in a special's title prefix ("<show> 開局一周年記念…", "<show>-特別回-").
+SPECIAL_SEPARATORS = "-－―–—:：「『(（【[〜~・"
+
+
+def specials_of(names, known) -> dict[str, str]:
+    """Title prefixes that start with a known show's name (then a space or a separator) → that show's name."""
+    specials = {}
+    for name in names:
+        for show in sorted(known, key=len, reverse=True):
+            rest = name[len(show) :]
+            if show != name and name.startswith(show) and (rest[:1].isspace() or rest[:1] in SPECIAL_SEPARATORS):
+                specials[name] = show
+                break
+    return specials
+
+
 def learn_catalogue(
     posts: list[Post],
     *,
@@ -78,9 +96,19 @@ def learn_catalogue(
     show_map: dict[str, str] | None = None,
     default_show: str | None = None,
 ) -> Catalogue:
-    """Which show each voice usually hosts (specials go to their host's show), and the default show."""
-    show_map = show_map or {}
+    """Which show each voice usually hosts (specials go to their host's show), and the default show.
+
+    A title prefix that starts with the name of a show known from other posts or
+    from the database is that show's special, not a new show; the show map wins.
+    """
+    show_map = dict(show_map or {})
     config = config or SiteConfig(title="")
+    raw = {post.show_name for post in posts if post.show_name}
+    known = (raw | set(Show.objects.values_list("name", flat=True))) - set(show_map)
+    # Titles with no `podcast YYYYMMDD` ("<show> podcast 臨時テスト") are matched whole.
+    titles = {post.title for post in posts if not post.show_name}
+    specials = {name: show for name, show in specials_of(raw | titles, known).items() if name not in show_map}
+    show_map = {**specials, **show_map}
     counts: dict[str, Counter] = defaultdict(Counter)
     totals: Counter = Counter()
     for post in posts:
@@ -95,6 +123,7 @@ def learn_catalogue(
         show_map=show_map,
         host_shows={actor_id: c.most_common(1)[0][0] for actor_id, c in counts.items()},
         default_show=default_show,
+        specials=specials,
     )
 
 
@@ -158,8 +187,16 @@ def find_or_create_actor(key: str, *, catalogue: Catalogue, site: SiteFiles, cre
             if config.image_url:
                 stored = site.store_image(config.image_url)
                 actor.image = stored or ""
-                actor.image_url = "" if stored else site.absolute(config.image_url)
+                actor.image_url = "" if stored else site.linked_image_url(config.image_url)
         actor.save()
+    elif (
+        config
+        and actor.image_url
+        and actor.image_url == site.absolute(config.image_url)
+        and site.is_missing(actor.image_url)
+    ):
+        actor.image_url = ""  # imported before as a link to a file the old site never had: a broken image
+        actor.save(update_fields=["image_url"])
     elif credit_hint and not actor.credit:
         actor.credit = credit_hint
         actor.save(update_fields=["credit"])
@@ -187,15 +224,24 @@ def find_or_create_show(name: str, *, catalogue: Catalogue, hosts: list[Actor]) 
 
 
 def assign_artwork(*, main_show: str | None, site: SiteFiles) -> list[tuple[str, str]]:
-    """Shows without artwork take their most-used episode image; the station the old feed's channel image.
+    """The station takes the old feed's channel image; shows without artwork their most-used episode image.
 
     An image that already meets the directories' rules is preferred; otherwise
     the most-used real image is taken and the model makes a conforming feed
-    rendition beside it (a 720 px PNG with transparency, say). Returns (code,
-    message) warnings for shows left without, and for art that had to be scaled up.
+    rendition beside it (a 720 px PNG with transparency, say). A show with no
+    usable image of its own goes out with the station's (the feeds and pages
+    fall back to it), and the warning says so. Returns (code, message) warnings.
     """
     warnings = []
+    station = Station.load()
+    if not station.artwork and (stored := _station_artwork(site)):
+        station.artwork = stored
+        station.save(update_fields=["artwork"])
     for show in Show.objects.filter(artwork=""):
+        if station.artwork and show.name == station.name:
+            # The station's own show: the old feed's channel image was its artwork.
+            warnings.append(_without_artwork(show, station))
+            continue
         names = [
             name
             for name, _ in Counter(
@@ -204,12 +250,7 @@ def assign_artwork(*, main_show: str | None, site: SiteFiles) -> list[tuple[str,
         ]
         chosen = _best_artwork(names)
         if chosen is None:
-            warnings.append(
-                (
-                    "show_without_artwork",
-                    f"番組「{show.name}」のアートワークがありません（1400〜3000px 四方の画像を管理画面で設定してください）",
-                )
-            )
+            warnings.append(_without_artwork(show, station))
             continue
         show.artwork = chosen.name
         show.save(update_fields=["artwork"])
@@ -221,15 +262,38 @@ def assign_artwork(*, main_show: str | None, site: SiteFiles) -> list[tuple[str,
                     f" {images.ARTWORK_MIN_PX}px に拡大した複製を使います（大きな原画があれば管理画面で差し替えてください）",
                 )
             )
-    station = Station.load()
-    if not station.artwork and (stored := _station_artwork(site)):
-        station.artwork = stored
-        station.save(update_fields=["artwork"])
     main = Show.objects.filter(name=main_show).exclude(artwork="").first()
     if not station.artwork and main:
         station.artwork = main.artwork.name
         station.save(update_fields=["artwork"])
     return warnings
+
+
+def _without_artwork(show: Show, station: Station) -> tuple[str, str]:
+    """The warning for a show with no usable image of its own: it borrows the station's, or has none."""
+    if station.artwork:
+        return (
+            "show_uses_station_artwork",
+            f"番組「{show.name}」には使える画像がないので、局のアートワーク（{station.artwork.name}）を使います"
+            "（番組専用の画像があれば管理画面で設定してください）",
+        )
+    return (
+        "show_without_artwork",
+        f"番組「{show.name}」のアートワークがありません（1400〜3000px 四方の画像を管理画面で設定してください）",
+    )
+
+
+def missing_actor_images(catalogue: Catalogue, *, site: SiteFiles) -> list[tuple[str, str]]:
+    """(code, message) for each voice of `_config.yml` whose portrait is not in the old site's folder."""
+    return [
+        (
+            "actor_image_missing",
+            f"出演者「{actor.name}」の画像 {actor.image_url} は旧サイトのフォルダーにありません"
+            "（ページには仮の画像を表示します。管理画面の出演者に画像をアップロードしてください）",
+        )
+        for actor in catalogue.config.actors.values()
+        if site.is_missing(actor.image_url)
+    ]
 
 
 @dataclass

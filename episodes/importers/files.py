@@ -55,6 +55,14 @@ class SiteFiles:
             return url
         return self.base_url + ("" if url.startswith("/") else "/") + url
 
+    def is_missing(self, url: str) -> bool:
+        """An address of the old site itself whose file is not in the folder: nobody can serve it after the switch."""
+        return bool(url and self.site_dir and self.is_own_url(url) and self.site_path(url) is None)
+
+    def linked_image_url(self, url: str) -> str:
+        """The URL an image not stored here is linked at: another host's as is, a missing file of the old site none."""
+        return "" if self.is_missing(url) else self.absolute(url)
+
     def is_own_url(self, url: str) -> bool:
         """Whether a URL or path points at the old site itself (its files are ours to bring)."""
         parts = urlsplit(url)  # `//cdn.example/x` has a host and no scheme: not ours

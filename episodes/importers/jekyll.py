@@ -25,7 +25,8 @@ from .links import Article, encoded_url, parse_articles
 JST = ZoneInfo("Asia/Tokyo")
 # The old site kept these posts out of its build and feed (_config.yml excludes them).
 ARCHIVE_FOLDER = "_posts.bak"
-TITLE_SHOW = re.compile(r"^(?P<show>.+?)\s+podcast\s+(?P<day>\d{8})\s*$")
+# `<show> podcast YYYYMMDD`, perhaps with a note after the date (`※6/14まで平日試験配信中`).
+TITLE_SHOW = re.compile(r"^(?P<show>.+?)\s+podcast\s+(?P<day>\d{8})(?:\s+\S.*)?\s*$")
 FILE_NAME = re.compile(r"^(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})-(?P<serial>[0-9]{1,9})\.(?:md|markdown)$")
 # Posts are a few KB; a larger file is not a post (and its YAML is not parsed).
 MAX_POST_BYTES = 1024 * 1024
@@ -152,24 +153,33 @@ def read_config(site_dir: Path) -> SiteConfig:
     )
 
 
-# The channel image in the old feed.xml template, in the Liquid spellings it may take.
+# The channel image in the old feed.xml template, in the Liquid spellings it may take:
+# `{{ site.url }}`, `{{ site.github.url }}` (GitHub Pages), `{{ site.baseurl }}`, and a
+# quoted path through the `absolute_url` / `relative_url` filters. The old feed's
+# `<media:thumbnail url=…>` stands in when it names no itunes:image.
 FEED_ARTWORK = re.compile(r"""<itunes:image\s+href=(?P<quote>["'])(?P<href>.+?)(?P=quote)""")
+FEED_THUMBNAIL = re.compile(r"""<media:thumbnail\s+url=(?P<quote>["'])(?P<href>.+?)(?P=quote)""")
 LIQUID_PATH = re.compile(r"""\{\{\s*["'](?P<path>[^"']+)["']\s*\|\s*(?:absolute_url|relative_url)\s*\}\}""")
-LIQUID_SITE_URL = re.compile(r"\{\{\s*site\.url\s*\}\}")
+LIQUID_SITE_URL = re.compile(r"\{\{\s*site\.(?:url|baseurl|github\.url)\s*\}\}")
+
+
+def resolve_site_url(href: str) -> str:
+    """A template's address with the site URL's Liquid spellings taken out: a site path or a URL ("" if unknown)."""
+    href = LIQUID_PATH.sub(lambda m: m["path"], href)
+    href = LIQUID_SITE_URL.sub("", href).strip()
+    return "" if "{{" in href or "{%" in href else href
 
 
 def read_feed_artwork(site_dir: Path) -> str:
     """The channel artwork the old feed announced (a site path or URL), or ""."""
-    template = site_dir / "feed.xml"
     try:
-        match = FEED_ARTWORK.search(template.read_text(encoding="utf-8", errors="replace"))
+        text = (site_dir / "feed.xml").read_text(encoding="utf-8", errors="replace")
     except OSError:
         return ""
-    if not match:
-        return ""
-    href = LIQUID_PATH.sub(lambda m: m["path"], match["href"])
-    href = LIQUID_SITE_URL.sub("", href).strip()
-    return "" if "{{" in href or "{%" in href else href
+    for pattern in (FEED_ARTWORK, FEED_THUMBNAIL):
+        if (match := pattern.search(text)) and (href := resolve_site_url(match["href"])):
+            return href
+    return ""
 
 
 def split_front_matter(path: Path, text: str) -> tuple[dict, str, int]:

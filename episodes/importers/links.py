@@ -24,7 +24,10 @@ ITEM = re.compile(r"^\s{0,3}[-*]\s+\[(?P<title>.*)\]\((?P<url>[^)\s]*)\)\s*$")
 ITEM_START = re.compile(r"^\s{0,3}[-*]\s+\[[^\]]*$")
 LIST_MARK = re.compile(r"^\s{0,3}[-*]\s")
 ITEM_END = re.compile(r"\]\([^)\s]*\)\s*$")
-ITEM_CONTINUATION_LINES = 3
+# Wrapped link text in the archive runs over at most a few lines, blank ones included
+# (a pasted post's paragraphs), or goes on on a line that starts like a list item
+# (`- ログミーTech](url)`, a page title's " - Site" suffix broken onto its own line).
+ITEM_CONTINUATION_LINES = 8
 CITATION = re.compile(r"^\s*引用元\s*[:：]\s*(?P<url>\S+)\s*$")
 LETTER_FORM_HOSTS = ("forms.gle", "docs.google.com/forms")
 
@@ -61,14 +64,15 @@ def _joined_items(lines: list[str]) -> list[tuple[int, str]]:
         if ITEM_START.match(line) and not ITEM.match(line):
             ahead = []
             for later in lines[index + 1 : index + 1 + ITEM_CONTINUATION_LINES]:
-                if not later.strip() or LIST_MARK.match(later):
-                    break  # wrapped link text runs on unbroken lines
+                if ITEM.match(later) or ITEM_START.match(later) or HEADING.match(later) or CITATION.match(later):
+                    break  # the next article, or the summary: this item's text did not go on
                 ahead.append(later)
-            stop = next((n for n, later in enumerate(ahead) if ITEM_END.search(later)), None)
-            if stop is not None:
-                parts = [line.rstrip(), *(later.strip() for later in ahead[: stop + 1])]
+                if ITEM_END.search(later):
+                    break
+            if ahead and ITEM_END.search(ahead[-1]):
+                parts = [line.rstrip(), *(later.strip() for later in ahead)]
                 joined.append((index, _join_wrapped(parts)))
-                index += stop + 2
+                index += len(ahead) + 1
                 continue
         joined.append((index, line))
         index += 1
@@ -76,13 +80,19 @@ def _joined_items(lines: list[str]) -> list[tuple[int, str]]:
 
 
 def _join_wrapped(parts: list[str]) -> str:
-    """Join a wrapped line as a browser shows it: a space between Latin words, none in Japanese."""
+    """Join a wrapped line as a browser shows it: a space between Latin words and paragraphs, none in Japanese.
+
+    A part that starts with a list mark (`- ログミーTech`) was a title's separator, kept as " - ".
+    """
     text = parts[0]
+    after_blank = False
     for part in parts[1:]:
         if not part:
+            after_blank = True
             continue
         latin = text[-1:].isascii() and text[-1:].isalnum() and part[:1].isascii() and part[:1].isalnum()
-        text += (" " if latin else "") + part
+        text += (" " if latin or after_blank or LIST_MARK.match(part) else "") + part
+        after_blank = False
     return text
 
 
@@ -122,6 +132,7 @@ def parse_articles(path: Path, body: str, first_line: int) -> tuple[list[Article
     letter_form = ""
     current: dict | None = None
     trailer: list[str] = []
+    orphans: list[str] = []
 
     def where(index: int) -> str:
         return f"{path.name}:{first_line + index}"
@@ -131,7 +142,13 @@ def parse_articles(path: Path, body: str, first_line: int) -> tuple[list[Article
             return
         url = encoded_url(current["url"] or current["citation"])
         if not url:
-            warnings.append(("article_without_url", f"{where(current['index'])}: リンク先のない記事を読み飛ばしました"))
+            warnings.append(
+                (
+                    "article_without_url",
+                    f"{where(current['index'])}: リンク先のない記事は記事にせず、要約を補足に残しました",
+                )
+            )
+            orphans.append("\n".join(current["summary"]).strip("\n"))  # the text stays visible in the notes
             return
         title = html.unescape(current["title"]).strip() or _title_from_url(url)
         articles.append(
@@ -174,4 +191,5 @@ def parse_articles(path: Path, body: str, first_line: int) -> tuple[list[Article
             # Text after 引用元 and before the next item belongs to nobody: keep it.
             trailer.append(line)
     finish()
-    return articles, letter_form, "\n".join(trailer).strip(), warnings
+    kept = "\n\n".join(text for text in orphans if text.strip())
+    return articles, letter_form, "\n\n".join(t for t in (kept, "\n".join(trailer).strip()) if t), warnings

@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.db.models import Exists, OuterRef
+from django.templatetags.static import static
 from django.urls import reverse
 from markdownx.models import MarkdownxField
 
@@ -9,6 +10,9 @@ from .. import images
 from ..markdown import render_markdown
 from .revision import RevisionedModel, RevisionedQuerySet
 from .uploads import image_upload_to
+
+# Stands in on pages for a voice whose portrait is not uploaded yet (the import names the file).
+VOICE_PLACEHOLDER = "img/voice-placeholder.svg"
 
 
 class ActorQuerySet(RevisionedQuerySet):
@@ -75,3 +79,8 @@ class Actor(RevisionedModel):
         if self.image:
             return self.image.url
         return self.image_url if images.is_image_url(self.image_url) else ""
+
+    @property
+    def portrait_src(self) -> str:
+        """The voice's image for pages, else a neutral placeholder: a page never shows a broken or empty portrait."""
+        return self.image_src or static(VOICE_PLACEHOLDER)

@@ -2,9 +2,14 @@
 
 from django.core.files.storage import default_storage
 from django.db import models
+from django.templatetags.static import static
 
 from .episodes import Episode
 from .text import CleanTextModel
+
+# Where the old site's files are stored (under their old paths), and how a target names a static file.
+LEGACY_STORAGE = "legacy"
+STATIC_TARGET = "static:"
 
 
 class LegacyPath(CleanTextModel):
@@ -32,9 +37,16 @@ class LegacyPath(CleanTextModel):
     def __str__(self) -> str:
         return self.path
 
+    @property
+    def is_old_file(self) -> bool:
+        """A file of the old site stored under its old path (`legacy/…`), answered with its bytes."""
+        return not self.episode_id and self.target.startswith(LEGACY_STORAGE + "/")
+
     def target_url(self) -> str:
         if self.episode_id:
             return self.episode.audio_src
-        if self.target.startswith(("http://", "https://")):
-            return self.target
+        if self.target.startswith(("http://", "https://", "/")):
+            return self.target  # an external URL, or a page of this site that replaces an old one
+        if self.target.startswith(STATIC_TARGET):
+            return static(self.target.removeprefix(STATIC_TARGET))
         return default_storage.url(self.target)

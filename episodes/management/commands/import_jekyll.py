@@ -10,10 +10,20 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
 from episodes import demo
-from episodes.importers.catalogue import assign_artwork, import_station, learn_catalogue
+from episodes.importers.carry import carry_old_site
+from episodes.importers.catalogue import (
+    ShowUnknown,
+    assign_artwork,
+    import_station,
+    learn_catalogue,
+    missing_actor_images,
+    show_name_for,
+)
 from episodes.importers.files import SiteFiles
 from episodes.importers.jekyll import ARCHIVE_FOLDER, PostError, parse_post, post_files, read_config
-from episodes.models import Episode
+from episodes.importers.old_site import MISSING, REDIRECT, STORED, VIEW
+from episodes.importers.week import RECENT_WEEKS, infer_airing_slots
+from episodes.models import Episode, Show, Weekday
 from episodes.publishing import (
     CREATED,
     SKIPPED,
@@ -40,6 +50,8 @@ def _reason(exc: Exception) -> str:
 ARCHIVED_CHOICES = ("publish", "draft", "skip")
 # Warnings about content that did not arrive: each is printed with its file (and line).
 CONTENT_LEFT_BEHIND = {"article_unreadable", "article_without_url", "image_missing"}
+# Warnings about a show's artwork: few, and the operator must see each one.
+ARTWORK_WARNINGS = {"show_uses_station_artwork", "show_without_artwork", "show_artwork_scaled_up"}
 
 
 class Command(BaseCommand):
@@ -113,6 +125,7 @@ class Command(BaseCommand):
                 skipped.append(str(exc))
         catalogue = learn_catalogue(posts, config=config, show_map=mapping, default_show=default_show)
         site = SiteFiles(site_dir=site_dir, base_url=config.url, audio_root=audio_root or site_dir / "audio")
+        self._shows(posts, catalogue, dry_run=dry_run)
         if not dry_run:
             import_station(catalogue, site=site, overwrite=overwrite)
 
@@ -149,9 +162,15 @@ class Command(BaseCommand):
         counts[SKIPPED] += len(files) - total  # posts that could not even be parsed
         for kind, message in [] if dry_run else assign_artwork(main_show=catalogue.default_show, site=site):
             warnings[kind] += 1
-            if verbosity >= 2:
+            if verbosity >= 2 or (verbosity >= 1 and kind in ARTWORK_WARNINGS):
                 self.stdout.write(f"  注意: {message}")
+        for kind, message in missing_actor_images(catalogue, site=site):
+            warnings[kind] += 1
+            self.stdout.write(f"  注意: {message}")
         self._summary(counts, warnings, skipped, dry_run)
+        self._old_site(site_dir, dry_run=dry_run)
+        if not dry_run:
+            self._week()
         if archived_files:
             label = {"publish": "公開しました", "draft": "下書きにしました", "skip": "取り込みませんでした"}[archived]
             if dry_run:
@@ -159,12 +178,66 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  {ARCHIVE_FOLDER}/（旧サイトで非公開）の投稿 {len(archived_files)} 件: {label}（--archived={archived}）"
             )
+            if archived == "publish":
+                self.stdout.write(
+                    self.style.WARNING(
+                        "  これらはフィードにも新しく載ります（旧 /feed.xml になかった回が購読者に届きます）。"
+                        "載せないなら --archived=draft で取り込み直してください"
+                    )
+                )
         if probe and not dry_run:
             call_command("probe_audio", stdout=self.stdout, stderr=self.stderr, verbosity=verbosity)
         if not dry_run:
             self._feed_summary()
         if skipped:
             raise CommandError(f"{len(skipped)} 件の投稿を取り込めませんでした（上の一覧を見てください）")
+
+    def _old_site(self, site_dir: Path, *, dry_run: bool) -> None:
+        """Every other path the old site answered: its files stored at the same path, replaced pages redirected."""
+        counts = carry_old_site(site_dir, dry_run=dry_run)
+        verb = "します" if dry_run else "しました"
+        self.stdout.write(
+            f"  旧サイトのパス {sum(counts.values())} 件: 同じ内容で保存 {counts[STORED]}、"
+            f"新しいページへ転送 {counts[REDIRECT]}、取り込んだエピソード・画像 {counts['kept']}、"
+            f"ページが応答 {counts[VIEW]} に{verb}"
+            + (f"。元のファイルがなく応答できないもの {counts[MISSING]} 件" if counts[MISSING] else "")
+        )
+
+    def _week(self) -> None:
+        """Airing slots from the archive's recent weeks, so the dashboard and the add form work on day one."""
+        slots = infer_airing_slots()
+        if not slots:
+            self.stdout.write(
+                "  放送枠: 直近の週から曜日ごとの番組を読み取れませんでした（管理画面の放送枠で設定してください）"
+            )
+            return
+        self.stdout.write(f"  放送枠（直近 {RECENT_WEEKS} 週の公開日から推定。管理画面の「放送枠」で直せます）:")
+        for slot in slots:
+            state = "作成" if slot.created else "既存のまま"
+            self.stdout.write(
+                f"    {Weekday(slot.weekday).label} {slot.airs_at} {slot.show}"
+                f"（ホスト {slot.host or 'なし'}、{slot.episodes} 回）: {state}"
+            )
+
+    def _shows(self, posts, catalogue, *, dry_run: bool) -> None:
+        """Before writing: the shows the posts go to, the ones to be created, and the specials filed under a show."""
+        per_show = Counter()
+        for post in posts:
+            try:
+                per_show[show_name_for(post, catalogue)] += 1
+            except ShowUnknown:
+                continue  # named with its file when the post is written
+        existing = set(Show.objects.filter(name__in=per_show).values_list("name", flat=True))
+        verb = "作ります" if dry_run else "作成"
+        for name, n in sorted(per_show.items(), key=lambda item: -item[1]):
+            if name not in existing:
+                self.stdout.write(f"  番組を{verb}: {name}（エピソード {n} 件）")
+        for post in posts:
+            name = post.show_name or post.title
+            if name in catalogue.specials:
+                self.stdout.write(
+                    f"  特別回: {post.path.name}「{post.title}」は番組「{catalogue.specials[name]}」の回です（新しい番組にしません）"
+                )
 
     def _feed_summary(self) -> None:
         """How many published episodes the feeds still leave out, and why (their size or length is unknown)."""
