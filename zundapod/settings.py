@@ -424,3 +424,11 @@ Q_CLUSTER = {
 }
 # /healthz says the worker is stalled when a job is this many minutes past its due time.
 WORKER_STALLED_AFTER_MINUTES = env_int("WORKER_STALLED_AFTER_MINUTES", 10)
+
+# --- /healthz for load balancers (episodes/health.py) ---------------------------------------
+# Loopback always; add the balancer's internal networks (CIDR, comma-separated). Such a client
+# gets /healthz whatever its Host header and over plain http; every other request is unchanged.
+HEALTHZ_ALLOWED_NETWORKS = env_list("HEALTHZ_ALLOWED_NETWORKS")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware"), "episodes.health.InternalHealthzMiddleware"
+)
