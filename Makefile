@@ -129,5 +129,11 @@ REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 test-postgres: $(VENV)/.dev $(NODE_TOOLS)
 	DATABASE_URL=$(PG_TEST_URL) REDIS_URL=$(REDIS_TEST_URL) $(BIN)/pytest
 
+# docs/deploy.md followed on this machine with the files in deploy/ (needs root for nginx, PostgreSQL
+# and Redis on 127.0.0.1): units' commands, nginx, graceful reload under load, backup, restore, same bytes.
+.PHONY: test-deploy
+test-deploy: $(VENV)/.dev
+	$(BIN)/python deploy/check.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

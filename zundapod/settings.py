@@ -6,6 +6,7 @@ to PostgreSQL, Redis and S3-compatible storage. `.env.example` lists them all.
 """
 
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -422,6 +423,11 @@ Q_CLUSTER = {
     "poll": 1,
     "label": "バックグラウンドジョブ",
 }
+# django-q2 forks its processes once Django has started: a connection pool opened before the
+# fork would be shared by them (psycopg then reads another process's answers). The worker
+# opens a plain connection per process instead; it needs no pool.
+if sys.argv[1:2] == ["qcluster"] and "pool" in DATABASES["default"].get("OPTIONS", {}):
+    del DATABASES["default"]["OPTIONS"]["pool"]
 # /healthz says the worker is stalled when a job is this many minutes past its due time.
 WORKER_STALLED_AFTER_MINUTES = env_int("WORKER_STALLED_AFTER_MINUTES", 10)
 
