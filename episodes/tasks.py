@@ -33,20 +33,10 @@ class Job:
     description: str
     minutes: int | None = None
     at: time | None = None  # local time of the first run of a daily or monthly job
-    if_down_a_day: str = "戻ったときに 1 回だけ実行します。"
 
     @property
     def path(self) -> str:
         return f"{self.func.__module__}.{self.func.__qualname__}"
-
-    @property
-    def period(self) -> timedelta:
-        return {
-            "minutes": timedelta(minutes=self.minutes or 1),
-            "hourly": timedelta(hours=1),
-            "daily": timedelta(days=1),
-            "monthly": timedelta(days=31),
-        }[self.every]
 
     @property
     def schedule_label(self) -> str:
@@ -60,12 +50,12 @@ class Job:
 JOBS: dict[str, Job] = {}
 
 
-def periodic(*, every: str, description: str, minutes: int | None = None, at: time | None = None, **extra):
+def periodic(*, every: str, description: str, minutes: int | None = None, at: time | None = None):
     """Declare the function below as a periodic job on this schedule."""
 
     def register(func):
         JOBS[func.__name__] = Job(
-            name=func.__name__, func=func, every=every, description=description, minutes=minutes, at=at, **extra
+            name=func.__name__, func=func, every=every, description=description, minutes=minutes, at=at
         )
         return func
 
@@ -87,7 +77,6 @@ def run_command(name: str, *args, **options) -> str:
     every="minutes",
     minutes=1,
     description="予約公開の時刻が来たエピソードなど、フィードの変化を WebSub ハブに知らせます。",
-    if_down_a_day="戻ったときに 1 回、それまでの変化をまとめて知らせます。",
 )
 def websub_ping() -> str:
     return run_command("websub_ping")
@@ -97,7 +86,6 @@ def websub_ping() -> str:
     every="minutes",
     minutes=5,
     description="音声リクエストの生データをダウンロード数に集計し、48 時間を過ぎた生データを消します。",
-    if_down_a_day="ダウンロード数がその間止まり、戻った 1 回で前日分も数えます（生データは前日分まで残ります）。",
 )
 def aggregate_downloads() -> str:
     return run_command("aggregate_downloads")
@@ -107,7 +95,6 @@ def aggregate_downloads() -> str:
     every="minutes",
     minutes=10,
     description="メールの失敗で届かなかったお便りの通知を送り直します。",
-    if_down_a_day="戻ったときに、7 日以内の未通知分を送ります。",
 )
 def resend_letter_notifications() -> str:
     return run_command("resend_letter_notifications")
@@ -183,7 +170,6 @@ def purge_job_results() -> str:
     every="monthly",
     at=time(5, 0),
     description="OPAWG のポッドキャスト User-Agent 一覧を更新します（ボット・アプリの判定）。",
-    if_down_a_day="影響はほぼありません（一覧は翌月まで前のまま）。",
 )
 def update_user_agents() -> str:
     return run_command("update_user_agents")

@@ -78,7 +78,6 @@ class TestSchedules:
         assert tasks.JOBS["aggregate_downloads"].schedule_label == "5 分ごと"
         assert tasks.JOBS["purge_letters"].schedule_label == "毎日 03:30"
         assert tasks.JOBS["update_user_agents"].schedule_label == "毎月 1 日 05:00"
-        assert tasks.JOBS["update_user_agents"].period == timedelta(days=31)
         assert tasks.JOBS["purge_letters"].at == time(3, 30)
 
 
