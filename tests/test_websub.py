@@ -13,8 +13,10 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.utils import timezone
 from django_q.models import Failure
+from django_q.tasks import async_task
 
 from episodes import websub
+from episodes.job_health import job_statuses
 from episodes.models import Episode
 
 from .factories import make_episode, make_show
@@ -140,6 +142,21 @@ class TestDeadHub:
         assert "受け付けませんでした" in task["result"]
         failed = Failure.objects.get(func="episodes.tasks.ping_hub")
         assert failed.group == "websub"
+
+    def test_a_failed_ping_shows_on_the_dashboard_and_the_minute_job_resends_it(
+        self, hub, django_capture_on_commit_callbacks
+    ):
+        hub.status = 503
+        with django_capture_on_commit_callbacks(execute=True):
+            make_episode(show=make_show(slug="daily"))
+        [failed] = run_queued()
+        assert not failed["success"]
+        assert {s.name: s.failing for s in job_statuses()}["ping_hub"] is True
+        hub.status, hub.pings = 204, []
+        async_task("episodes.tasks.websub_ping")  # what the worker queues every minute
+        [resent] = run_queued()
+        assert resent["success"]
+        assert hub.feeds() == [STATION, DAILY]
 
 
 class TestScheduledRelease:
