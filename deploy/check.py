@@ -129,6 +129,10 @@ class Deploy:
         self.create_database(self.role)
 
     def environment(self, database: str, var: Path) -> dict:
+        """deploy/zundapod.env with this machine's values, written out as the operator's /etc/zundapod/zundapod.env.
+
+        Returns the environment a unit's process gets from it (EnvironmentFile=).
+        """
         values = read_env(DEPLOY / "zundapod.env")
         values.update(
             DJANGO_SECRET_KEY=f"deploy-check-{self.id}-" + "x" * 40,
@@ -138,12 +142,20 @@ class Deploy:
             REDIS_URL=os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15"),
             CACHE_KEY_PREFIX=f"zundapod-deploy-{self.id}-{database}",
             ZUNDAPOD_VAR_DIR=str(var),
-            ZUNDAPOD_ENV_FILE=str(self.work / "none.env"),
         )
-        return {**{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "DATABASE"))}, **values}
+        env_file = self.work / f"{database}.env"
+        env_file.write_text("".join(f"{key}={value}\n" for key, value in values.items()))
+        return {**self.outside(values), **values, "ZUNDAPOD_ENV_FILE": str(env_file)}
+
+    @staticmethod
+    def outside(values: dict) -> dict:
+        """This shell's environment without anything the env file sets (or a developer's DJANGO_*)."""
+        return {k: v for k, v in os.environ.items() if k not in values and not k.startswith(("DJANGO", "DATABASE"))}
 
     def manage(self, env, *args):
-        return sh(str(ROOT / ".venv/bin/python"), "manage.py", *args, env=env)
+        """`manage.py` as the docs run it: only ZUNDAPOD_ENV_FILE points at the settings."""
+        plain = {**self.outside(env), "ZUNDAPOD_ENV_FILE": env["ZUNDAPOD_ENV_FILE"]}
+        return sh(str(ROOT / ".venv/bin/python"), "manage.py", *args, env=plain)
 
     @step("manage.py upgrade (migrate, collectstatic, rerender, artwork) and the demo archive")
     def upgrade(self):
@@ -276,7 +288,6 @@ class Deploy:
         (var / "media").mkdir(parents=True)
         sh("tar", "-xf", str(self.backup_dir / "media.tar"), "-C", str(var / "media"))
         self.restored_env = self.environment(restored, var)
-        self.restored_env["CACHE_KEY_PREFIX"] += "-restored"
         self.manage(self.restored_env, "upgrade")
 
     @step("the restored site serves the same bytes")
@@ -307,6 +318,12 @@ class Deploy:
         for name in self.databases:
             sh(*drop, "-c", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', check=False)
         sh(*drop, "-c", f'DROP ROLE IF EXISTS "{self.role}"', check=False)
+        import redis  # only the keys this run made (its own prefix)
+
+        client = redis.Redis.from_url(os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15"))
+        keys = list(client.scan_iter(match=f"*zundapod-deploy-{self.id}-*", count=1000))
+        if keys:
+            client.delete(*keys)
 
 
 def main() -> int:
