@@ -142,6 +142,7 @@ class Deploy:
             REDIS_URL=os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15"),
             CACHE_KEY_PREFIX=f"zundapod-deploy-{self.id}-{database}",
             ZUNDAPOD_VAR_DIR=str(var),
+            BACKUP_DIR=str(self.work / "backups"),
         )
         env_file = self.work / f"{database}.env"
         env_file.write_text("".join(f"{key}={value}\n" for key, value in values.items()))

@@ -11,9 +11,11 @@ summary line becomes the job's recorded result (its `CommandError`, the failure)
 
 import io
 import logging
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
@@ -164,6 +166,21 @@ def purge_job_results() -> str:
 
     count, _ = Task.objects.filter(stopped__lt=timezone.now() - JOB_RESULTS_KEEP).delete()
     return f"{count} 件のジョブの実行記録を削除しました。"
+
+
+@periodic(
+    every="daily",
+    at=time(2, 30),
+    description="BACKUP_DIR があれば、データベースとメディアをバックアップし、新しいものから BACKUP_KEEP 個を残します。",
+)
+def backup() -> str:
+    if not settings.BACKUP_DIR:
+        return "BACKUP_DIR が設定されていないので、バックアップしませんでした。"
+    made = run_command("backup", settings.BACKUP_DIR)
+    folders = sorted(Path(settings.BACKUP_DIR).glob("zundapod-*"))  # their names sort by time
+    for old in folders[: -settings.BACKUP_KEEP] if settings.BACKUP_KEEP > 0 else []:
+        shutil.rmtree(old)
+    return f"{made}（{min(len(folders), settings.BACKUP_KEEP)} 個を保管）"
 
 
 @periodic(

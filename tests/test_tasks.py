@@ -38,6 +38,7 @@ EVERY_JOB = {
     "purge_idempotency_records",
     "purge_login_records",
     "purge_job_results",
+    "backup",
 }
 
 
@@ -124,6 +125,19 @@ class TestJobs:
         task = self.run("websub_ping")
         assert not task["success"]
         assert "ハブへの通知に失敗しました" in task["result"]
+
+    def test_backup_job_without_a_folder_does_nothing(self, settings):
+        settings.BACKUP_DIR = ""
+        assert self.run("backup")["result"] == "BACKUP_DIR が設定されていないので、バックアップしませんでした。"
+
+    @pytest.mark.django_db(transaction=True)  # SQLite's backup waits for the test's open transaction otherwise
+    def test_backup_job_keeps_the_newest_folders(self, tmp_path, settings):
+        settings.BACKUP_DIR, settings.BACKUP_KEEP = str(tmp_path), 1
+        (tmp_path / "zundapod-20000101-000000").mkdir()
+        task = self.run("backup")
+        assert task["success"], task["result"]
+        [kept] = list(tmp_path.glob("zundapod-*"))
+        assert kept.name != "zundapod-20000101-000000" and (kept / "manifest.json").is_file()
 
     def test_an_enqueued_side_effect_waits_for_the_commit(self, django_capture_on_commit_callbacks):
         with django_capture_on_commit_callbacks(execute=False) as callbacks:

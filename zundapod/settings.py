@@ -428,6 +428,9 @@ Q_CLUSTER = {
 # opens a plain connection per process instead; it needs no pool.
 if sys.argv[1:2] == ["qcluster"] and "pool" in DATABASES["default"].get("OPTIONS", {}):
     del DATABASES["default"]["OPTIONS"]["pool"]
+# The worker's daily `backup` job writes here (manage.py backup) and keeps the newest BACKUP_KEEP; empty: no job backup.
+BACKUP_DIR = env_str("BACKUP_DIR")
+BACKUP_KEEP = env_int("BACKUP_KEEP", 7)
 # /healthz says the worker is stalled when a job is this many minutes past its due time.
 WORKER_STALLED_AFTER_MINUTES = env_int("WORKER_STALLED_AFTER_MINUTES", 10)
 
