@@ -60,3 +60,9 @@ def test_the_dashboard_draws_the_table_with_a_red_line(admin_client, settings):
     assert page.count('class="job-trouble not-ready"') == 2
     assert "（遅れています）" in page
     assert "<strong>失敗</strong>: ハブへの通知に失敗しました" in page
+
+
+def test_the_workers_english_tables_are_not_in_the_admin(admin_client):
+    page = admin_client.get("/admin/").text
+    assert "/admin/django_q/" not in page
+    assert admin_client.get("/admin/django_q/schedule/").status_code == 404

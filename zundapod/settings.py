@@ -403,7 +403,8 @@ LOGGING = {
 # (WebSub pings, external-audio probes) off the request. Its queue is the database (the ORM
 # broker), so SQLite works with no server and PostgreSQL across machines; each schedule row is
 # locked while a worker turns it into a task, so a job runs once per period however many run.
-INSTALLED_APPS.append("django_q")
+# Before episodes: its admin module takes django-q2's English admin pages out (episodes/admin/jobs.py).
+INSTALLED_APPS.insert(INSTALLED_APPS.index("episodes"), "django_q")
 Q_CLUSTER = {
     "name": "zundapod",
     "orm": "default",
