@@ -32,10 +32,13 @@ setup: $(VENV)/.runtime secret-key
 	$(BIN)/python manage.py seed_demo_downloads
 	$(BIN)/python manage.py ensure_admin
 
+# The web server and the background worker (Procfile) under honcho; Ctrl+C stops both.
+# WEB_CONCURRENCY: the environment, else .env, else one process per core. .env is read by
+# the processes themselves (settings.py), so honcho is told not to load it (the environment wins).
 run: setup
-	@echo "http://127.0.0.1:$(PORT)/ を開いてください（管理画面は /admin/）。Ctrl+C で停止します。"
-	$(BIN)/uvicorn zundapod.asgi:application --host 127.0.0.1 --port $(PORT) \
-		--workers $${WEB_CONCURRENCY:-$$(nproc)} --lifespan off --timeout-graceful-shutdown 5
+	@echo "http://127.0.0.1:$(PORT)/ を開いてください（管理画面は /admin/）。Ctrl+C で Web とワーカーを停止します。"
+	ZUNDAPOD_PORT=$(PORT) WEB_CONCURRENCY=$${WEB_CONCURRENCY:-$$(sed -n 's/^WEB_CONCURRENCY=//p' .env | tail -n1)} \
+		$(BIN)/honcho --no-colour -e /dev/null -f Procfile start
 
 dev: $(VENV)/.dev secret-key
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
@@ -125,6 +128,12 @@ PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/zundapod
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 test-postgres: $(VENV)/.dev $(NODE_TOOLS)
 	DATABASE_URL=$(PG_TEST_URL) REDIS_URL=$(REDIS_TEST_URL) $(BIN)/pytest
+
+# docs/deploy.md followed on this machine with the files in deploy/ (needs root for nginx, PostgreSQL
+# and Redis on 127.0.0.1): units' commands, nginx, graceful reload under load, backup, restore, same bytes.
+.PHONY: test-deploy
+test-deploy: $(VENV)/.dev
+	$(BIN)/python deploy/check.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

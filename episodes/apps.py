@@ -30,6 +30,13 @@ def freeze_guids_after_migrate(sender, using, **kwargs):
             channel.save(update_fields=["podcast_guid"])
 
 
+def sync_job_schedules_after_migrate(sender, using, **kwargs):
+    """Every deploy migrates: the worker's schedule table then matches the jobs declared in episodes/tasks.py."""
+    from .tasks import sync_schedules
+
+    sync_schedules(using=using)
+
+
 class EpisodesConfig(AppConfig):
     name = "episodes"
     verbose_name = "番組とエピソード"
@@ -41,4 +48,12 @@ class EpisodesConfig(AppConfig):
         register(search.check_database, Tags.database)
         post_migrate.connect(_search_index_after_migrate, sender=self, dispatch_uid="search_index_after_migrate")
         post_migrate.connect(freeze_guids_after_migrate, sender=self, dispatch_uid="freeze_guids_after_migrate")
+        from django_q.signals import pre_execute
+
+        from .tasks import mark_started
+
+        pre_execute.connect(mark_started, dispatch_uid="job_started_when_run")
+        post_migrate.connect(
+            sync_job_schedules_after_migrate, sender=self, dispatch_uid="sync_job_schedules_after_migrate"
+        )
         m2m_changed.connect(_hosts_changed, sender=Show.hosts.through, dispatch_uid="show_hosts_revision")

@@ -1,9 +1,10 @@
 """WebSub: a hub is told whenever a feed changes, so apps subscribed through it hear at once.
 
 Feeds name the hub (`<atom:link rel="hub">`) when `WEBSUB_HUB_URL` is set.
-A save that leaves an episode public announces its feeds once the
-transaction commits; `manage.py websub_ping`, run every minute, announces
-what no save announces: a scheduled episode whose time has come.
+A save that leaves an episode public queues a ping for the background worker
+once the transaction commits (the editor never waits on the hub);
+`websub_ping`, a job the worker runs every minute, announces what no save
+announces (a scheduled episode whose time has come) and what a failed ping missed.
 The ping is the de facto publisher notification hubs accept (WebSub leaves
 it undefined): a form POST of `hub.mode=publish` and `hub.url=<feed>`.
 """
@@ -15,7 +16,6 @@ import urllib.request
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
 from django.urls import reverse
 
 logger = logging.getLogger(__name__)
@@ -59,18 +59,22 @@ def feed_urls(shows) -> list[str]:
 
 
 def announce_on_commit(shows) -> None:
-    """Ping for the station feed and these shows' feeds once the current transaction commits (never for one rolled back).
+    """Queue a ping for the station feed and these shows' feeds once the current transaction commits.
 
+    The worker sends it (episodes.tasks.ping_hub); never for a transaction rolled back.
     `shows` is only read when a hub is configured: a save without WebSub loads no show.
     """
     if not enabled():
         return
-    urls = feed_urls(shows())
-    transaction.on_commit(lambda: _announce(urls))
+    from episodes import tasks
+
+    tasks.enqueue_on_commit(tasks.ping_hub, feed_urls(shows()), group="websub")
 
 
-def _announce(urls) -> None:
-    # The throttle also makes several saves in one transaction one ping per feed.
+def announce(urls) -> bool | None:
+    """Ping for the feeds not pinged in the last MIN_INTERVAL_SECONDS: None when none was due, else `ping`'s answer."""
+    # The throttle also makes several saves in a row one ping per feed.
     due = [url for url in urls if cache.add(f"zundapod:websub:recent:{url}", 1, MIN_INTERVAL_SECONDS)]
-    if due:
-        ping(due)
+    if not due:
+        return None
+    return ping(due)

@@ -5,9 +5,12 @@ import os
 import socket
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
+from django_q.models import Schedule
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.django_db
@@ -28,6 +31,7 @@ def test_all_parts_answer(client):
         "database": True,
         "cache": True,
         "storage": True,
+        "worker": True,
     }
     assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
 
@@ -75,3 +79,41 @@ def test_a_dead_database_is_named(tmp_path):
 def test_only_get_and_head(client):
     assert client.head("/healthz").status_code == 200
     assert client.post("/healthz").status_code == 405
+
+
+class TestWorker:
+    def test_a_stalled_worker_is_reported_and_fails_only_the_monitors_check(self, client):
+        Schedule.objects.filter(name="aggregate_downloads").update(next_run=timezone.now() - timedelta(hours=1))
+        response = client.get("/healthz")
+        assert response.status_code == 200  # the web servers stay in rotation
+        assert response.json()["checks"]["worker"] == {"ok": False, "late": ["aggregate_downloads"]}
+        assert client.get("/healthz", {"worker": "1"}).status_code == 503
+
+    def test_a_job_due_a_moment_ago_is_not_late(self, client, settings):
+        Schedule.objects.update(next_run=timezone.now() - timedelta(minutes=settings.WORKER_STALLED_AFTER_MINUTES - 1))
+        assert client.get("/healthz", {"worker": "1"}).json()["checks"]["worker"]["ok"] is True
+
+
+class TestLoadBalancer:
+    """Production settings: one public host and https. A balancer asks by address, over http."""
+
+    @pytest.fixture(autouse=True)
+    def production(self, settings):
+        settings.ALLOWED_HOSTS = ["podcast.example.jp"]
+        settings.SECURE_SSL_REDIRECT = True
+        settings.HEALTHZ_ALLOWED_NETWORKS = ["10.0.0.0/8"]
+
+    def test_loopback_by_address_gets_200(self, client):
+        response = client.get("/healthz", HTTP_HOST="127.0.0.1:8000", REMOTE_ADDR="127.0.0.1")
+        assert response.status_code == 200
+        assert response.json()["status"] == "ok"
+
+    def test_a_configured_internal_network_gets_200(self, client):
+        assert client.get("/healthz", HTTP_HOST="10.1.2.3:8000", REMOTE_ADDR="10.9.8.7").status_code == 200
+
+    def test_the_public_still_meets_allowed_hosts_and_https(self, client):
+        outside = {"REMOTE_ADDR": "203.0.113.9"}
+        assert client.get("/healthz", HTTP_HOST="10.1.2.3:8000", **outside).status_code == 400
+        assert client.get("/healthz", HTTP_HOST="podcast.example.jp", **outside).status_code == 301
+        # Other paths from inside are not exempt either.
+        assert client.get("/", HTTP_HOST="127.0.0.1:8000", REMOTE_ADDR="127.0.0.1").status_code == 400

@@ -1,6 +1,8 @@
 """WebSub: a real HTTP hub on loopback hears of every publication and scheduled release."""
 
+import socket
 import threading
+import time
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
@@ -10,11 +12,15 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.utils import timezone
+from django_q.models import Failure
+from django_q.tasks import async_task
 
 from episodes import websub
+from episodes.job_health import job_statuses
 from episodes.models import Episode
 
 from .factories import make_episode, make_show
+from .worker import queued_funcs, run_queued
 
 pytestmark = pytest.mark.django_db
 
@@ -76,6 +82,9 @@ class TestOnPublish:
         assert hub.pings == []  # nothing before the commit
         for callback in callbacks:
             callback()
+        assert hub.pings == []  # queued for the worker, not sent by the save
+        assert queued_funcs() == ["episodes.tasks.ping_hub"]
+        run_queued()
         assert hub.feeds() == [STATION, DAILY]
         assert all(ping["hub.mode"] == ["publish"] for ping in hub.pings)
         assert hub.pings[0]["content_type"] == "application/x-www-form-urlencoded"
@@ -84,6 +93,8 @@ class TestOnPublish:
         with django_capture_on_commit_callbacks(execute=True):
             make_episode(status=Episode.Status.DRAFT)
             make_episode(published_at=timezone.now() + timedelta(hours=1))
+        assert queued_funcs() == []
+        run_queued()
         assert hub.pings == []
 
     def test_a_burst_of_saves_pings_each_feed_once(self, hub, django_capture_on_commit_callbacks):
@@ -92,6 +103,7 @@ class TestOnPublish:
         for _ in range(5):
             with django_capture_on_commit_callbacks(execute=True):
                 make_episode(show=show)
+            run_queued()
         assert hub.feeds() == [STATION, DAILY]
 
     def test_a_hub_that_fails_does_not_fail_the_save(self, hub, django_capture_on_commit_callbacks, settings):
@@ -99,6 +111,52 @@ class TestOnPublish:
         with django_capture_on_commit_callbacks(execute=True):
             episode = make_episode()
         assert Episode.objects.filter(pk=episode.pk).exists()
+        [task] = run_queued()
+        assert not task["success"]
+
+
+class TestDeadHub:
+    """A hub that accepts the connection and never answers: the editor's save must not wait for it."""
+
+    @pytest.fixture
+    def silent_hub(self, settings):
+        listener = socket.create_server(("127.0.0.1", 0))  # listens; nobody ever accepts or answers
+        settings.SITE_URL = "https://podcast.example.jp"
+        settings.WEBSUB_HUB_URL = f"http://127.0.0.1:{listener.getsockname()[1]}/"
+        yield listener
+        listener.close()
+
+    def test_the_save_returns_at_once_and_the_worker_records_the_failure(
+        self, silent_hub, django_capture_on_commit_callbacks, monkeypatch
+    ):
+        show = make_show(slug="daily")
+        started = time.perf_counter()
+        with django_capture_on_commit_callbacks(execute=True):
+            make_episode(show=show)
+        assert time.perf_counter() - started < 1.0
+        assert queued_funcs() == ["episodes.tasks.ping_hub"]
+
+        monkeypatch.setattr(websub, "TIMEOUT_SECONDS", 0.2)
+        [task] = run_queued()
+        assert not task["success"]
+        assert "受け付けませんでした" in task["result"]
+        failed = Failure.objects.get(func="episodes.tasks.ping_hub")
+        assert failed.group == "websub"
+
+    def test_a_failed_ping_shows_on_the_dashboard_and_the_minute_job_resends_it(
+        self, hub, django_capture_on_commit_callbacks
+    ):
+        hub.status = 503
+        with django_capture_on_commit_callbacks(execute=True):
+            make_episode(show=make_show(slug="daily"))
+        [failed] = run_queued()
+        assert not failed["success"]
+        assert {s.name: s.failing for s in job_statuses()}["ping_hub"] is True
+        hub.status, hub.pings = 204, []
+        async_task("episodes.tasks.websub_ping")  # what the worker queues every minute
+        [resent] = run_queued()
+        assert resent["success"]
+        assert hub.feeds() == [STATION, DAILY]
 
 
 class TestScheduledRelease:

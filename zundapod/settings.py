@@ -6,6 +6,7 @@ to PostgreSQL, Redis and S3-compatible storage. `.env.example` lists them all.
 """
 
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -396,3 +397,48 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# --- Background worker (django-q2; episodes/tasks.py, docs/deploy.md "Background jobs") -------
+# One worker (`manage.py qcluster`) runs every periodic job and every side effect of a save
+# (WebSub pings, external-audio probes) off the request. Its queue is the database (the ORM
+# broker), so SQLite works with no server and PostgreSQL across machines; each schedule row is
+# locked while a worker turns it into a task, so a job runs once per period however many run.
+# Before episodes: its admin module takes django-q2's English admin pages out (episodes/admin/jobs.py).
+INSTALLED_APPS.insert(INSTALLED_APPS.index("episodes"), "django_q")
+Q_CLUSTER = {
+    "name": "zundapod",
+    "orm": "default",
+    # Two processes on SQLite (one writer at a time anyway); more where PostgreSQL is shared.
+    "workers": env_int("WORKER_PROCESSES", 2),
+    # The longest job (probe_audio over an archive) must finish; retry only a task whose worker died.
+    "timeout": env_int("WORKER_TASK_TIMEOUT", 1800),
+    "retry": env_int("WORKER_TASK_TIMEOUT", 1800) + 60,
+    "max_attempts": 3,
+    # A failed task is recorded and shown, not re-run: periodic jobs try again at their next period.
+    "ack_failures": True,
+    # A worker down for a day runs each missed job once when it comes back, not once per missed period.
+    "catch_up": False,
+    # The last 50 results of each job are kept for the dashboard; purge_job_results drops older failures.
+    "save_limit": 50,
+    "save_limit_per": "func",
+    "poll": 1,
+    "label": "バックグラウンドジョブ",
+}
+# django-q2 forks its processes once Django has started: a connection pool opened before the
+# fork would be shared by them (psycopg then reads another process's answers). The worker
+# opens a plain connection per process instead; it needs no pool.
+if sys.argv[1:2] == ["qcluster"] and "pool" in DATABASES["default"].get("OPTIONS", {}):
+    del DATABASES["default"]["OPTIONS"]["pool"]
+# The worker's daily `backup` job writes here (manage.py backup) and keeps the newest BACKUP_KEEP; empty: no job backup.
+BACKUP_DIR = env_str("BACKUP_DIR")
+BACKUP_KEEP = env_int("BACKUP_KEEP", 7)
+# /healthz says the worker is stalled when a job is this many minutes past its due time.
+WORKER_STALLED_AFTER_MINUTES = env_int("WORKER_STALLED_AFTER_MINUTES", 10)
+
+# --- /healthz for load balancers (episodes/health.py) ---------------------------------------
+# Loopback always; add the balancer's internal networks (CIDR, comma-separated). Such a client
+# gets /healthz whatever its Host header and over plain http; every other request is unchanged.
+HEALTHZ_ALLOWED_NETWORKS = env_list("HEALTHZ_ALLOWED_NETWORKS")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware"), "episodes.health.InternalHealthzMiddleware"
+)

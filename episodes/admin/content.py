@@ -12,8 +12,7 @@ from django.utils.html import format_html
 from markdownx.models import MarkdownxField
 from markdownx.widgets import AdminMarkdownxWidget
 
-from .. import images
-from ..audio_metadata import probe_external_audio
+from .. import images, tasks
 from ..models import Actor, Appearance, Episode, LinkedArticle, Show, Station
 from ..schedule import host_for, schedule_for_script
 from ..timecode import TimecodeField
@@ -193,15 +192,14 @@ class PublicationFilter(admin.SimpleListFilter):
 
 
 class EpisodeAdminForm(forms.ModelForm):
-    """Probes a new external audio URL as the editor saves, like an upload is probed.
+    """The episode form; a new external audio URL is measured by the worker after the save commits.
 
-    The probe (`probe_external_audio`, as for the API and the importer) records
-    its result on the episode; a lasting failure (not audio, 404) is refused so
-    the editor can correct the URL, a passing one (timeout) is saved with its
-    reason and reported.
+    The editor's save never waits on another host: `probe_after_save` tells the
+    admin to queue `tasks.probe_episode_audio`, which records the size and length,
+    or why they could not be read (shown on the change page), on the episode.
     """
 
-    audio_problem = ""
+    probe_after_save = False
     # Files uploaded as soon as they were chosen (episodes/pending_uploads.py).
     audio_file_pending = PendingUploadField(file_field="audio_file", kind="audio")
     image_pending = PendingUploadField(file_field="image", kind="image")
@@ -223,12 +221,7 @@ class EpisodeAdminForm(forms.ModelForm):
         super()._post_clean()  # the instance now holds the form's values
         episode = self.instance
         new_source = "audio_url" in self.changed_data or (episode.pk and episode.audio_size is None)
-        if episode.audio_url and not episode.audio_file and new_source and not self.errors:
-            failure = probe_external_audio(episode)
-            if failure is not None and not failure.temporary:
-                self.add_error("audio_url", str(failure))
-            elif failure is not None:
-                self.audio_problem = str(failure)
+        self.probe_after_save = bool(episode.audio_url and not episode.audio_file and new_source and not self.errors)
 
 
 @admin.register(Episode)
@@ -374,13 +367,14 @@ class EpisodeAdmin(SaneDateFiltersMixin, admin.ModelAdmin):
         for pending in form.pending_uploads:
             # Stored under audio/ or images/ by this save; the pending copy goes once it is committed.
             transaction.on_commit(pending.discard)
-        if form.audio_problem:
+        super().save_model(request, obj, form, change)
+        if form.probe_after_save:
+            tasks.enqueue_on_commit(tasks.probe_episode_audio, obj.pk, obj.audio_url, group="probe_audio")
             self.message_user(
                 request,
-                f"{form.audio_problem} 保存はしました。あとで manage.py probe_audio が読み直します。",
-                level=messages.WARNING,
+                "外部の音声URLのサイズと長さは、バックグラウンドで読み取ります（読めないときはこの画面に理由が出ます）。",
+                level=messages.INFO,
             )
-        super().save_model(request, obj, form, change)
 
     def save_formset(self, request, form, formset, change):
         super().save_formset(request, form, formset, change)
