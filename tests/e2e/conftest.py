@@ -1,10 +1,10 @@
-"""Browser journeys: uvicorn as `make run` serves the site, Debian's chromium, Playwright for Python.
+"""Browser journeys: the site as `make run` serves it (honcho: uvicorn and the job worker), Debian's chromium, Playwright.
 
 Collected only when asked for, so plain `pytest` (`make test`) never starts a
 browser: `pytest tests/e2e` (what `make test-e2e` runs), or any run with E2E=1.
 
 The server under test is set up the way `make run` sets it up (migrate,
-collectstatic, load_demo, seed_demo_downloads, ensure_admin, uvicorn with DEBUG off) in a fresh
+collectstatic, load_demo, seed_demo_downloads, ensure_admin, then the Procfile under honcho with DEBUG off) in a fresh
 temporary folder with its own SQLite database. These tests request no
 pytest-django database fixture, so no test database is ever created for them.
 """
@@ -402,31 +402,18 @@ def _server_env(var_dir: Path, port: int) -> dict[str, str]:
     return env
 
 
-def _uvicorn(port: int) -> list[str]:
-    """The web server exactly as `make run` starts it (uvicorn, ASGI), on this port, two workers."""
-    script = Path(sys.executable).with_name("uvicorn")
-    program = [str(script)] if script.exists() else [sys.executable, "-m", "uvicorn"]
-    return [
-        *program,
-        "zundapod.asgi:application",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        "2",
-        "--lifespan",
-        "off",
-        "--timeout-graceful-shutdown",
-        "5",
-    ]
+def _make_run() -> list[str]:
+    """What `make run` starts: the Procfile under honcho (uvicorn for the web, the job worker)."""
+    return [str(Path(sys.executable).with_name("honcho")), "--no-colour", "-e", "/dev/null", "-f", "Procfile", "start"]
 
 
 def _wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
     deadline = time.monotonic() + SERVER_START_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"uvicorn exited with {process.returncode}:\n{log.read_text(errors='replace')[-4000:]}")
+            pytest.fail(
+                f"make run's honcho exited with {process.returncode}:\n{log.read_text(errors='replace')[-4000:]}"
+            )
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
@@ -435,7 +422,7 @@ def _wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
             pass  # not listening yet
         time.sleep(0.2)
     pytest.fail(
-        f"uvicorn did not answer {url} within {SERVER_START_SECONDS}s:\n{log.read_text(errors='replace')[-4000:]}"
+        f"make run's server did not answer {url} within {SERVER_START_SECONDS}s:\n{log.read_text(errors='replace')[-4000:]}"
     )
 
 
@@ -464,9 +451,14 @@ def server(browser, tmp_path_factory, request):
     log = var_dir / "server.log"
     url = f"http://127.0.0.1:{port}"
     with log.open("wb") as log_file:
-        # Its own process group, so the workers stop with it whatever happens to the master.
+        # Its own process group, so the web workers stop with it whatever happens to honcho.
         process = subprocess.Popen(
-            _uvicorn(port), cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+            _make_run(),
+            cwd=ROOT,
+            env={**env, "ZUNDAPOD_PORT": str(port), "WEB_CONCURRENCY": "2"},
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     try:
         _wait_until_up(url + "/", process, log)
