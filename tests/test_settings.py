@@ -117,14 +117,20 @@ def test_scale_out_parts_switch_on_from_the_environment(tmp_path):
     assert storage["OPTIONS"]["custom_domain"] == "media.example.jp"
     assert storage["OPTIONS"]["file_overwrite"] is False
     assert db["CONN_MAX_AGE"] == 0
-    assert db["OPTIONS"]["pool"] == {"min_size": 1, "max_size": 10, "timeout": 10}
+    # A dead server costs the first request 1.5 s (then the circuit answers at once), not 10 s.
+    assert db["OPTIONS"]["pool"] == {"min_size": 1, "max_size": 10, "timeout": 1.5, "reconnect_timeout": 2}
+    assert db["OPTIONS"]["connect_timeout"] == 2
     assert db["CONN_HEALTH_CHECKS"] is True  # a pooled connection the server dropped is not handed out
+    assert values["CACHES"]["default"]["OPTIONS"] == {"socket_connect_timeout": 0.5, "socket_timeout": 1}
 
 
 @pytest.mark.parametrize(
     ("chosen", "pool"),
     [
-        ({"DB_POOL_SIZE": "4", "DB_POOL_TIMEOUT": "3"}, {"min_size": 1, "max_size": 4, "timeout": 3}),
+        (
+            {"DB_POOL_SIZE": "4", "DB_POOL_TIMEOUT": "3"},
+            {"min_size": 1, "max_size": 4, "timeout": 3, "reconnect_timeout": 2},
+        ),
         ({"DB_POOL_SIZE": "0"}, None),  # PgBouncer in front
         ({"DB_CONN_MAX_AGE": "60"}, None),  # Django allows persistent connections or a pool, not both
     ],
