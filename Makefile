@@ -126,5 +126,11 @@ REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 test-postgres: $(VENV)/.dev $(NODE_TOOLS)
 	DATABASE_URL=$(PG_TEST_URL) REDIS_URL=$(REDIS_TEST_URL) $(BIN)/pytest
 
+# The site as `make run` serves it with Redis killed, PostgreSQL stopped and a full var/ (tests/faults/):
+# it starts its own PostgreSQL cluster, redis-server and tmpfs, so it needs their binaries and root for the mount.
+.PHONY: test-faults
+test-faults: $(VENV)/.dev
+	$(BIN)/pytest tests/faults -m faults -p no:cacheprovider -s
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,5 +1,6 @@
 """Public pages: thin views over `Episode.objects.published()`, and the letters form."""
 
+import logging
 from datetime import datetime
 from urllib.parse import unquote, urlsplit
 
@@ -23,6 +24,8 @@ from .bounds import FIRST_YEAR, LAST_YEAR, parse_year
 from .forms import LetterForm, linked_episode
 from .media import record_requested
 from .models import Actor, Episode, LegacyPath, Letter, Show, Station
+
+logger = logging.getLogger(__name__)
 
 
 def _page(request, queryset):
@@ -179,10 +182,10 @@ def letter_form(request):
 
     try:
         return _receive_letter(request)
-    except (DatabaseError, *outage.CACHE_ERRORS) as error:
-        # The letter could not be stored: the sender gets it back with a clear message, nothing is lost.
-        if isinstance(error, outage.DATABASE_ERRORS):
-            outage.database.trip(error)
+    except (DatabaseError, *outage.CACHE_ERRORS):
+        # The letter could not be stored (the database is out, or its disk is full): the sender
+        # gets it back with a clear message, nothing is lost.
+        logger.warning("a letter could not be stored; handed back to its sender", exc_info=True)
         return _letter_not_stored(request)
 
 

@@ -77,7 +77,7 @@ def test_a_silent_cache_costs_one_timeout_then_the_circuit_answers(client, show,
     started = time.monotonic()
     for path in ("/shows/", "/archive/", "/episode/1", "/feed.xml", "/subscribe/"):
         assert client.get(path).status_code == 200, path
-    assert time.monotonic() - started < 1.5  # nobody waited on the dead cache again
+    assert time.monotonic() - started < 3  # nobody waited on the dead cache again (5 timeouts: 5 s)
 
 
 def test_a_letter_is_stored_without_the_cache(client, show, dead_redis):
