@@ -130,8 +130,8 @@ def _note_outage(sender, request: HttpRequest | None = None, **kwargs) -> None:
 
 # Views that answer an outage themselves rather than being refused here: feeds from stale bytes
 # (feed_cache), and a letter sent, which gets every word back (views.letter_form).
-OWN_ANSWER_VIEWS = {"GET": {"episodes:feed", "episodes:show_feed"}, "HEAD": {"episodes:feed", "episodes:show_feed"}}
-OWN_ANSWER_VIEWS["POST"] = {"episodes:letters"}
+_FEEDS = frozenset({"episodes:feed", "episodes:show_feed"})
+OWN_ANSWER_VIEWS = {"GET": _FEEDS, "HEAD": _FEEDS, "POST": frozenset({"episodes:letters"})}
 
 
 def _answers_itself(request: HttpRequest) -> bool:
@@ -152,7 +152,7 @@ class OutageMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if database.is_open and _answers_itself(request):
-            return self.get_response(request)
+            return self.get_response(request)  # a stale answer says nothing of the database: the circuit stays
         if not database.allows():
             return unavailable()
         response = self.get_response(request)

@@ -100,6 +100,7 @@ def test_while_the_database_is_out_cached_pages_are_stale_and_others_503(client,
             assert response.status_code == 503, path
             assert response["Retry-After"] == str(outage.RETRY_AFTER_SECONDS)
             assert "一時的に" in response.content.decode()
+    assert outage.database.is_open  # stale answers did not pass for the database's return
 
 
 class TestCircuit:
