@@ -36,6 +36,21 @@ except ImportError:  # pragma: no cover - redis is in requirements.txt
     RedisError = OSError
 # Redis refused or timed out; the file cache's disk is full or gone.
 CACHE_ERRORS = (RedisError, OSError)
+try:
+    from psycopg_pool import PoolTimeout
+except ImportError:  # pragma: no cover - psycopg[pool] is in requirements.txt
+    PoolTimeout = None
+
+
+def is_outage(error: BaseException) -> bool:
+    """Whether a database error means the database is out, not merely busy (every pooled connection in use).
+
+    A burst that outwaits the pool gets the 503 page, but must not open the circuit and refuse
+    everyone; a stopped server opens it as its first refused connection is noted (episodes/postgresql).
+    """
+    if not isinstance(error, DATABASE_ERRORS):
+        return False
+    return PoolTimeout is None or not isinstance(error.__cause__, PoolTimeout) or database.is_open
 
 
 class Circuit:
@@ -121,7 +136,8 @@ def _note_outage(sender, request: HttpRequest | None = None, **kwargs) -> None:
     if request is None or error is None:
         return
     if isinstance(error, DATABASE_ERRORS):
-        database.trip(error)
+        if is_outage(error):
+            database.trip(error)
         request.dependency_failed = True
     elif isinstance(error, RedisError):
         shared_cache.trip(error)

@@ -146,7 +146,8 @@ def current_state() -> State:
         else:
             ahead = reading.ahead
     except outage.DATABASE_ERRORS as error:
-        outage.database.trip(error)
+        if outage.is_outage(error):
+            outage.database.trip(error)
         raise outage.DatabaseUnavailable from error
     outage.database.succeeded()
     reading = _Reading(at, moves_here, revision, changed_at, ahead)

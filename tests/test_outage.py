@@ -130,3 +130,15 @@ class TestCircuit:
         assert response["Retry-After"] == str(outage.RETRY_AFTER_SECONDS)
         assert "もう一度お試しください" in response.content.decode()
         assert response["Cache-Control"] == "no-store"
+
+
+def test_a_burst_that_outwaits_the_pool_is_not_an_outage():
+    """Every pooled connection busy is a 503 for that request, not a circuit that refuses everyone."""
+    from psycopg_pool import PoolTimeout
+
+    busy = OperationalError("couldn't get a connection after 10.00 sec")
+    busy.__cause__ = PoolTimeout("busy")  # as Django wraps what the pool raised
+    assert not outage.is_outage(busy)
+    assert outage.is_outage(OperationalError("connection refused"))
+    outage.database.trip(OperationalError("connection refused"))
+    assert outage.is_outage(busy)  # once connecting failed, a timeout is the outage too

@@ -175,9 +175,9 @@ if on_postgresql and DB_POOL_SIZE and not DATABASES["default"]["CONN_MAX_AGE"]:
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
         "max_size": DB_POOL_SIZE,
-        # A request that waits longer for a connection fails (the 503 page) rather than piling up;
-        # with the server down it is how long the first request waits before the circuit opens.
-        "timeout": env_float("DB_POOL_TIMEOUT", 1.5),
+        # A request that waits longer for a connection fails (the 503 page) rather than piling up.
+        # With the server down nobody waits this long: see episodes/postgresql/base.py.
+        "timeout": env_float("DB_POOL_TIMEOUT", 10),
         # Give up reconnecting after this and try afresh on the next request: after a long outage
         # the pool reconnects within a second of the server's return, not after a doubled backoff.
         "reconnect_timeout": env_float("DB_RECONNECT_TIMEOUT", 2),
@@ -185,6 +185,8 @@ if on_postgresql and DB_POOL_SIZE and not DATABASES["default"]["CONN_MAX_AGE"]:
 if on_postgresql:
     # A server that does not answer (gone from the network) costs seconds, not the OS's two minutes.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 2))
+    # Django's backend, whose pool stops waiting once the server refuses connections (a stopped server).
+    DATABASES["default"]["ENGINE"] = "episodes.postgresql"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------

@@ -18,6 +18,9 @@ def test_cached_pages_stay_and_the_rest_is_a_quick_503(scaleout_site, postgres):
     uncached = [quoted("/search/?q=ずんだもん"), "/archive/2020/1/", "/letters/"]
     postgres.stop()
     try:
+        # The first request to need the database after the stop: no waiting out the pool's 10 s.
+        first = site.get(uncached[0])
+        assert first.status == 503 and first.headers["Retry-After"]
         cached = []
         deadline = time.monotonic() + 8
         while time.monotonic() < deadline:
@@ -28,13 +31,14 @@ def test_cached_pages_stay_and_the_rest_is_a_quick_503(scaleout_site, postgres):
         assert {r.status for r in refused} == {503}
         assert all(r.headers["Retry-After"] for r in refused)
         assert all("一時的に" in r.text for r in refused)
-        slowest_503 = max(r.seconds for r in refused)
+        slowest_503 = max(r.seconds for r in [first, *refused])
         letter = site.post_letter(csrf, **LETTER)
         assert letter.status == 503 and letter.headers["Retry-After"]
         assert LETTER["radio_name"] in letter.text and LETTER["message"] in letter.text
         print(
-            f"\npostgres stopped: {len(cached)} cached requests, 0 5xx but 503s below, p95 {p95 * 1000:.0f} ms, "
-            f"max {max(r.seconds for r in cached):.2f} s; uncached 503 in at most {slowest_503:.2f} s"
+            f"\npostgres stopped: {len(cached)} cached requests, all 200, p95 {p95 * 1000:.0f} ms, "
+            f"max {max(r.seconds for r in cached):.2f} s; uncached 503 in at most {slowest_503:.2f} s "
+            f"(the first after the stop {first.seconds:.2f} s)"
         )
         assert p95 < 1
         assert slowest_503 < 2
