@@ -135,5 +135,11 @@ test-postgres: $(VENV)/.dev $(NODE_TOOLS)
 test-deploy: $(VENV)/.dev
 	$(BIN)/python deploy/check.py
 
+# The site as `make run` serves it with Redis killed, PostgreSQL stopped and a full var/ (tests/faults/):
+# it starts its own PostgreSQL cluster, redis-server and tmpfs, so it needs their binaries and root for the mount.
+.PHONY: test-faults
+test-faults: $(VENV)/.dev
+	$(BIN)/pytest tests/faults -m faults -p no:cacheprovider -s
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

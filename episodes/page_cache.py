@@ -8,11 +8,17 @@ session, CSRF and auth middleware, which a cached page does not need.
 
 Never cached: a request with a session or messages cookie (staff, an editor
 previewing drafts), anything but GET and HEAD, pages not listed in PAGES
-(the letters form and search among them), query strings other than `?page=N`,
+(the letters form and search among them), a `page` that is not a number,
 and any response that used a CSRF token, set a cookie or asked not to be stored.
-"""
 
-import re
+The key space is bounded by what exists: the key holds the path and the page
+number only (other query parameters, such as tracking tags, change nothing on
+the page and are left out), only 200s are stored, and the views answer 404
+for a page past the last and 301 for a zero-padded number.
+
+While the database is out, a page is served from the freshest bytes at hand
+(stale, logged); one never rendered gets the 503 page.
+"""
 
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -20,7 +26,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 
-from . import ready_asgi
+from . import outage, ready_asgi
 from .ready_bytes import PER_REQUEST_HEADERS, Ready, Store, current_state
 
 PAGES = frozenset(
@@ -36,8 +42,10 @@ PAGES = frozenset(
         "episodes:show_subscribe",
     }
 )
-# Other query strings would only multiply the entries (tracking parameters and the like).
-_QUERY = re.compile(r"(page=\d{1,6})?")
+# The pages with `?page=`; every other page ignores it, so their key leaves it out too.
+PAGINATED = frozenset({"episodes:home", "episodes:show", "episodes:actor", "episodes:archive_month"})
+# Pages past this are not kept (no listing has a million pages).
+MAX_PAGE_DIGITS = 6
 
 store = Store("page", timeout=24 * 3600)
 ready_asgi.register(store)
@@ -58,11 +66,16 @@ class PageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not self._cacheable_request(request):
+        view_name = self._cacheable_view(request)
+        if view_name is None:
             return self.get_response(request)
         request.get_host()  # an unknown Host is refused (400) as CommonMiddleware would
-        key = f"{request.get_full_path()}|{settings.SITE_URL}|{_settings_generation}"
-        state = current_state()
+        query = _page_query(request) if view_name in PAGINATED else ""
+        key = f"{request.path}{query}|{settings.SITE_URL}|{_settings_generation}"
+        try:
+            state = current_state()
+        except outage.DatabaseUnavailable:
+            return store.stale(request, key) or outage.unavailable()
         ready = store.get(key, state)
         if ready is None:
             if not_modified := state.not_modified(request, key):
@@ -76,17 +89,19 @@ class PageCacheMiddleware:
         return ready_asgi.mark(request, ready.respond(request), store, key)
 
     @staticmethod
-    def _cacheable_request(request: HttpRequest) -> bool:
+    def _cacheable_view(request: HttpRequest) -> str | None:
+        """The page's view name when the request may be answered from ready bytes, else None."""
         if request.method not in ("GET", "HEAD"):
-            return False
+            return None
         if settings.SESSION_COOKIE_NAME in request.COOKIES or "messages" in request.COOKIES:
-            return False
-        if not _QUERY.fullmatch(request.META.get("QUERY_STRING", "")):
-            return False
+            return None
         try:
-            return resolve(request.path_info).view_name in PAGES
+            view_name = resolve(request.path_info).view_name
         except Resolver404:
-            return False
+            return None
+        if view_name not in PAGES or (view_name in PAGINATED and _page_query(request) is None):
+            return None
+        return view_name
 
     @staticmethod
     def _cacheable_response(request: HttpRequest, response: HttpResponse) -> bool:
@@ -99,3 +114,13 @@ class PageCacheMiddleware:
             and "private" not in cache_control
             and "no-store" not in cache_control
         )
+
+
+def _page_query(request: HttpRequest) -> str | None:
+    """The part of the query string a page depends on, written one way: "" or "?page=N"; None: not kept."""
+    page = request.GET.get("page")
+    if not page:
+        return ""
+    if not (page.isascii() and page.isdigit() and len(page) <= MAX_PAGE_DIGITS):
+        return None
+    return "" if int(page) == 1 else f"?page={int(page)}"

@@ -16,8 +16,15 @@ without a session or messages cookie, whose content state still has its
 bytes, gets the same headers and the same bytes, or a 304. Anything else
 (a miss, staff, a POST, a changed state with nothing built yet) goes to
 Django, which builds and stores as before.
+
+The scheme is the one Django would see (SECURE_PROXY_SSL_HEADER included),
+and a request SecurityMiddleware would send to https (SECURE_SSL_REDIRECT)
+always goes to Django, which redirects it: bytes learned over https are
+never answered over plain http. While the database is out the freshest bytes
+at hand are served (stale, logged), without waiting for it.
 """
 
+import logging
 import threading
 from urllib.parse import quote, unquote
 
@@ -28,7 +35,10 @@ from django.db import DatabaseError, connection
 from django.http import HttpRequest
 from django.http.cookie import parse_cookie
 
+from . import outage
 from .ready_bytes import PER_REQUEST_HEADERS, Ready, Store, current_state, recent_state
+
+logger = logging.getLogger(__name__)
 
 MARK = "X-Zundapod-Ready"
 _MARK = MARK.lower().encode()
@@ -62,15 +72,21 @@ def wrap(django_app):
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
             return await django_app(scope, receive, send)
         headers = dict(scope["headers"])
-        address = (scope["scheme"], headers.get(b"host"), scope["path"], scope["query_string"])
+        scheme = request_scheme(scope, headers)
+        if settings.SECURE_SSL_REDIRECT and scheme != "https":
+            return await django_app(scope, receive, send)  # SecurityMiddleware redirects it (or knows it is exempt)
+        address = (scheme, headers.get(b"host"), scope["path"], scope["query_string"])
         route = _routes.get(address)
         if route is not None and _anonymous(headers):
             store, key, learned = route
             # A revision read a moment ago and this process's memory: no thread, no query.
             state = recent_state()
             ready = store.remembered(key, state) if state is not None else None
-            if ready is None:
-                ready = await sync_to_async(_lookup)(store, key)
+            if ready is None and outage.database.is_open and not outage.database.trial_due():
+                # The database is out: what this process holds, at once, queued behind nobody's timeout.
+                ready = _stale(store, store.remembered_any(key), scope["path"])
+            elif ready is None:
+                ready = await sync_to_async(_lookup)(store, key, scope["path"])
             if ready is not None:
                 return await _send_ready(send, scope, headers, ready, learned)
         return await django_app(scope, receive, _learning(send, address, headers))
@@ -78,14 +94,34 @@ def wrap(django_app):
     return application
 
 
-def _lookup(store: Store, key: str) -> Ready | None:
+def _lookup(store: Store, key: str, path: str) -> Ready | None:
     # In asgiref's one thread for synchronous code outside a request: the database, perhaps a
     # cache file. That thread keeps its one connection; one the server dropped is replaced.
     try:
         return store.get(key, current_state())
+    except outage.DatabaseUnavailable:
+        connection.close()
+        return _stale(store, store.latest(key), path)
     except DatabaseError:
         connection.close()
         return None
+
+
+def _stale(store: Store, ready: Ready | None, path: str) -> Ready | None:
+    if ready is not None:
+        logger.warning("stale %s served: the database is unavailable", path)
+    return ready
+
+
+def request_scheme(scope, headers: dict) -> str:
+    """ "http" or "https" as Django's HttpRequest.scheme reads it (SECURE_PROXY_SSL_HEADER, else the server's)."""
+    if settings.SECURE_PROXY_SSL_HEADER:
+        meta, secure_value = settings.SECURE_PROXY_SSL_HEADER
+        value = headers.get(meta.removeprefix("HTTP_").lower().replace("_", "-").encode("latin-1"))
+        if value is not None:
+            value, *_ = value.decode("latin-1").split(",", 1)
+            return "https" if value.strip() == secure_value else "http"
+    return scope["scheme"]
 
 
 def request_cookies(headers: dict) -> dict[str, str]:

@@ -15,6 +15,7 @@ old one under the same key: memory stays bounded whatever the number of edits.
 import bisect
 import gzip
 import hashlib
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -29,7 +30,10 @@ from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date
 
+from . import outage
 from .models import Episode, SiteRevision
+
+logger = logging.getLogger(__name__)
 
 # Paths kept in each process's memory; the least recently used goes first.
 MEMORY_PATHS = 256
@@ -125,16 +129,27 @@ _reading: _Reading | None = None
 
 
 def current_state() -> State:
-    """The content state now: one small query (two on the first request after a write)."""
+    """The content state now: one small query (two on the first request after a write).
+
+    Raises outage.DatabaseUnavailable, at once while the database's circuit is open.
+    """
     global _reading
+    if not outage.database.allows():
+        raise outage.DatabaseUnavailable
     # Both before the query: a move during it makes this reading old, and its age counts from here.
     at, moves_here = time.monotonic(), SiteRevision.moves_here
-    revision, changed_at = _revision()
-    reading = _reading
-    if reading is None or (reading.revision, reading.changed_at) != (revision, changed_at):
-        ahead = list(Episode.objects.scheduled().order_by("published_at").values_list("published_at", flat=True))
-    else:
-        ahead = reading.ahead
+    try:
+        revision, changed_at = _revision()
+        reading = _reading
+        if reading is None or (reading.revision, reading.changed_at) != (revision, changed_at):
+            ahead = list(Episode.objects.scheduled().order_by("published_at").values_list("published_at", flat=True))
+        else:
+            ahead = reading.ahead
+    except outage.DATABASE_ERRORS as error:
+        if outage.is_outage(error):
+            outage.database.trip(error)
+        raise outage.DatabaseUnavailable from error
+    outage.database.succeeded()
     reading = _Reading(at, moves_here, revision, changed_at, ahead)
     if _reading is None or _reading.at <= at:  # a slower thread's older reading does not replace a newer one
         _reading = reading
@@ -154,9 +169,11 @@ def recent_state(trust: float | None = None) -> State | None:
 
 
 def forget_reading() -> None:
-    """Drop this process's last reading (tests: each has its own database)."""
+    """Drop this process's last reading and any outage it noted (tests: each has its own database)."""
     global _reading
     _reading = None
+    outage.database.reset()
+    outage.shared_cache.reset()
 
 
 # The headers Ready.respond sets for each request itself; a stored response keeps the others.
@@ -221,10 +238,18 @@ class Store:
             if ready is not None:
                 self._memory.move_to_end(key)
                 return ready
-        ready = cache.get(self.cache_key(key))
+        ready = _shared(cache.get, self.cache_key(key))
         if ready is not None:
             self._remember(key, ready)
         return ready
+
+    def stale(self, request: HttpRequest, key: str) -> HttpResponse | None:
+        """The freshest bytes at hand for `key` while the database is out, logged as stale; None without any."""
+        ready = self.latest(key)
+        if ready is None:
+            return None
+        logger.warning("stale %s served: the database is unavailable", request.path)
+        return ready.respond(request)
 
     def remembered(self, key: str, state: State) -> Ready | None:
         """The entry for `key` made from `state` if this process holds it: no cache, no database."""
@@ -235,12 +260,17 @@ class Store:
                 return ready
         return None
 
+    def remembered_any(self, key: str) -> Ready | None:
+        """Whatever this process holds for `key`, of any state: no cache, no database (an outage's answer)."""
+        with self._lock:
+            return self._memory.get(key)
+
     def get(self, key: str, state: State) -> Ready | None:
         """The entry for `key` made from `state`, if there is one."""
         ready = self.remembered(key, state)
         if ready is not None:
             return ready
-        ready = cache.get(self.cache_key(key))
+        ready = _shared(cache.get, self.cache_key(key))
         if ready is not None and ready.token == state.token:
             self._remember(key, ready)
             return ready
@@ -249,7 +279,7 @@ class Store:
     def put(self, key: str, ready: Ready) -> None:
         """Keep `ready`, replacing whatever `key` held before (here and in the shared cache)."""
         self._remember(key, ready)
-        cache.set(self.cache_key(key), ready, self.timeout)
+        _shared(cache.set, self.cache_key(key), ready, self.timeout)
 
     def _remember(self, key: str, ready: Ready) -> None:
         with self._lock:
@@ -262,3 +292,16 @@ class Store:
         """Empty this process's memory (tests; the shared cache has its own clear())."""
         with self._lock:
             self._memory.clear()
+
+
+def _shared(operation, *args):
+    """A shared-cache call that a dead or full cache turns into "nothing there" (its circuit then skips it)."""
+    if not outage.shared_cache.allows():
+        return None
+    try:
+        result = operation(*args)
+    except outage.CACHE_ERRORS as error:
+        outage.shared_cache.trip(error)
+        return None
+    outage.shared_cache.succeeded()
+    return result

@@ -1,13 +1,17 @@
 """Public pages: thin views over `Episode.objects.published()`, and the letters form."""
 
+import logging
 from datetime import datetime
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.paginator import Paginator
+from django.core.paginator import InvalidPage, Paginator
+from django.db import DatabaseError
 from django.db.models import Count, Prefetch, Q
-from django.http import Http404
+from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -15,15 +19,30 @@ from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
-from . import letters, search
+from . import letters, outage, search
 from .bounds import FIRST_YEAR, LAST_YEAR, parse_year
 from .forms import LetterForm, linked_episode
 from .models import Actor, Episode, Letter, Show, Station
 
+logger = logging.getLogger(__name__)
+
 
 def _page(request, queryset):
+    """The page `?page=` names; 404 past the last or for anything but a number, so no address repeats another."""
     paginator = Paginator(queryset, settings.EPISODES_PER_PAGE)
-    return paginator.get_page(request.GET.get("page"))
+    try:
+        return paginator.page(request.GET.get("page") or 1)
+    except InvalidPage:
+        raise Http404("ページが見つかりません。") from None
+
+
+def _canonical(request, name: str, **kwargs) -> HttpResponsePermanentRedirect | None:
+    """A 301 to the address the site links to when a number in the path was written another way (`/episode/0001`)."""
+    path = reverse(name, kwargs=kwargs)
+    if request.path == path:
+        return None
+    query = request.META.get("QUERY_STRING", "")
+    return HttpResponsePermanentRedirect(f"{path}?{query}" if query else path)
 
 
 def home(request):
@@ -73,6 +92,8 @@ def actor_detail(request, slug):
 
 def episode_detail(request, number):
     """The episode page; staff also see drafts and scheduled episodes, marked as such."""
+    if moved := _canonical(request, "episodes:episode", number=number):
+        return moved
     # Drafts only for staff allowed to read episodes in the admin: being staff alone is not enough.
     can_preview = request.user.has_perm("episodes.view_episode")
     episodes = Episode.objects.all() if can_preview else Episode.objects.published()
@@ -134,6 +155,8 @@ def archive_month(request, year, month):
     """`/archive/<year>/<month>/`: the public episodes of one month (JST)."""
     if not (1 <= month <= 12 and FIRST_YEAR <= year <= LAST_YEAR):
         raise Http404("年月が正しくありません。")
+    if moved := _canonical(request, "episodes:archive_month", year=year, month=month):
+        return moved
     start = datetime(year, month, 1, tzinfo=timezone.get_default_timezone())
     episodes = Episode.objects.published().in_month(year, month).for_listing()
     return render(request, "episodes/archive_month.html", {"page": _page(request, episodes), "month": start})
@@ -156,6 +179,16 @@ def letter_form(request):
         form = LetterForm(episode=linked_episode(request.GET.get("episode")))
         return render(request, "letters/form.html", {"form": form})
 
+    try:
+        return _receive_letter(request)
+    except (DatabaseError, *outage.CACHE_ERRORS):
+        # The letter could not be stored (the database is out, or its disk is full): the sender
+        # gets it back with a clear message, nothing is lost.
+        logger.warning("a letter could not be stored; handed back to its sender", exc_info=True)
+        return _letter_not_stored(request)
+
+
+def _receive_letter(request):
     form = LetterForm(request.POST)
     sender = letters.client_hash_for(request)
     if form.caught_by_honeypot:
@@ -174,6 +207,17 @@ def letter_form(request):
     if form.referred_episode is not None:
         thanks += "?" + urlencode({"episode": form.referred_episode.number})
     return redirect(thanks)
+
+
+def _letter_not_stored(request) -> HttpResponse:
+    """503 with everything the sender wrote in a form to send again, rendered without the database."""
+    fields = ("radio_name", "message", "show", "episode", "email", "consent_to_air")
+    context = {name: request.POST.get(name, "") for name in fields}
+    context["csrf_token"] = get_token(request)
+    context["retry_after"] = outage.RETRY_AFTER_SECONDS
+    response = HttpResponse(render_to_string("letters/not_stored.html", context), status=503)
+    response["Retry-After"] = str(outage.RETRY_AFTER_SECONDS)
+    return response
 
 
 def _from_our_origin(request) -> bool:

@@ -118,3 +118,42 @@ def test_memory_keeps_a_bounded_number_of_paths():
         store.put(f"/p/{n}", Ready.make(state=state, key=f"/p/{n}", headers=[], body=b"x"))
     assert len(store._memory) == MEMORY_PATHS
     assert "/p/0" not in store._memory
+
+
+def test_a_dead_builders_lease_runs_out_within_seconds():
+    """Issue 24 item 4: a builder killed mid-build kept its lock 300 s, and the old feed with it."""
+    key = "/dead-builder.xml|test"
+    old, new = State(1, None, 3, None), State(2, None, 3, None)
+    feed_cache._build_once(key, old, lambda: b"<old/>", "application/rss+xml")
+    # What a killed process leaves behind: its lease, never given back nor renewed.
+    assert cache.add(feed_cache.store.cache_key(key) + ":building", "killed", feed_cache.BUILD_LEASE_SECONDS)
+    assert feed_cache._build_once(key, new, lambda: b"<new/>", "application/rss+xml").plain == b"<old/>"
+    deadline = time.monotonic() + feed_cache.BUILD_LEASE_SECONDS + 2
+    while time.monotonic() < deadline:
+        served = feed_cache._build_once(key, new, lambda: b"<new/>", "application/rss+xml").plain
+        if served == b"<new/>":
+            break
+        time.sleep(0.1)
+    assert served == b"<new/>"
+
+
+def test_a_live_builder_renews_its_lease_past_its_length():
+    key = "/slow-builder.xml|test"
+    old, new = State(1, None, 3, None), State(2, None, 3, None)
+    feed_cache._build_once(key, old, lambda: b"<old/>", "application/rss+xml")
+    started, builds = threading.Event(), []
+
+    def slow_build():
+        builds.append(1)
+        started.set()
+        time.sleep(feed_cache.BUILD_LEASE_SECONDS * 1.5)
+        return b"<new/>"
+
+    builder = threading.Thread(target=feed_cache._build_once, args=(key, new, slow_build, "application/rss+xml"))
+    builder.start()
+    started.wait()
+    time.sleep(feed_cache.BUILD_LEASE_SECONDS * 1.2)  # past the lease's first length: renewed, so still held
+    assert feed_cache._build_once(key, new, slow_build, "application/rss+xml").plain == b"<old/>"
+    builder.join()
+    assert builds == [1]
+    assert not cache.get(feed_cache.store.cache_key(key) + ":building")  # given back when done

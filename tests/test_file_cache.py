@@ -75,3 +75,16 @@ def test_clear_keeps_the_lock_file(file_cache):
     file_cache.clear()
     assert file_cache.get("slot") is None
     assert file_cache.add("slot", 1, 60)
+
+
+def test_entries_stay_within_max_entries(tmp_path):
+    """The documented bound (README, "Memory bounds"): MAX_ENTRIES files whatever is written."""
+    from django.conf import settings
+
+    bounded = FileCache(str(tmp_path / "bounded"), {"OPTIONS": {"MAX_ENTRIES": 30}})
+    for n in range(200):
+        bounded.set(f"page-{n}", b"x" * 1000, 60)
+    assert len(bounded._list_cache_files()) <= 30
+    assert settings.CACHES["default"]["BACKEND"] != "episodes.file_cache.FileCache" or (
+        settings.CACHES["default"]["OPTIONS"]["MAX_ENTRIES"] == 5000
+    )

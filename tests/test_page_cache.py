@@ -5,8 +5,10 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
+from episodes import page_cache
 from episodes.models import Episode
 
 from .factories import make_daily_show, make_episode
@@ -98,9 +100,61 @@ def test_letters_form_and_search_are_never_cached(client, show):
     assert "Content-Encoding" not in client.get("/letters/", HTTP_ACCEPT_ENCODING="gzip")
 
 
-def test_other_query_strings_are_not_cached(client, show):
-    client.get("/?utm_source=x")
-    assert "ETag" not in client.get("/?utm_source=x")
+def _entries() -> int:
+    return len(page_cache.store._memory)
+
+
+def test_unknown_query_parameters_share_the_page_entry(client, show, django_assert_max_num_queries):
+    page_cache.store.forget()
+    first = client.get("/")
+    with django_assert_max_num_queries(1):
+        tagged = client.get("/?utm_source=x&fbclid=123")
+    assert tagged.content == first.content
+    assert tagged["ETag"] == first["ETag"]
+    assert client.get("/?page=01&utm_source=y")["ETag"] == first["ETag"]
+    assert _entries() == 1
+
+
+def test_distinct_page_and_number_spellings_add_no_entries(client, show):
+    """Issue 24 item 5: /?page=1000.., /episode/0001.. each rendered and kept a 24 h entry."""
+    for path in ("/", "/?page=1", "/episode/2", "/shows/daily/", "/shows/", "/archive/"):
+        assert client.get(path).status_code == 200
+    before = _entries()
+    shared_before = _shared_entries()
+    statuses = set()
+    for n in range(300):
+        statuses.add(client.get(f"/?page={1000 + n}").status_code)
+        statuses.add(client.get(f"/shows/daily/?page={2 + n}").status_code)
+        statuses.add(client.get("/episode/" + "0" * (1 + n % 40) + "2").status_code)
+        statuses.add(client.get(f"/archive/?page=x{n}").status_code)
+        statuses.add(client.get(f"/shows/?page={n}").status_code)  # not paginated: the page is ignored
+        statuses.add(client.get(f"/?ref={n}").status_code)
+    assert statuses == {200, 301, 404}
+    assert _entries() == before
+    assert _shared_entries() == shared_before
+
+
+def _shared_entries() -> int:
+    """Entries of this run in the shared cache (the file cache's files, or the run's Redis keys)."""
+    backend = cache._cache if hasattr(cache, "_cache") else None
+    if backend is not None and hasattr(backend, "get_client"):
+        client = backend.get_client(write=False)
+        return sum(1 for _ in client.scan_iter(match=cache.make_key("zundapod:page:*") + "*"))
+    return len(cache._list_cache_files())
+
+
+def test_out_of_range_and_malformed_pages_are_404(client, show, settings):
+    settings.EPISODES_PER_PAGE = 1
+    assert client.get("/?page=3").status_code == 200
+    for query in ("?page=4", "?page=0", "?page=-1", "?page=abc", "?page=1.5"):
+        assert client.get("/" + query).status_code == 404, query
+
+
+def test_zero_padded_numbers_redirect_to_the_canonical_address(client, show):
+    response = client.get("/episode/0002?utm_source=x")
+    assert response.status_code == 301
+    assert response["Location"] == "/episode/2?utm_source=x"
+    assert client.get("/archive/2024/01/").status_code in (301, 404)
 
 
 def test_settings_changed_while_running_are_seen(client, show, settings):

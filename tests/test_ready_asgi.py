@@ -45,8 +45,8 @@ def django_requests():
     request_started.disconnect(count)
 
 
-def get(port, path, headers=None, method="GET"):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+def get(port, path, headers=None, method="GET", client="127.0.0.1"):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(client, 0))
     try:
         conn.request(method, path, headers=headers or {})
         response = conn.getresponse()
@@ -106,3 +106,33 @@ def test_a_japanese_slug_feed_is_served_and_learned(server, django_requests):
     status, _, again = get(server, path)
     assert status == 200 and again == first
     assert len(django_requests) == 1
+
+
+def test_plain_http_is_redirected_as_django_would_though_https_was_learned(site, settings, django_requests):
+    """Issue 24 item 13: after one request with X-Forwarded-Proto: https, plain http got the cached 200."""
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_HSTS_SECONDS = 3600
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # From 127.0.0.2: a proxy uvicorn does not trust (it trusts 127.0.0.1), so only Django reads the header.
+    proxy = "127.0.0.2"
+    with live_server("asgi", app=ready_asgi.wrap(ASGIHandler())) as live:
+        secure = {"X-Forwarded-Proto": "https"}
+        first = get(live.port, "/episode/2", secure, client=proxy)
+        assert first[0] == 200 and "strict-transport-security" in first[1]
+        again = get(live.port, "/episode/2", secure, client=proxy)
+        assert again[0] == 200 and again[2] == first[2]
+        assert len(django_requests) == 1  # the https reader keeps the fast path
+        for headers in ({}, {"X-Forwarded-Proto": "http"}, {"X-Forwarded-Proto": "http, https"}):
+            status, plain_headers, _ = get(live.port, "/episode/2", headers, client=proxy)
+            assert status == 301, headers
+            assert plain_headers["location"] == f"https://127.0.0.1:{live.port}/episode/2"
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result()
+
+
+def test_the_proxy_scheme_is_only_trusted_when_configured(site, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    with live_server("asgi", app=ready_asgi.wrap(ASGIHandler())) as live:
+        # Without SECURE_PROXY_SSL_HEADER the header proves nothing: Django redirects, so does the fast path.
+        for _ in range(2):
+            assert get(live.port, "/", {"X-Forwarded-Proto": "https"}, client="127.0.0.2")[0] == 301
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result()

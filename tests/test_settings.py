@@ -107,7 +107,7 @@ def test_scale_out_parts_switch_on_from_the_environment(tmp_path):
     }
     values = settings_of(env, tmp_path, "DATABASES", "CACHES", "STORAGES")
     db = values["DATABASES"]["default"]
-    assert db["ENGINE"] == "django.db.backends.postgresql"
+    assert db["ENGINE"] == "episodes.postgresql"  # Django's, with a pool that gives up on a refusing server
     assert (db["HOST"], db["NAME"], db["USER"]) == ("db.internal", "zundapod", "user")
     assert values["CACHES"]["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     assert values["CACHES"]["default"]["LOCATION"] == "redis://cache.internal:6379/1"
@@ -117,14 +117,19 @@ def test_scale_out_parts_switch_on_from_the_environment(tmp_path):
     assert storage["OPTIONS"]["custom_domain"] == "media.example.jp"
     assert storage["OPTIONS"]["file_overwrite"] is False
     assert db["CONN_MAX_AGE"] == 0
-    assert db["OPTIONS"]["pool"] == {"min_size": 1, "max_size": 10, "timeout": 10}
+    assert db["OPTIONS"]["pool"] == {"min_size": 1, "max_size": 10, "timeout": 10, "reconnect_timeout": 2}
+    assert db["OPTIONS"]["connect_timeout"] == 2
     assert db["CONN_HEALTH_CHECKS"] is True  # a pooled connection the server dropped is not handed out
+    assert values["CACHES"]["default"]["OPTIONS"] == {"socket_connect_timeout": 0.5, "socket_timeout": 1}
 
 
 @pytest.mark.parametrize(
     ("chosen", "pool"),
     [
-        ({"DB_POOL_SIZE": "4", "DB_POOL_TIMEOUT": "3"}, {"min_size": 1, "max_size": 4, "timeout": 3}),
+        (
+            {"DB_POOL_SIZE": "4", "DB_POOL_TIMEOUT": "3"},
+            {"min_size": 1, "max_size": 4, "timeout": 3, "reconnect_timeout": 2},
+        ),
         ({"DB_POOL_SIZE": "0"}, None),  # PgBouncer in front
         ({"DB_CONN_MAX_AGE": "60"}, None),  # Django allows persistent connections or a pool, not both
     ],

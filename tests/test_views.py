@@ -56,7 +56,8 @@ class TestHome:
         assert numbers == list(range(1000, 1020))
         assert response.context["page"].paginator.num_pages == 15
         assert 'rel="next"' in response.text
-        assert client.get("/?page=999").context["page"].number == 15
+        assert client.get("/?page=15").context["page"].number == 15
+        assert client.get("/?page=16").status_code == 404  # each page has one address (issue 24 item 5)
 
     def test_hides_scheduled_and_drafts(self, client):
         make_episode(title="公開中の回")

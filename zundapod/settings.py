@@ -47,6 +47,17 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}") from exc
 
 
+def env_float(name: str, default: float) -> float:
+    """Read a number of seconds (fractions allowed), stopping start-up on a malformed value."""
+    value = env_str(name)
+    if not value:
+        return default
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a number, got {value!r}") from exc
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     """Read a comma-separated list."""
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
@@ -96,6 +107,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before sessions and CSRF: a cached public page needs neither.
     "episodes.page_cache.PageCacheMiddleware",
+    # Just after the page cache: the 503 page at once while the database is out (episodes/outage.py).
+    "episodes.outage.OutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -163,15 +176,34 @@ if on_postgresql and DB_POOL_SIZE and not DATABASES["default"]["CONN_MAX_AGE"]:
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
         "max_size": DB_POOL_SIZE,
-        # A request that waits longer for a connection fails rather than piling up.
-        "timeout": env_int("DB_POOL_TIMEOUT", 10),
+        # A request that waits longer for a connection fails (the 503 page) rather than piling up.
+        # With the server down nobody waits this long: see episodes/postgresql/base.py.
+        "timeout": env_float("DB_POOL_TIMEOUT", 10),
+        # Give up reconnecting after this and try afresh on the next request: after a long outage
+        # the pool reconnects within a second of the server's return, not after a doubled backoff.
+        "reconnect_timeout": env_float("DB_RECONNECT_TIMEOUT", 2),
     }
+if on_postgresql:
+    # A server that does not answer (gone from the network) costs seconds, not the OS's two minutes.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 2))
+    # Django's backend, whose pool stops waiting once the server refuses connections (a stopped server).
+    DATABASES["default"]["ENGINE"] = "episodes.postgresql"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A dead or unreachable Redis must cost a listener well under a second (episodes/outage.py).
+            "OPTIONS": {
+                "socket_connect_timeout": env_float("REDIS_CONNECT_TIMEOUT", 0.5),
+                "socket_timeout": env_float("REDIS_TIMEOUT", 1),
+            },
+        }
+    }
 else:
     # One cache for every process on this machine and no server to run, so
     # `make run` can start a process per core (see episodes/file_cache.py).
