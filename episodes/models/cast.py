@@ -7,6 +7,7 @@ from markdownx.models import MarkdownxField
 
 from .. import images
 from ..markdown import render_markdown
+from ..renditions import Picture, build_renditions_on_commit, needs_renditions, picture_for
 from .revision import RevisionedModel, RevisionedQuerySet
 from .uploads import image_upload_to
 
@@ -43,6 +44,7 @@ class Actor(RevisionedModel):
     profile_url = models.URLField("プロフィールURL", max_length=500, blank=True)
     bio = MarkdownxField("紹介文", blank=True, help_text="Markdown で書けます。")
     bio_html = models.TextField("紹介文（HTML）", blank=True, editable=False)
+    renditions = models.JSONField("画像の縮小版", default=dict, blank=True, editable=False)
 
     objects = ActorQuerySet.as_manager()
 
@@ -66,6 +68,8 @@ class Actor(RevisionedModel):
         self.bio_html = render_markdown(self.bio)
         images.fix_uploaded_extension(self.image)
         super().save(*args, **kwargs)
+        if needs_renditions(self, "image"):
+            build_renditions_on_commit(self, "image")
 
     def get_absolute_url(self) -> str:
         return reverse("episodes:actor", kwargs={"slug": self.slug})
@@ -75,3 +79,10 @@ class Actor(RevisionedModel):
         if self.image:
             return self.image.url
         return self.image_url if images.is_image_url(self.image_url) else ""
+
+    @property
+    def picture(self) -> Picture:
+        """Like image_src, with the renditions pages print as srcset."""
+        if self.image:
+            return picture_for(self.image, self.renditions)
+        return Picture(self.image_src)
