@@ -14,6 +14,7 @@ models call `build_renditions_on_commit` when an image changes, and
 `manage.py build_renditions` makes those missing for images stored before.
 """
 
+import json
 import logging
 from dataclasses import dataclass, field
 from io import BytesIO
@@ -70,6 +71,21 @@ class Picture:
         if self.ready and self.record.get("card"):
             return self.storage.url(card_name(self.record["source"]))
         return self.src
+
+    @property
+    def thumb_src(self) -> str:
+        """For the 48 px mini-player at 2x."""
+        return self.best_url(96)
+
+    @property
+    def media_artwork_json(self) -> str:
+        """Media Session artwork (the lock screen picks a size): every fallback rendition, else the original."""
+        if not self.ready:
+            return json.dumps([{"src": self.src}] if self.src else [])
+        ext = self.record["fallback"]
+        kind = "image/png" if ext == "png" else "image/jpeg"
+        sizes = [(width, self.height_for(width)) for width in self.record["widths"]]
+        return json.dumps([{"src": self.url(w, ext), "sizes": f"{w}x{h}", "type": kind} for w, h in sizes])
 
     def height_for(self, width: int) -> int:
         if self.record.get("width") and self.record.get("height"):

@@ -1,0 +1,210 @@
+"""Listeners on a phone (issue 25): lock-screen and keyboard controls, the transcript's speakers,
+the compact mini-player and the embed that fits the box oEmbed declares.
+
+One 80 s episode with a single voice (so its WebVTT cues carry `<v name>` tags) and two
+articles starting at 0:20 and 1:05.
+"""
+
+import json
+import re
+
+import pytest
+
+from .test_player import PHONE, long_mp3, wait_for_time
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
+expect = sync_api.expect
+
+pytestmark = pytest.mark.e2e
+
+DESKTOP = {"viewport": {"width": 1366, "height": 900}}
+CREATE_EPISODE = """
+import json
+from django.core.files.uploadedfile import SimpleUploadedFile
+from episodes.models import Actor, Appearance, Episode, LinkedArticle, Show
+spec = json.loads(r'''{spec}''')
+show = Show.objects.order_by("pk").first()
+actor = Actor.objects.order_by("pk").first()
+number = (Episode.objects.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+with open(spec["mp3"], "rb") as mp3:
+    audio = SimpleUploadedFile("voiced-e2e.mp3", mp3.read(), content_type="audio/mpeg")
+episode = Episode.objects.create(
+    show=show, number=number, title="ひとりで話す回", description="声がひとつの回", audio_file=audio,
+    status=Episode.Status.PUBLISHED, transcript=spec["transcript"],
+)
+Appearance.objects.create(episode=episode, actor=actor, position=0)
+LinkedArticle.objects.create(episode=episode, position=0, title="一本目の記事", url="https://example.com/a", start_seconds=20)
+LinkedArticle.objects.create(episode=episode, position=1, title="二本目の記事", url="https://example.com/b", start_seconds=65)
+print(episode.number, show.name, actor.name)
+"""
+# Recorded before the page's scripts run: which Media Session actions got a handler (and the handlers).
+RECORD_ACTIONS = """
+window.__actions = {};
+if (navigator.mediaSession) {
+  const original = navigator.mediaSession.setActionHandler.bind(navigator.mediaSession);
+  navigator.mediaSession.setActionHandler = (action, handler) => {
+    window.__actions[action] = handler;
+    return original(action, handler);
+  };
+}
+"""
+AUDIO = "document.querySelector('.player audio')"
+
+
+@pytest.fixture(scope="module")
+def voiced(server, tmp_path_factory) -> dict:
+    mp3 = long_mp3(tmp_path_factory.mktemp("voiced-audio") / "voiced.mp3")
+    transcript = "\n".join(f"{index}番目の文なのだ。" + "い" * (10 + index % 5) for index in range(1, 41))
+    spec = json.dumps({"mp3": str(mp3), "transcript": transcript}, ensure_ascii=False)
+    output = server.manage("shell", "-c", CREATE_EPISODE.replace("{spec}", spec))
+    number, show, actor = output.strip().splitlines()[-1].split(maxsplit=2)
+    return {"number": int(number), "show": show, "actor": actor, "path": f"/episode/{number}"}
+
+
+def tab(browser, options):
+    context = browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo", **options)
+    context.set_default_timeout(15_000)
+    context.add_init_script(RECORD_ACTIONS)
+    return context, context.new_page()
+
+
+@pytest.fixture
+def phone(browser):
+    context, page = tab(browser, PHONE)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def desktop(browser):
+    context, page = tab(browser, DESKTOP)
+    yield page
+    context.close()
+
+
+def test_media_session_describes_the_episode_and_takes_every_action(server, desktop, voiced, shots):
+    desktop.goto(server.url + voiced["path"])
+    desktop.wait_for_function(f"() => {AUDIO}.readyState >= 1")
+    actions = desktop.evaluate("Object.keys(window.__actions)")
+    assert {"play", "pause", "seekbackward", "seekforward", "previoustrack", "nexttrack"} <= set(actions)
+
+    desktop.keyboard.press("Space")  # on the page itself: play, not scroll
+    desktop.wait_for_function(f"() => !{AUDIO}.paused")
+    assert desktop.evaluate("window.scrollY") == 0
+    metadata = desktop.evaluate(
+        "() => { const m = navigator.mediaSession.metadata;"
+        " return {title: m.title, artist: m.artist, artwork: m.artwork.map(a => a.src)}; }"
+    )
+    assert metadata["title"] == "ひとりで話す回"
+    assert metadata["artist"] == voiced["show"]
+    assert metadata["artwork"] and all(re.search(r"-\d+w\.(jpg|png)$", src) for src in metadata["artwork"])
+    assert desktop.evaluate("navigator.mediaSession.playbackState") == "playing"
+
+    # Next / previous article as chapters, ±15 s as the seek buttons.
+    desktop.evaluate("window.__actions.nexttrack()")
+    wait_for_time(desktop, 20, tolerance=1)
+    desktop.evaluate("window.__actions.nexttrack()")
+    wait_for_time(desktop, 65, tolerance=1)
+    desktop.evaluate("window.__actions.seekbackward({})")
+    wait_for_time(desktop, 50, tolerance=1)
+    desktop.evaluate("window.__actions.previoustrack()")
+    wait_for_time(desktop, 20, tolerance=1)
+    desktop.keyboard.press("Space")
+    desktop.wait_for_function(f"() => {AUDIO}.paused")
+    assert desktop.evaluate("navigator.mediaSession.playbackState") == "paused"
+
+
+def test_keyboard_shortcuts_are_listed_and_work(server, desktop, voiced):
+    desktop.goto(server.url + voiced["path"])
+    keys = desktop.locator(".player-keys")
+    expect(keys).to_be_visible()
+    for key in ("Space", "←", "→", "J", "L"):
+        expect(keys).to_contain_text(key)
+    desktop.wait_for_function(f"() => {AUDIO}.readyState >= 1")
+    desktop.keyboard.press("l")
+    wait_for_time(desktop, 15, tolerance=1)
+    desktop.keyboard.press("ArrowRight")
+    wait_for_time(desktop, 20, tolerance=1)
+    desktop.keyboard.press("j")
+    wait_for_time(desktop, 5, tolerance=1)
+    # Typing in the search box is typing: no key reaches the player.
+    desktop.locator(".header-search input").fill("")
+    desktop.locator(".header-search input").type("jl ")
+    assert desktop.evaluate(f"{AUDIO}.paused")
+    assert abs(desktop.evaluate(f"{AUDIO}.currentTime") - 5) <= 1
+
+
+def test_transcript_names_the_speaker_and_shows_no_voice_tags(server, phone, voiced, shots):
+    phone.goto(server.url + voiced["path"])
+    phone.locator(".transcript summary").click()
+    cues = phone.locator(".transcript-cues li")
+    expect(cues.first).to_be_visible()
+    text = phone.locator(".transcript-cues").inner_text()
+    assert "<v" not in text and "</v>" not in text
+    assert phone.locator(".transcript-cues .cue-speaker").first.inner_text() == voiced["actor"]
+    assert "1番目の文なのだ。" in cues.first.inner_text()
+    shots.take(
+        phone,
+        "phone-transcript-speaker",
+        "文字起こし: 話者名＋本文（<v> タグなし）",
+        locator=phone.locator(".transcript"),
+    )
+
+
+def test_mini_player_is_one_compact_row_with_artwork_article_and_close(server, phone, voiced, shots):
+    phone.goto(server.url + voiced["path"])
+    phone.locator(".articles a.timecode", has_text="0:20").click()
+    phone.wait_for_function(f"() => !{AUDIO}.paused")
+    phone.locator("header nav a", has_text="アーカイブ").click()
+    expect(phone).to_have_url(re.compile(r"/archive/$"))
+    mini = phone.locator(".mini-player")
+    expect(mini).to_be_visible()
+    box = mini.bounding_box()
+    assert box["height"] <= 72, f"the mini-player is {box['height']} px tall"
+    assert box["y"] + box["height"] <= 844 + 0.5
+    expect(mini.locator("img.mini-player-art")).to_be_visible()
+    assert re.search(r"-\d+w\.(jpg|png)$", mini.locator("img.mini-player-art").get_attribute("src"))
+    expect(mini.locator(".mini-player-chapter")).to_have_text("一本目の記事")
+    shots.take(
+        phone, "phone-mini-player-compact", "ミニプレーヤー: 72px 以下・アートワーク・記事名・閉じる", full_page=False
+    )
+
+    mini.get_by_role("button", name="一時停止").click()
+    phone.wait_for_function("() => document.querySelector('.mini-player audio').paused")
+    expect(mini.get_by_role("button", name="再生")).to_be_visible()
+    mini.get_by_role("button", name="プレーヤーを閉じる").click()
+    expect(phone.locator(".mini-player")).to_have_count(0)
+    assert phone.evaluate("document.querySelectorAll('audio').length") == 0
+
+
+@pytest.mark.parametrize("width", [320, 400, 560])
+def test_the_embed_fits_its_declared_box_and_shows_its_length(server, browser, voiced, width, shots):
+    oembed = json.loads(
+        browser.new_context()
+        .request.get(f"{server.url}/oembed?url={server.url}{voiced['path']}&maxwidth={width}&format=json")
+        .text()
+    )
+    height = oembed["height"]
+    assert oembed["width"] == width
+    # Chromium asks before a page frames a loopback address: the listener allows it.
+    context = browser.new_context(
+        locale="ja-JP", viewport={"width": width, "height": height}, permissions=["local-network-access"]
+    )
+    page = context.new_page()
+    # The real thing: the iframe oEmbed hands out, in a page of another site.
+    host_page = f"<!doctype html><html lang='ja'><title>blog</title><body style='margin:0'>{oembed['html']}</body>"
+    page.route("http://localhost/blog", lambda route: route.fulfill(body=host_page, content_type="text/html"))
+    page.goto("http://localhost/blog")
+    frame = page.frame_locator("iframe")
+    expect(frame.locator(".embed-back a")).to_be_visible()
+    embed = page.frames[1]
+    size = embed.evaluate(
+        "() => ({w: document.documentElement.scrollWidth, h: document.documentElement.scrollHeight,"
+        " back: document.querySelector('.embed-back').getBoundingClientRect().bottom})"
+    )
+    assert size["w"] <= width and size["h"] <= height, f"{size} in {width}×{height}"
+    assert size["back"] <= height
+    expect(frame.locator(".embed-duration")).to_have_text(re.compile(r"^1:2\d$"))
+    assert embed.evaluate("document.querySelector('audio').paused")
+    shots.take(page, f"embed-{width}", f"埋め込み {width}×{height}: 枠に収まる・再生前に長さ", full_page=False)
+    context.close()
