@@ -196,9 +196,14 @@ class Episode(RevisionedModel):
             raise ValidationError(errors)
 
     def refresh_search_fields(self) -> None:
-        """The normalised copies the search index reads (episodes/search.py)."""
-        self.search_title = normalize(self.title)
-        self.search_body = normalize(f"{self.description}\n{self.notice}")
+        """The normalised copies the search index reads (episodes/search.py).
+
+        Every title carries its show's name, which would make each a title match for it:
+        only the rest of the title counts as the title; the whole title is in the body.
+        """
+        show_name = self.show.name if self.show_id else ""
+        self.search_title = normalize(self.title.replace(show_name, " ") if show_name else self.title)
+        self.search_body = normalize(f"{self.title}\n{self.description}\n{self.notice}")
 
     # --- audio --------------------------------------------------------------
 
