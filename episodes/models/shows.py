@@ -289,6 +289,13 @@ class Show(Channel):
         return [link for link in links if link.url]
 
     @property
+    def feed_app_links(self) -> list:
+        """The apps that subscribe straight from this show's feed URL (episodes/subscribe_apps.py)."""
+        from ..subscribe_apps import feed_app_links
+
+        return feed_app_links(self.feed_url, self.name)
+
+    @property
     def feed_hosts(self) -> list[Actor]:
         return list(self.hosts.all())
 
