@@ -8,6 +8,10 @@ network idle (lazy images below the first screen are not fetched, as on a real f
 
     .venv/bin/python bench/page_weight.py                   # this checkout
     .venv/bin/python bench/page_weight.py --checkout DIR    # another tree (e.g. `git archive` of main)
+    .venv/bin/python bench/page_weight.py --lighthouse PATH # also Lighthouse mobile, median of 3 runs
+
+`--lighthouse` takes the path of a `lighthouse` CLI (`npm install lighthouse@12` somewhere
+outside the project); it runs with CHROME_PATH (default /usr/bin/chromium).
 """
 
 import argparse
@@ -84,9 +88,34 @@ def weigh(page_factory, url: str) -> tuple[int, int]:
     return sum(counted), len(counted)
 
 
+def lighthouse(cli: str, url: str, runs: int = 3) -> dict:
+    """Median performance, LCP (s), CLS and accessibility of `runs` Lighthouse mobile runs."""
+    results = []
+    for _ in range(runs):
+        done = subprocess.run(
+            [cli, url, "--output=json", "--quiet", "--chrome-flags=--headless=new --no-sandbox",
+             "--only-categories=performance,accessibility"],
+            capture_output=True, text=True, check=True,
+            env={**os.environ, "CHROME_PATH": os.environ.get("CHROME_PATH", "/usr/bin/chromium")},
+        )  # fmt: skip
+        report = json.loads(done.stdout)
+        audits = report["audits"]
+        results.append(
+            (
+                report["categories"]["performance"]["score"] * 100,
+                audits["largest-contentful-paint"]["numericValue"] / 1000,
+                audits["cumulative-layout-shift"]["numericValue"],
+                report["categories"]["accessibility"]["score"] * 100,
+            )
+        )
+    middle = sorted(results)[len(results) // 2]
+    return dict(zip(("performance", "lcp", "cls", "accessibility"), middle, strict=True))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkout", type=Path, default=ROOT, help="the project tree to serve (default: this one)")
+    parser.add_argument("--lighthouse", metavar="CLI", help="a lighthouse CLI: also print its mobile scores")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -121,8 +150,16 @@ def main() -> None:
                 for name, path in pages.items():
                     size, requests = weigh(fresh, base + path)
                     worst = max(worst, size)
-                    print(f"  {name:8} {path:40} {size / 1024:8.1f} KB  {requests:3d} requests")
+                    print(f"  {name:8} {path[:40]:40} {size / 1024:8.1f} KB  {requests:3d} requests")
                 browser.close()
+            if args.lighthouse:
+                print("Lighthouse mobile, median of 3: performance, LCP, CLS, accessibility")
+                for name, path in pages.items():
+                    scores = lighthouse(args.lighthouse, base + path)
+                    print(
+                        f"  {name:8} {scores['performance']:5.0f}  {scores['lcp']:5.2f} s  "
+                        f"{scores['cls']:6.3f}  {scores['accessibility']:5.0f}"
+                    )
         finally:
             server.terminate()
             server.wait(timeout=20)
