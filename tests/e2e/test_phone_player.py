@@ -111,7 +111,7 @@ def test_media_session_describes_the_episode_and_takes_every_action(server, desk
     wait_for_time(desktop, 20, tolerance=1)
     desktop.keyboard.press("Space")
     desktop.wait_for_function(f"() => {AUDIO}.paused")
-    assert desktop.evaluate("navigator.mediaSession.playbackState") == "paused"
+    desktop.wait_for_function("() => navigator.mediaSession.playbackState === 'paused'")
 
 
 def test_renditions_fill_the_boxes_the_layout_gives_them(server, phone, voiced):
@@ -212,6 +212,7 @@ def test_the_embed_fits_its_declared_box_and_shows_its_length(server, browser, v
     frame = page.frame_locator("iframe")
     expect(frame.locator(".embed-back a")).to_be_visible()
     embed = page.frames[1]
+    embed.wait_for_load_state("load")  # measured with its stylesheet applied
     size = embed.evaluate(
         "() => ({w: document.documentElement.scrollWidth, h: document.documentElement.scrollHeight,"
         " back: document.querySelector('.embed-back').getBoundingClientRect().bottom})"
