@@ -339,6 +339,7 @@
     if (push) history.pushState({ miniPlayer: true }, "", response.url);
     initPlayer(nextMain, { startAt: hashTime(new URL(url, location.href).hash) });
     forgetHashTime();
+    document.dispatchEvent(new CustomEvent("zundapod:page"));
     nextMain.focus({ preventScroll: true });
     window.scrollTo(0, 0);
     return true;
@@ -367,6 +368,20 @@
   document.addEventListener("play", (event) => {
     document.querySelectorAll("audio").forEach((audio) => { if (audio !== event.target) audio.pause(); });
   }, true);
+
+  // For queue.js: a player made for another episode goes into the dock (in place of the one there).
+  window.zundapodPlayer = {
+    dock(player) {
+      const wrapper = document.createElement("div");
+      wrapper.append(player);
+      initPlayer(wrapper);
+      dock()?.querySelectorAll(".player").forEach((old) => {
+        old.querySelector("audio")?.pause();
+        old.remove();
+      });
+      moveToDock(player);
+    },
+  };
 
   setUpSeekLinks();
   initPlayer(document, { startAt: hashTime(location.hash) });

@@ -235,3 +235,31 @@ def test_the_dashboard_fits_a_phone(server, phone, shots):
     assert width <= 390, f"the dashboard is {width} px wide on a 390 px screen"
     assert phone.locator(".dashboard-left-out tbody tr").count() <= 10
     shots.take(phone, "phone-dashboard", "管理画面の最初のページ（390px）: 表は縦に積まれ、横にはみ出さない")
+
+
+def test_the_queue_plays_two_episodes_in_a_row(server, phone, shots):
+    phone.goto(server.url + "/")
+    cards = phone.locator("main .episode-card [data-queue-item]")
+    expect(cards.first).to_be_visible()
+    titles = phone.locator("main .episode-card h2").evaluate_all("titles => titles.map(h => h.textContent.trim())")
+    assert len(titles) >= 2
+    phone.get_by_role("button", name="未聴を続けて再生").click()
+    mini = phone.locator(".mini-player")
+    expect(mini.locator(".mini-player-title")).to_have_text(titles[0])
+    phone.wait_for_function("() => !document.querySelector('.mini-player audio').paused")
+    shots.take(phone, "phone-queue-first", "未聴を続けて再生: 1 本目がミニプレーヤーで再生中", full_page=False)
+    # The first ends (sent to its last second), the second starts by itself.
+    phone.evaluate(
+        "() => { const a = document.querySelector('.mini-player audio'); a.currentTime = a.duration - 0.5; }"
+    )
+    expect(mini.locator(".mini-player-title")).to_have_text(titles[1], timeout=30_000)
+    phone.wait_for_function("() => !document.querySelector('.mini-player audio').paused")
+    heard = phone.evaluate("Object.keys(localStorage).filter(key => key.startsWith('zundapod:heard:')).length")
+    assert heard == 1
+    shots.take(phone, "phone-queue-second", "1 本目が終わると 2 本目が自動で始まる", full_page=False)
+
+    # 次に再生 on a card adds it to the queue (no duplicates).
+    phone.get_by_role("button", name=f"次に再生 {titles[-1]}").click()
+    phone.get_by_role("button", name=f"次に再生 {titles[-1]}").click()
+    queued = phone.evaluate("JSON.parse(localStorage.getItem('zundapod:queue')).map(item => item.title)")
+    assert queued.count(titles[-1]) == 1

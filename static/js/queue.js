@@ -1,0 +1,106 @@
+// The listening queue: play an episode from any list into the mini-player, "次に再生" adds it
+// to the queue, "未聴を続けて再生" queues every episode on the page not yet heard to the end.
+// When an episode ends it is marked heard and the next in the queue starts (player.js docks it).
+(() => {
+  "use strict";
+
+  const QUEUE_KEY = "zundapod:queue";
+  const heardKey = (episode) => `zundapod:heard:${episode}`;
+  const store = {
+    get(key) {
+      try { return window.localStorage.getItem(key); } catch { return null; }
+    },
+    set(key, value) {
+      try { window.localStorage.setItem(key, value); } catch { /* private mode: nothing kept */ }
+    },
+  };
+  const load = () => {
+    try { return JSON.parse(store.get(QUEUE_KEY) || "[]"); } catch { return []; }
+  };
+  const save = (items) => store.set(QUEUE_KEY, JSON.stringify(items));
+
+  // What a card's buttons carry, and the title from the card's own heading.
+  const itemOf = (element) => {
+    const { episode, src, show, url, thumb } = element.dataset;
+    const title = element.closest(".episode-card")?.querySelector("h2")?.textContent.trim() || "";
+    return { episode, src, title, show, url, thumb };
+  };
+
+  const say = (text) => {
+    const status = document.querySelector(".queue-status");
+    if (status) status.textContent = text;
+  };
+
+  const makePlayer = (item) => {
+    const player = document.createElement("section");
+    player.className = "player";
+    player.setAttribute("aria-label", "音声プレーヤー");
+    Object.assign(player.dataset, {
+      episode: item.episode, title: item.title, url: item.url, show: item.show || "", thumb: item.thumb || "",
+      chapters: "[]", artwork: JSON.stringify(item.thumb ? [{ src: item.thumb }] : []),
+    });
+    const audio = document.createElement("audio");
+    audio.controls = true;
+    audio.preload = "auto";
+    audio.src = item.src;
+    player.append(audio);
+    return player;
+  };
+
+  const play = (item) => {
+    if (!window.zundapodPlayer) return;
+    const player = makePlayer(item);
+    window.zundapodPlayer.dock(player);
+    player.querySelector("audio").play().catch(() => { /* refused: the mini-player's ▶ starts it */ });
+  };
+
+  const enqueue = (items) => {
+    const queue = load();
+    for (const item of items) if (!queue.some((queued) => queued.episode === item.episode)) queue.push(item);
+    save(queue);
+    return queue.length;
+  };
+
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-queue-action]");
+    if (!button) return;
+    const action = button.dataset.queueAction;
+    if (action === "unheard") {
+      const items = [...document.querySelectorAll("main [data-queue-item]")]
+        .map(itemOf)
+        .filter((item) => !store.get(heardKey(item.episode)));
+      if (!items.length) return say("このページのエピソードはすべて聞き終えています。");
+      const [first, ...rest] = items;
+      save(load().filter((queued) => !items.some((item) => item.episode === queued.episode)));
+      enqueue(rest);
+      play(first);
+      return say(`${first.title} を再生します（続けて ${rest.length} 件）。`);
+    }
+    const item = itemOf(button.closest("[data-queue-item]"));
+    if (action === "play") {
+      play(item);
+    } else {
+      say(`次に再生に追加しました（${enqueue([item])} 件）。`);
+    }
+  });
+
+  // An episode heard to the end is marked heard; the queue's next one starts.
+  document.addEventListener("ended", (event) => {
+    const player = event.target instanceof HTMLMediaElement && event.target.closest(".player[data-episode]");
+    if (!player) return;
+    store.set(heardKey(player.dataset.episode), "1");
+    const queue = load().filter((item) => item.episode !== player.dataset.episode);
+    const next = queue.shift();
+    save(queue);
+    if (next) play(next);
+  }, true);
+
+  // The buttons work only with this script: shown by it, on load and on each page the mini-player brings in.
+  const reveal = () => {
+    document.querySelectorAll("[data-queue-item][hidden], .queue-bar[hidden]").forEach((element) => {
+      element.hidden = false;
+    });
+  };
+  document.addEventListener("zundapod:page", reveal);
+  reveal();
+})();
