@@ -155,7 +155,12 @@ def main() -> None:
             if args.lighthouse:
                 print("Lighthouse mobile, median of 3: performance, LCP, CLS, accessibility")
                 for name, path in pages.items():
-                    scores = lighthouse(args.lighthouse, base + path)
+                    try:
+                        scores = lighthouse(args.lighthouse, base + path)
+                    except subprocess.CalledProcessError as exc:
+                        last = (exc.stderr or "").strip().splitlines()[-1:] or ["no output"]
+                        print(f"  {name:8} Lighthouse failed: {last[0][:100]}")
+                        continue
                     print(
                         f"  {name:8} {scores['performance']:5.0f}  {scores['lcp']:5.2f} s  "
                         f"{scores['cls']:6.3f}  {scores['accessibility']:5.0f}"
