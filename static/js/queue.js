@@ -1,10 +1,12 @@
 // The listening queue: play an episode from any list into the mini-player, "次に再生" adds it
 // to the queue, "未聴を続けて再生" queues every episode on the page not yet heard to the end.
 // When an episode ends it is marked heard and the next in the queue starts (player.js docks it).
+// After a full reload, "続きを聞く" brings the last episode back into the mini-player where it stopped.
 (() => {
   "use strict";
 
   const QUEUE_KEY = "zundapod:queue";
+  const LAST_KEY = "zundapod:last";
   const heardKey = (episode) => `zundapod:heard:${episode}`;
   const store = {
     get(key) {
@@ -89,11 +91,49 @@
     const player = event.target instanceof HTMLMediaElement && event.target.closest(".player[data-episode]");
     if (!player) return;
     store.set(heardKey(player.dataset.episode), "1");
+    if (store.get(LAST_KEY)?.includes(`"episode":"${player.dataset.episode}"`)) store.set(LAST_KEY, "");
     const queue = load().filter((item) => item.episode !== player.dataset.episode);
     const next = queue.shift();
     save(queue);
     if (next) play(next);
   }, true);
+
+  // The episode last played (not in an embed), for 続きを聞く after a reload.
+  const remember = (event) => {
+    const player = event.target instanceof HTMLMediaElement && event.target.closest(".player[data-episode]");
+    if (!player || document.body.classList.contains("embed") || event.target.ended) return;
+    const { episode, title, show, url, thumb } = player.dataset;
+    store.set(LAST_KEY, JSON.stringify({ episode, src: event.target.currentSrc || event.target.src, title, show, url, thumb }));
+  };
+  document.addEventListener("play", remember, true);
+
+  const offerResume = () => {
+    let last;
+    try { last = JSON.parse(store.get(LAST_KEY) || "null"); } catch { last = null; }
+    const seconds = Number(store.get(`zundapod:position:${last?.episode}`));
+    if (!last?.src || !(seconds > 5) || document.body.classList.contains("embed")) return;
+    if (document.querySelector(`.player[data-episode="${last.episode}"]`)) return; // its own page says so already
+    const bar = document.createElement("aside");
+    bar.className = "resume-bar";
+    bar.setAttribute("aria-label", "続きを聞く");
+    const go = document.createElement("button");
+    go.type = "button";
+    go.className = "queue-button";
+    const minutes = Math.floor(seconds / 60);
+    go.textContent = `▶ 続きを聞く（${minutes}:${String(Math.floor(seconds % 60)).padStart(2, "0")}〜）`;
+    const title = document.createElement("span");
+    title.className = "resume-title";
+    title.textContent = last.title;
+    const close = document.createElement("button");
+    close.type = "button";
+    close.className = "resume-close";
+    close.setAttribute("aria-label", "閉じる");
+    close.textContent = "×";
+    bar.append(go, title, close);
+    go.addEventListener("click", () => { bar.remove(); play(last); });
+    close.addEventListener("click", () => { bar.remove(); store.set(LAST_KEY, ""); });
+    document.body.append(bar);
+  };
 
   // The buttons work only with this script: shown by it, on load and on each page the mini-player brings in.
   const reveal = () => {
@@ -103,4 +143,5 @@
   };
   document.addEventListener("zundapod:page", reveal);
   reveal();
+  offerResume();
 })();

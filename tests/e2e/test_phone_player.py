@@ -263,3 +263,21 @@ def test_the_queue_plays_two_episodes_in_a_row(server, phone, shots):
     phone.get_by_role("button", name=f"次に再生 {titles[-1]}").click()
     queued = phone.evaluate("JSON.parse(localStorage.getItem('zundapod:queue')).map(item => item.title)")
     assert queued.count(titles[-1]) == 1
+
+
+def test_a_full_reload_offers_to_continue_where_the_listener_stopped(server, phone, voiced, shots):
+    phone.goto(server.url + voiced["path"])
+    phone.locator(".articles a.timecode", has_text="0:20").click()
+    phone.wait_for_function(f"() => !{AUDIO}.paused")
+    phone.evaluate(f"() => {{ const a = {AUDIO}; a.currentTime = 33; a.pause(); }}")
+    phone.goto(server.url + "/archive/")  # a full page load: the mini-player is gone
+    resume = phone.get_by_role("button", name=re.compile(r"続きを聞く（0:33〜）"))
+    expect(resume).to_be_visible()
+    expect(phone.locator(".resume-title")).to_have_text("ひとりで話す回")
+    shots.take(phone, "phone-resume", "再読み込みの後: 続きを聞く（0:33〜）", full_page=False)
+    resume.click()
+    mini = phone.locator(".mini-player")
+    expect(mini.locator(".mini-player-title")).to_have_text("ひとりで話す回")
+    phone.wait_for_function(
+        "() => { const a = document.querySelector('.mini-player audio'); return !a.paused && a.currentTime >= 32; }"
+    )
