@@ -7,6 +7,7 @@ articles starting at 0:20 and 1:05.
 
 import json
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -281,3 +282,19 @@ def test_a_full_reload_offers_to_continue_where_the_listener_stopped(server, pho
     phone.wait_for_function(
         "() => { const a = document.querySelector('.mini-player audio'); return !a.paused && a.currentTime >= 32; }"
     )
+
+
+def test_sharing_at_the_current_time(server, phone, voiced):
+    phone.goto(server.url + voiced["path"])
+    phone.wait_for_function(f"() => {AUDIO}.readyState >= 1")
+    phone.evaluate(f"() => {{ const a = {AUDIO}; a.currentTime = 65; a.dispatchEvent(new Event('timeupdate')); }}")
+    box = phone.get_by_label(re.compile(r"再生位置（1:05）から"))
+    expect(box).to_be_visible()
+    box.check()
+    x_link = phone.locator("section.share a", has_text="X でポスト")
+    x_link.dispatch_event("click")  # rewritten as it is tapped (the new tab itself is not opened here)
+    shared = parse_qs(urlsplit(x_link.get_attribute("href")).query)["url"][0]
+    assert shared == f"{server.url}{voiced['path']}#t=1:05"
+    copy = phone.locator("section.share [data-copy]")
+    copy.click()
+    assert copy.get_attribute("data-copy").endswith("#t=1:05")
