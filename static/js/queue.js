@@ -2,6 +2,8 @@
 // to the queue, "未聴を続けて再生" queues every episode on the page not yet heard to the end.
 // When an episode ends it is marked heard and the next in the queue starts (player.js docks it).
 // After a full reload, "続きを聞く" brings the last episode back into the mini-player where it stopped.
+// Queued episodes (page and audio) are kept for offline play by the service worker (/sw.js); the
+// list shows what that takes and clears it.
 (() => {
   "use strict";
 
@@ -56,10 +58,47 @@
     player.querySelector("audio").play().catch(() => { /* refused: the mini-player's ▶ starts it */ });
   };
 
+  // --- Offline: the service worker keeps queued episodes; the listener sees the space and frees it. ---
+  const OFFLINE_CACHE = "zundapod-offline-v1";
+  const worker = "serviceWorker" in navigator && window.caches ? navigator.serviceWorker : null;
+
+  const showStorage = async () => {
+    const status = document.querySelector(".offline-status");
+    if (!status || !worker) return;
+    const kept = (await (await caches.open(OFFLINE_CACHE)).keys()).filter((request) => !request.url.includes("/episode/"));
+    const usage = navigator.storage?.estimate ? (await navigator.storage.estimate()).usage || 0 : 0;
+    status.hidden = !kept.length;
+    status.querySelector(".offline-size").textContent =
+      `オフライン用に ${kept.length} 件を保存しています（約 ${(usage / 1e6).toFixed(1)} MB）。`;
+  };
+
+  const keepOffline = (items) => {
+    if (!worker) return;
+    worker.ready.then((registration) => {
+      registration.active?.postMessage({ type: "keep", urls: items.flatMap((item) => [item.src, item.url]) });
+    });
+  };
+
+  if (worker) {
+    const bar = document.querySelector("[data-service-worker]");
+    if (bar) worker.register(bar.dataset.serviceWorker, { scope: "/" }).catch(() => { /* no offline, nothing else lost */ });
+    worker.addEventListener("message", (event) => {
+      if (["kept", "cleared"].includes(event.data?.type)) showStorage();
+    });
+    document.addEventListener("click", async (event) => {
+      if (!event.target.closest("[data-offline-clear]")) return;
+      await caches.delete(OFFLINE_CACHE);
+      showStorage();
+      say("オフライン用の保存を削除しました。");
+    });
+    showStorage();
+  }
+
   const enqueue = (items) => {
     const queue = load();
     for (const item of items) if (!queue.some((queued) => queued.episode === item.episode)) queue.push(item);
     save(queue);
+    keepOffline(items);
     return queue.length;
   };
 

@@ -298,3 +298,34 @@ def test_sharing_at_the_current_time(server, phone, voiced):
     copy = phone.locator("section.share [data-copy]")
     copy.click()
     assert copy.get_attribute("data-copy").endswith("#t=1:05")
+
+
+def test_a_queued_episode_plays_with_the_network_cut(server, browser, shots):
+    context = browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo", **PHONE)
+    context.set_default_timeout(15_000)
+    phone = context.new_page()
+    phone.goto(server.url + "/")
+    phone.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    card = phone.locator("main .episode-card").nth(1)
+    title = card.locator("h2").inner_text()
+    url = card.locator("h2 a").get_attribute("href")
+    phone.get_by_role("button", name=f"次に再生 {title}").click()
+    status = phone.locator(".offline-status")
+    expect(status).to_be_visible()
+    expect(status).to_contain_text("オフライン用に 1 件")
+
+    context.set_offline(True)
+    phone.get_by_role("button", name=f"▶ 再生 {title}").click()
+    phone.wait_for_function(
+        "() => { const a = document.querySelector('.mini-player audio'); return a && !a.paused && a.currentTime > 0.5; }"
+    )
+    shots.take(phone, "phone-offline-play", "通信を切った状態で、キューに入れた回を再生", full_page=False)
+    phone.goto(server.url + url)  # the page was kept too
+    expect(phone.locator("h1")).to_have_text(title)
+
+    context.set_offline(False)
+    phone.goto(server.url + "/")
+    expect(status).to_be_visible()
+    phone.get_by_role("button", name="オフライン用の保存を削除").click()
+    expect(status).to_be_hidden()
+    context.close()
