@@ -249,7 +249,8 @@ class EpisodeAdminForm(forms.ModelForm):
 class EpisodeAdmin(SaneDateFiltersMixin, admin.ModelAdmin):
     list_display = ["number", "title", "show", "published_at", "publication", "duration", "in_feed"]
     list_display_links = ["number", "title"]
-    list_filter = [PublicationFilter, "show", "status", "cast"]
+    # 公開状況 already says draft / live / scheduled: a second 状態 filter only overlapped it.
+    list_filter = [PublicationFilter, "show", "cast"]
     list_select_related = ["show"]
     search_fields = ["title", "description", "articles__title"]
     date_hierarchy = "published_at"

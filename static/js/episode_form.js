@@ -254,11 +254,22 @@
     summary.focus();
   }
 
+  // The summary's #anchor must not ride along: a redirect keeps the fragment, so the saved page
+  // would open scrolled to the old field with its message off-screen.
+  function dropAnchorOnSubmit(form) {
+    form.addEventListener("submit", function () {
+      if (location.hash) {
+        history.replaceState(history.state, "", location.pathname + location.search);
+      }
+    });
+  }
+
   function start() {
     const form = document.getElementById("episode_form");
     if (!form) {
       return;
     }
+    dropAnchorOnSubmit(form);
     followSchedule(form, readSchedule());
     numberArticles();
     errorSummary();

@@ -329,3 +329,29 @@ def test_a_queued_episode_plays_with_the_network_cut(server, browser, shots):
     phone.get_by_role("button", name="オフライン用の保存を削除").click()
     expect(status).to_be_hidden()
     context.close()
+
+
+def test_after_fixing_an_error_the_saved_page_opens_at_its_message(server, browser, shots):
+    context = browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.goto(server.url + "/admin/login/?next=/admin/episodes/episode/add/")
+    page.fill("#id_username", server.username)
+    page.fill("#id_password", server.password)
+    page.locator("input[type=submit]").click()
+    page.fill("#id_youtube_url", "https://example.com/not-a-video")
+    page.locator(".publish-buttons").first.get_by_role("button", name="下書き保存").click()
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_visible()
+    expect(page.locator(".errornote")).to_be_hidden()  # one banner, not two
+    summary.locator("a").first.click()
+    assert urlsplit(page.url).fragment  # the summary's link moved to the field
+    page.fill("#id_youtube_url", "")
+    page.locator(".publish-buttons").first.get_by_role("button", name="下書き保存").click()
+    message = page.locator(".messagelist li").first
+    expect(message).to_be_visible()
+    assert urlsplit(page.url).fragment == ""
+    box = message.bounding_box()
+    assert 0 <= box["y"] < 900, f"the message is at {box['y']} px, off the first screen"
+    shots.take(page, "editor-saved-after-error", "エラーを直して保存: メッセージが最初の画面に", full_page=False)
+    context.close()
