@@ -249,6 +249,10 @@ class EpisodeAdminForm(forms.ModelForm):
 class EpisodeAdmin(SaneDateFiltersMixin, admin.ModelAdmin):
     list_display = ["number", "title", "show", "published_at", "publication", "duration", "in_feed"]
     list_display_links = ["number", "title"]
+
+    class Media:
+        css = {"all": ["css/admin_lists.css"]}
+
     # 公開状況 already says draft / live / scheduled: a second 状態 filter only overlapped it.
     list_filter = [PublicationFilter, "show", "cast"]
     list_select_related = ["show"]

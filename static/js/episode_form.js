@@ -264,12 +264,25 @@
     });
   }
 
+  // Inline tables start with an empty header over the row's own label: give it a name for screen readers.
+  function nameEmptyHeaders(form) {
+    form.querySelectorAll("thead th.original").forEach(function (header) {
+      if (!header.textContent.trim()) {
+        const name = document.createElement("span");
+        name.className = "visually-hidden";
+        name.textContent = "行";
+        header.append(name);
+      }
+    });
+  }
+
   function start() {
     const form = document.getElementById("episode_form");
     if (!form) {
       return;
     }
     dropAnchorOnSubmit(form);
+    nameEmptyHeaders(form);
     followSchedule(form, readSchedule());
     numberArticles();
     errorSummary();
