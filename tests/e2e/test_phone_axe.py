@@ -8,6 +8,7 @@ import re
 import pytest
 
 from .test_accessibility import AXE, AXE_TAGS, public_pages
+from .test_phone_player import playable_cards
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
 expect = sync_api.expect
@@ -56,7 +57,7 @@ def test_public_pages_in_dark_mode(server, browser):
 def test_transcript_open_and_mini_player_docked(server, browser, scheme, shots):
     context, page = tab(browser, viewport={"width": 390, "height": 844}, is_mobile=True, color_scheme=scheme)
     page.goto(server.url + "/")
-    episode = page.locator("main .episode-card h2 a").first.get_attribute("href")
+    episode = playable_cards(page)[0]["url"]
     page.goto(server.url + episode)
     summary = page.locator(".transcript summary")
     if summary.count():
