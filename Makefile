@@ -112,6 +112,11 @@ bench-feed: $(VENV)/.dev
 bench-letters: $(VENV)/.dev
 	$(BIN)/python bench/letters_load.py
 
+# phones (issue 25): page weight at 390 px with a 3000 px show artwork, cache off (headless chromium).
+.PHONY: bench-page-weight
+bench-page-weight: $(VENV)/.dev
+	$(BIN)/python bench/page_weight.py
+
 # axe-core (npm) for the accessibility checks, into tests/e2e/node_modules only; skipped without npm.
 E2E_AXE := tests/e2e/node_modules/.installed
 $(E2E_AXE): tests/e2e/package.json tests/e2e/package-lock.json

@@ -94,7 +94,7 @@ class LeftOut:
     fix: str
 
 
-def left_out_of_feeds(limit: int = 20) -> tuple[list[LeftOut], int]:
+def left_out_of_feeds(limit: int = 10) -> tuple[list[LeftOut], int]:
     """Published or scheduled episodes whose audio size or length is unknown, and how many in all."""
     episodes = Episode.objects.filter(status=Episode.Status.PUBLISHED).not_in_feed().select_related("show")
     total = episodes.count()

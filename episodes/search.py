@@ -130,7 +130,7 @@ def rebuild_index() -> int:
     """Recompute every normalised column and refill the index; returns rows indexed."""
     from .models import Episode, LinkedArticle
 
-    episodes = list(Episode.objects.only("id", "title", "description", "notice"))
+    episodes = list(Episode.objects.select_related("show").only("id", "title", "description", "notice", "show__name"))
     for episode in episodes:
         episode.refresh_search_fields()
     Episode.objects.bulk_update(episodes, ["search_title", "search_body"], batch_size=500)
@@ -247,7 +247,16 @@ def for_results_page(results):
     from .models import LinkedArticle
 
     articles = LinkedArticle.objects.only(
-        "id", "episode_id", "position", "title", "summary", "summary_html", "search_title", "search_body"
+        "id",
+        "episode_id",
+        "position",
+        "title",
+        "url",
+        "start_seconds",
+        "summary",
+        "summary_html",
+        "search_title",
+        "search_body",
     )
     return results.select_related("show").prefetch_related(Prefetch("articles", queryset=articles))
 
@@ -291,12 +300,25 @@ def results_page(results, number, per_page: int) -> Page:
 
 
 @dataclass
+class MatchedArticle:
+    """An article that matched: its highlighted title, its link and where the episode reaches it."""
+
+    title: SafeString
+    url: str
+    start_seconds: float | None
+
+
+@dataclass
 class Hit:
     """One episode in the results, with what to show about why it matched."""
 
     episode: object
     excerpt: SafeString
-    article_titles: list[SafeString] = field(default_factory=list)
+    articles: list[MatchedArticle] = field(default_factory=list)
+
+    @property
+    def article_titles(self) -> list[SafeString]:
+        return [article.title for article in self.articles]
 
 
 def search(query: str, *, show=None, actor=None, year: int | None = None):
@@ -361,5 +383,6 @@ def explain(episodes, query: str) -> list[Hit]:
         else:
             source = episode.title
         excerpt = highlight(source, terms)
-        hits.append(Hit(episode=episode, excerpt=excerpt, article_titles=[highlight(a.title, terms) for a in articles]))
+        matched = [MatchedArticle(highlight(a.title, terms), a.url, a.start_seconds) for a in articles]
+        hits.append(Hit(episode=episode, excerpt=excerpt, articles=matched))
     return hits

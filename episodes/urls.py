@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import embed, episode_files, feeds, legacy, views
+from . import embed, episode_files, feeds, legacy, offline, views
 from .analytics import views as analytics_views
 
 app_name = "episodes"
@@ -33,6 +33,8 @@ urlpatterns = [
     path("images/<path:path>", legacy.old_path, {"prefix": "images"}, name="legacy_image"),
     # Counting URL in front of audio served elsewhere (object storage, a CDN): records, then 302.
     path("listen/<int:pk>/<str:filename>", analytics_views.listen, name="listen"),
+    # Offline listening (issue 25): the service worker at the root, so its scope is every page.
+    path("sw.js", offline.service_worker, name="service_worker"),
     # Listener letters.
     path("letters/", views.letter_form, name="letters"),
     path("letters/thanks/", views.letter_thanks, name="letters_thanks"),

@@ -50,7 +50,7 @@ def home(request):
     page = _page(request, Episode.objects.published().for_listing())
     shows = Show.objects.public()
     station = Station.existing()
-    cover = station.cover_src if station else ""
+    cover = station.cover_picture.card_src if station else ""
     return render(request, "episodes/home.html", {"page": page, "shows": shows, "station_cover": cover})
 
 

@@ -43,8 +43,24 @@ class TestShowSubscribePage:
 
     def test_a_show_without_apps_still_gives_its_feed(self, client, shows):
         body = client.get("/shows/friday/subscribe/").text
-        assert "subscribe-link--" not in body
+        for listed in ("apple", "spotify", "youtube", "amazon"):
+            assert f"subscribe-link--{listed}" not in body
         assert "https://podcast.example.jp/shows/friday/feed.xml" in body
+
+    def test_apps_that_take_a_feed_url_get_a_button_each(self, client, shows):
+        body = client.get("/shows/friday/subscribe/").text
+        feed = "podcast.example.jp/shows/friday/feed.xml"
+        assert f'href="pktc://subscribe/{feed}"' in body
+        assert (
+            'href="overcast://x-callback-url/add?url=https%3A%2F%2Fpodcast.example.jp%2Fshows%2Ffriday%2Ffeed.xml"'
+            in body
+        )
+        assert (
+            'href="https://antennapod.org/deeplink/subscribe?url=https%3A%2F%2Fpodcast.example.jp%2Fshows%2Ffriday%2Ffeed.xml&amp;title='
+            in body
+        )
+        assert f'href="podcastaddict://{feed}"' in body
+        assert "お使いのアプリのボタンを押すと" in body
 
     def test_an_unannounced_show_has_no_subscribe_page(self, client, shows):
         assert client.get("/shows/soon/subscribe/").status_code == 404

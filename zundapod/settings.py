@@ -105,6 +105,8 @@ MIDDLEWARE = [
     "episodes.release_database.ReleaseDatabaseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # phones (issue 25): every other HTML page compressed too; outside the page cache, which gzips its own.
+    "episodes.compression.HTMLGZipMiddleware",
     # Before sessions and CSRF: a cached public page needs neither.
     "episodes.page_cache.PageCacheMiddleware",
     # Just after the page cache: the 503 page at once while the database is out (episodes/outage.py).

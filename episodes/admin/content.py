@@ -56,6 +56,20 @@ class ActorAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     formfield_overrides = FORM_FIELDS
 
+    def get_search_results(self, request, queryset, search_term):
+        """The name typed comes first (ずんだもん before お嬢様ずんだもん), then names starting with it."""
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if term:
+            rank = models.Case(
+                models.When(name=term, then=0),
+                models.When(name__startswith=term, then=1),
+                default=2,
+                output_field=models.IntegerField(),
+            )
+            results = results.annotate(search_rank=rank).order_by("search_rank", "name")
+        return results, may_have_duplicates
+
     @admin.display(description="画像")
     def preview(self, obj):
         return _image_preview(obj.image, 48)
@@ -228,7 +242,12 @@ class EpisodeAdminForm(forms.ModelForm):
 class EpisodeAdmin(SaneDateFiltersMixin, admin.ModelAdmin):
     list_display = ["number", "title", "show", "published_at", "publication", "duration", "in_feed"]
     list_display_links = ["number", "title"]
-    list_filter = [PublicationFilter, "show", "status", "cast"]
+
+    class Media:
+        css = {"all": ["css/admin_lists.css"]}
+
+    # 公開状況 already says draft / live / scheduled: a second 状態 filter only overlapped it.
+    list_filter = [PublicationFilter, "show", "cast"]
     list_select_related = ["show"]
     search_fields = ["title", "description", "articles__title"]
     date_hierarchy = "published_at"

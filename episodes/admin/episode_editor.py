@@ -39,13 +39,21 @@ class AiringSlotInline(admin.TabularInline):
     autocomplete_fields = ["host"]
 
 
+def labelled_split_date_time(date_label: str, time_label: str) -> widgets.AdminSplitDateTime:
+    """The admin's date + time widget with a name on each input (its own 日付:/時刻: labels point at neither)."""
+    widget = widgets.AdminSplitDateTime()
+    widget.widgets[0].attrs["aria-label"] = date_label
+    widget.widgets[1].attrs["aria-label"] = time_label
+    return widget
+
+
 def publication_field() -> forms.SplitDateTimeField:
     """The publication date and time, typed as 2026/11/30 or 2026-11-30."""
     return forms.SplitDateTimeField(
         label="公開日時",
         input_date_formats=DATE_INPUT_FORMATS,
         input_time_formats=TIME_INPUT_FORMATS,
-        widget=widgets.AdminSplitDateTime,
+        widget=labelled_split_date_time("公開日", "公開時刻"),
         help_text="例 2026/11/30 06:00（2026-11-30 でも可）。未来の日時なら予約公開になります。",
         error_messages={"invalid_date": "日付は 2026/11/30 か 2026-11-30 の形で入れてください。"},
     )

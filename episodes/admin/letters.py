@@ -109,6 +109,9 @@ class AiredInForm(forms.Form):
 class LetterAdmin(SaneDateFiltersMixin, admin.ModelAdmin):
     """The inbox: letters arrive from the public form only; staff read, pick, air and archive them."""
 
+    class Media:
+        css = {"all": ["css/admin_lists.css"]}  # filter links of a usable size (issue 25)
+
     list_display = ["status", "radio_name", "message_first_line", "show", "received_at", "consent_to_air", "can_reply"]
     list_display_links = ["radio_name", "message_first_line"]
     list_filter = ["status", "show", "received_at", "consent_to_air"]

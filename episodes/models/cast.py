@@ -8,6 +8,7 @@ from markdownx.models import MarkdownxField
 
 from .. import images
 from ..markdown import render_markdown
+from ..renditions import Picture, build_renditions_on_commit, needs_renditions, picture_for
 from .revision import RevisionedModel, RevisionedQuerySet
 from .uploads import image_upload_to
 
@@ -47,6 +48,7 @@ class Actor(RevisionedModel):
     profile_url = models.URLField("プロフィールURL", max_length=500, blank=True)
     bio = MarkdownxField("紹介文", blank=True, help_text="Markdown で書けます。")
     bio_html = models.TextField("紹介文（HTML）", blank=True, editable=False)
+    renditions = models.JSONField("画像の縮小版", default=dict, blank=True, editable=False)
 
     objects = ActorQuerySet.as_manager()
 
@@ -70,6 +72,8 @@ class Actor(RevisionedModel):
         self.bio_html = render_markdown(self.bio)
         images.fix_uploaded_extension(self.image)
         super().save(*args, **kwargs)
+        if needs_renditions(self, "image"):
+            build_renditions_on_commit(self, "image")
 
     def get_absolute_url(self) -> str:
         return reverse("episodes:actor", kwargs={"slug": self.slug})
@@ -84,3 +88,9 @@ class Actor(RevisionedModel):
     def portrait_src(self) -> str:
         """The voice's image for pages, else a neutral placeholder: a page never shows a broken or empty portrait."""
         return self.image_src or static(VOICE_PLACEHOLDER)
+
+    def picture(self) -> Picture:
+        """The portrait with the renditions pages print as srcset; the placeholder when there is none."""
+        if self.image:
+            return picture_for(self.image, self.renditions)
+        return Picture(self.portrait_src)

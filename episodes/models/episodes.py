@@ -22,6 +22,7 @@ from ..audio_metadata import audio_metadata
 from ..bounds import MAX_SECONDS, is_seconds, validate_moment
 from ..links import is_public_origin
 from ..markdown import render_markdown
+from ..renditions import Picture, build_renditions_on_commit, needs_renditions, picture_for
 from ..search_text import normalize
 from ..youtube import youtube_video_id
 from .cast import Actor
@@ -90,6 +91,7 @@ class Episode(RevisionedModel):
         "外部の画像URL", max_length=1000, blank=True, help_text="画像ファイルがないときに使う、別の場所の画像。"
     )
     thumbnail_url = models.URLField("外部のサムネイルURL", max_length=1000, blank=True)
+    renditions = models.JSONField("画像の縮小版", default=dict, blank=True, editable=False)
     social_card = models.CharField(
         "SNSカードの形",
         max_length=30,
@@ -156,6 +158,8 @@ class Episode(RevisionedModel):
         self._refresh_audio_info()
         self._refresh_images()
         super().save(*args, **kwargs)
+        if needs_renditions(self, "image"):
+            build_renditions_on_commit(self, "image")
         self._audio_info_for = self._audio_source()
         if self.is_public:
             # Apps subscribed through the hub hear of it now; a scheduled one is announced when due (websub_ping).
@@ -192,9 +196,14 @@ class Episode(RevisionedModel):
             raise ValidationError(errors)
 
     def refresh_search_fields(self) -> None:
-        """The normalised copies the search index reads (episodes/search.py)."""
-        self.search_title = normalize(self.title)
-        self.search_body = normalize(f"{self.description}\n{self.notice}")
+        """The normalised copies the search index reads (episodes/search.py).
+
+        Every title carries its show's name, which would make each a title match for it:
+        only the rest of the title counts as the title; the whole title is in the body.
+        """
+        show_name = self.show.name if self.show_id else ""
+        self.search_title = normalize(self.title.replace(show_name, " ") if show_name else self.title)
+        self.search_body = normalize(f"{self.title}\n{self.description}\n{self.notice}")
 
     # --- audio --------------------------------------------------------------
 
@@ -342,6 +351,19 @@ class Episode(RevisionedModel):
         if images.is_image_url(self.thumbnail_url) and not self.image:
             return self.thumbnail_url
         return self.image_src
+
+    @property
+    def picture(self) -> Picture:
+        """Like image_src, with the renditions pages print as srcset."""
+        if self.image:
+            return picture_for(self.image, self.renditions)
+        return Picture(self.own_image_src) if self.own_image_src else self.show.cover_picture
+
+    @property
+    def card_picture(self) -> Picture:
+        """For lists: the picture once its renditions exist, else the thumbnail made at save."""
+        picture = self.picture
+        return picture if picture.ready else Picture(self.thumbnail_src)
 
     @property
     def twitter_card(self) -> str:

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from .. import images, request_memo
 from ..links import is_public_origin
+from ..renditions import Picture, build_renditions_on_commit, needs_renditions, picture_for
 from .cast import Actor
 from .revision import RevisionedModel, RevisionedQuerySet
 from .uploads import image_upload_to
@@ -58,6 +59,7 @@ class Channel(RevisionedModel):
         editable=False,
         help_text="アートワークが Apple の条件を満たさないときに作る、1400〜3000px 四方の RGB JPEG。",
     )
+    renditions = models.JSONField("アートワークの縮小版", default=dict, blank=True, editable=False)
     language = models.CharField("言語", max_length=10, default="ja")
     category = models.CharField("カテゴリー", max_length=100, default="Technology")
     explicit = models.BooleanField("成人向け表現あり", default=False)
@@ -99,6 +101,8 @@ class Channel(RevisionedModel):
             if update_fields is not None and "artwork" in update_fields:
                 kwargs["update_fields"] = {*update_fields, "feed_artwork"}
         super().save(*args, **kwargs)
+        if needs_renditions(self, "artwork"):
+            build_renditions_on_commit(self, "artwork")
         self._loaded_artwork = self.artwork.name
 
     def _refresh_feed_artwork(self) -> None:
@@ -152,6 +156,14 @@ class Channel(RevisionedModel):
             return self.artwork_src
         fallback = self.fallback_channel()
         return fallback.artwork_src if fallback else ""
+
+    @property
+    def cover_picture(self) -> Picture:
+        """Like cover_src, with the renditions pages print as srcset."""
+        if self.artwork:
+            return picture_for(self.artwork, self.renditions)
+        fallback = self.fallback_channel()
+        return fallback.cover_picture if fallback else Picture("")
 
     @property
     def feed_cover_src(self) -> str:
@@ -275,6 +287,13 @@ class Show(Channel):
             SubscribeLink("amazon", "Amazon Music", self.amazon_music_url),
         ]
         return [link for link in links if link.url]
+
+    @property
+    def feed_app_links(self) -> list:
+        """The apps that subscribe straight from this show's feed URL (episodes/subscribe_apps.py)."""
+        from ..subscribe_apps import feed_app_links
+
+        return feed_app_links(self.feed_url, self.name)
 
     @property
     def feed_hosts(self) -> list[Actor]:

@@ -1,5 +1,7 @@
 """Filters for the episode player: times as listeners read them and as links carry them."""
 
+import json
+
 from django import template
 from django.conf import settings
 from django.utils.http import urlencode
@@ -27,3 +29,12 @@ def x_share_query(text: str, url: str) -> str:
     if settings.SITE_HASHTAG:
         fields["hashtags"] = settings.SITE_HASHTAG
     return urlencode(fields)
+
+
+@register.simple_tag
+def chapter_marks(articles) -> str:
+    """The articles with a start time as JSON `[[seconds, title], …]`, for the player's data-chapters."""
+    return json.dumps(
+        [[round(article.start_seconds, 3), article.title] for article in articles if article.start_seconds is not None],
+        ensure_ascii=False,
+    )

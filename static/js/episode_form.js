@@ -254,11 +254,35 @@
     summary.focus();
   }
 
+  // The summary's #anchor must not ride along: a redirect keeps the fragment, so the saved page
+  // would open scrolled to the old field with its message off-screen.
+  function dropAnchorOnSubmit(form) {
+    form.addEventListener("submit", function () {
+      if (location.hash) {
+        history.replaceState(history.state, "", location.pathname + location.search);
+      }
+    });
+  }
+
+  // Inline tables start with an empty header over the row's own label: give it a name for screen readers.
+  function nameEmptyHeaders(form) {
+    form.querySelectorAll("thead th.original").forEach(function (header) {
+      if (!header.textContent.trim()) {
+        const name = document.createElement("span");
+        name.className = "visually-hidden";
+        name.textContent = "行";
+        header.append(name);
+      }
+    });
+  }
+
   function start() {
     const form = document.getElementById("episode_form");
     if (!form) {
       return;
     }
+    dropAnchorOnSubmit(form);
+    nameEmptyHeaders(form);
     followSchedule(form, readSchedule());
     numberArticles();
     errorSummary();

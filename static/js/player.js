@@ -1,6 +1,7 @@
 // The episode player: speed, ±15 s skips, article times that seek, #t=m:ss deep links,
-// the position remembered per episode, and the transcript following the audio.
+// the position remembered per episode, the transcript following the audio, and the mini-player.
 // Works on the page's own <audio controls>; without this script that still plays.
+// Lock-screen, headphone and keyboard controls are in remote_controls.js.
 (() => {
   "use strict";
 
@@ -32,6 +33,25 @@
     remove(key) {
       try { window.localStorage.removeItem(key); } catch { /* ignored */ }
     },
+  };
+
+  // A #t= address starts the player once; it is then taken out of the address, so a reload
+  // resumes where the listener got to rather than jumping back to the link's time.
+  const forgetHashTime = () => {
+    if (hashTime(location.hash) !== null) history.replaceState(history.state, "", location.pathname + location.search);
+  };
+
+  /** The player's chapters (one per article with a start time) as [[seconds, title], …]. */
+  const chaptersOf = (player) => {
+    try { return JSON.parse(player.dataset.chapters || "[]"); } catch { return []; }
+  };
+
+  /** A WebVTT cue's text as [speaker, words]: `<v お嬢様ずんだもん>…` names the voice, other tags go. */
+  const cueParts = (text) => {
+    const voice = /^\s*<v(?:\.[^\s>]*)?\s+([^>]*)>/.exec(text);
+    const entities = { "&amp;": "&", "&lt;": "<", "&gt;": ">", "&nbsp;": "\u00a0", "&lrm;": "\u200e", "&rlm;": "\u200f" };
+    const words = text.replace(/<[^>]*>/g, "").replace(/&(amp|lt|gt|nbsp|lrm|rlm);/g, (entity) => entities[entity]);
+    return [voice ? voice[1].trim() : "", words.trim()];
   };
 
   const seek = (audio, seconds, { play = true } = {}) => {
@@ -111,12 +131,13 @@
       if (!audio) return;
       event.preventDefault();
       seek(audio, Number(link.dataset.seek));
-      history.replaceState(history.state, "", link.getAttribute("href"));
+      forgetHashTime();
     });
     window.addEventListener("hashchange", () => {
       const seconds = hashTime(location.hash);
       const audio = pageAudio();
       if (seconds !== null && audio) seek(audio, seconds);
+      forgetHashTime();
     });
   };
 
@@ -136,6 +157,7 @@
     const build = () => {
       const cues = [...(track.track.cues || [])];
       if (!cues.length || rows.length) return;
+      let speaking = "";
       rows = cues.map((cue) => {
         const item = document.createElement("li");
         const link = document.createElement("a");
@@ -144,9 +166,20 @@
         link.className = "cue-time";
         link.textContent = clock(cue.startTime);
         link.setAttribute("aria-label", `${clock(cue.startTime)} から再生`);
+        const [speaker, words] = cueParts(cue.text);
+        item.append(link, " ");
+        // The voice is named when it changes, as a script names its speakers.
+        if (speaker && speaker !== speaking) {
+          const name = document.createElement("span");
+          name.className = "cue-speaker";
+          name.textContent = speaker;
+          item.append(name, " ");
+        }
+        speaking = speaker || speaking;
         const text = document.createElement("span");
-        text.textContent = cue.text;
-        item.append(link, " ", text);
+        text.className = "cue-text";
+        text.textContent = words;
+        item.append(text);
         list.append(item);
         return { cue, item };
       });
@@ -187,6 +220,13 @@
     if (startAt !== null) seek(audio, startAt);
   };
 
+  // The article being heard: the last chapter that started at or before the time.
+  const chapterAt = (chapters, time) => {
+    let title = "";
+    for (const [start, name] of chapters) if (start <= time + 0.25) title = name;
+    return title;
+  };
+
   // --- The mini-player: the audio keeps playing while the listener moves around the site. ---
   // Once something has played, same-site links load the next page's <main> in place (no reload,
   // so the <audio> element and its buffer survive) and the player docks at the bottom.
@@ -203,20 +243,68 @@
     /^\/(admin|media|markdownx|api)\/|\.(xml|json|txt|vtt|mp3|m4a)$/.test(link.pathname) ||
     (link.pathname === location.pathname && link.search === location.search && link.hash);
 
+  // One row of at most 72 px: artwork, the episode and the article being heard, play/pause, close.
+  const buildDock = () => {
+    const container = document.createElement("aside");
+    container.className = "mini-player";
+    container.setAttribute("aria-label", "再生中のエピソード");
+    const art = document.createElement("img");
+    art.className = "mini-player-art";
+    art.alt = "";
+    art.width = art.height = 48;
+    const text = document.createElement("div");
+    text.className = "mini-player-text";
+    const title = document.createElement("a");
+    title.className = "mini-player-title";
+    const chapter = document.createElement("span");
+    chapter.className = "mini-player-chapter";
+    text.append(title, chapter);
+    const toggle = document.createElement("button");
+    toggle.type = "button";
+    toggle.className = "mini-player-toggle";
+    const close = document.createElement("button");
+    close.type = "button";
+    close.className = "mini-player-close";
+    close.setAttribute("aria-label", "プレーヤーを閉じる");
+    close.textContent = "×";
+    container.append(art, text, toggle, close);
+    toggle.addEventListener("click", () => {
+      const audio = container.querySelector("audio");
+      if (audio.paused) audio.play().catch(() => {});
+      else audio.pause();
+    });
+    // Closing pauses (the position is remembered) and takes the player away.
+    close.addEventListener("click", () => {
+      container.querySelector("audio")?.pause();
+      container.remove();
+      document.body.classList.remove("has-mini-player");
+    });
+    document.body.append(container);
+    return container;
+  };
+
   const moveToDock = (player) => {
-    let container = dock();
-    if (!container) {
-      container = document.createElement("aside");
-      container.className = "mini-player";
-      container.setAttribute("aria-label", "再生中のエピソード");
-      const title = document.createElement("a");
-      title.className = "mini-player-title";
-      container.append(title);
-      document.body.append(container);
-    }
+    const container = dock() || buildDock();
+    const audio = player.querySelector("audio");
     const title = container.querySelector(".mini-player-title");
     title.href = player.dataset.url;
     title.textContent = player.dataset.title;
+    const art = container.querySelector(".mini-player-art");
+    if (player.dataset.thumb) art.src = player.dataset.thumb;
+    art.hidden = !player.dataset.thumb;
+    const chapters = chaptersOf(player);
+    const chapter = container.querySelector(".mini-player-chapter");
+    const toggle = container.querySelector(".mini-player-toggle");
+    const show = () => {
+      chapter.textContent = chapterAt(chapters, audio.currentTime);
+      toggle.textContent = audio.paused ? "▶" : "❚❚";
+      toggle.setAttribute("aria-label", audio.paused ? "再生" : "一時停止");
+    };
+    if (!player.dataset.docked) {
+      player.dataset.docked = "1";
+      ["timeupdate", "play", "pause", "seeked"].forEach((type) => audio.addEventListener(type, show));
+    }
+    show();
     // appendChild moves the element within one task: the media element is never left out of the
     // document at a stable state, so it does not pause.
     if (player.parentElement !== container) container.append(player);
@@ -249,7 +337,9 @@
     if (footer) document.querySelector("footer.site-footer")?.replaceWith(footer);
     document.title = next.title;
     if (push) history.pushState({ miniPlayer: true }, "", response.url);
-    initPlayer(nextMain, { startAt: hashTime(new URL(response.url).hash) });
+    initPlayer(nextMain, { startAt: hashTime(new URL(url, location.href).hash) });
+    forgetHashTime();
+    document.dispatchEvent(new CustomEvent("zundapod:page"));
     nextMain.focus({ preventScroll: true });
     window.scrollTo(0, 0);
     return true;
@@ -279,6 +369,21 @@
     document.querySelectorAll("audio").forEach((audio) => { if (audio !== event.target) audio.pause(); });
   }, true);
 
+  // For queue.js: a player made for another episode goes into the dock (in place of the one there).
+  window.zundapodPlayer = {
+    dock(player) {
+      const wrapper = document.createElement("div");
+      wrapper.append(player);
+      initPlayer(wrapper);
+      dock()?.querySelectorAll(".player").forEach((old) => {
+        old.querySelector("audio")?.pause();
+        old.remove();
+      });
+      moveToDock(player);
+    },
+  };
+
   setUpSeekLinks();
   initPlayer(document, { startAt: hashTime(location.hash) });
+  forgetHashTime();
 })();
