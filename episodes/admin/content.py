@@ -14,7 +14,7 @@ from markdownx.widgets import AdminMarkdownxWidget
 
 from .. import images
 from ..audio_metadata import probe_external_audio
-from ..models import Actor, Appearance, Episode, LinkedArticle, Show, Station
+from ..models import Actor, Appearance, DailyDownloads, Episode, LinkedArticle, Show, Station
 from ..schedule import host_for, schedule_for_script
 from ..timecode import TimecodeField
 from . import episode_editor
@@ -242,6 +242,17 @@ class EpisodeAdmin(SaneDateFiltersMixin, admin.ModelAdmin):
     ordering = ["-published_at", "-number"]
     actions = ["publish", "unpublish"]
     form = EpisodeAdminForm
+
+    def get_deleted_objects(self, objs, request):
+        """Whoever may delete an episode may delete its download counts, which go with it (CASCADE).
+
+        The counts are read-only in the admin, so nobody holds their delete
+        permission and Django refused even a superuser (issue 24, finding 9).
+        The confirmation page still lists how many daily rows go.
+        """
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        perms_needed.discard(DailyDownloads._meta.verbose_name)
+        return deleted, model_count, perms_needed, protected
     inlines = [AppearanceInline, LinkedArticleInline, AiredLetterInline]
     formfield_overrides = FORM_FIELDS
     readonly_fields = [
