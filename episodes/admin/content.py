@@ -242,17 +242,6 @@ class EpisodeAdmin(SaneDateFiltersMixin, admin.ModelAdmin):
     ordering = ["-published_at", "-number"]
     actions = ["publish", "unpublish"]
     form = EpisodeAdminForm
-
-    def get_deleted_objects(self, objs, request):
-        """Whoever may delete an episode may delete its download counts, which go with it (CASCADE).
-
-        The counts are read-only in the admin, so nobody holds their delete
-        permission and Django refused even a superuser (issue 24, finding 9).
-        The confirmation page still lists how many daily rows go.
-        """
-        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
-        perms_needed.discard(DailyDownloads._meta.verbose_name)
-        return deleted, model_count, perms_needed, protected
     inlines = [AppearanceInline, LinkedArticleInline, AiredLetterInline]
     formfield_overrides = FORM_FIELDS
     readonly_fields = [
@@ -292,6 +281,17 @@ class EpisodeAdmin(SaneDateFiltersMixin, admin.ModelAdmin):
         ),
         ("状態と識別情報", {"fields": ["status", "guid", "created_at", "updated_at"], "classes": ["collapse"]}),
     ]
+
+    def get_deleted_objects(self, objs, request):
+        """Whoever may delete an episode may delete its download counts, which go with it (CASCADE).
+
+        The counts are read-only in the admin, so nobody holds their delete
+        permission and Django refused even a superuser (issue 24, finding 9).
+        The confirmation page still lists how many daily rows go.
+        """
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        perms_needed.discard(DailyDownloads._meta.verbose_name)
+        return deleted, model_count, perms_needed, protected
 
     @admin.display(description="公開状況")
     def publication(self, obj):
