@@ -360,6 +360,8 @@ PROBE_AUDIO_ADMIN_TIMEOUT = env_int("PROBE_AUDIO_ADMIN_TIMEOUT", 5)
 # --- Publishing API ---------------------------------------------------------
 # The most bytes of files one POST /api/v1/episodes may upload (the MP3, script, timeline and post).
 API_MAX_UPLOAD_BYTES = env_int("API_MAX_UPLOAD_BYTES", 300 * 1024 * 1024)
+# What one editor's uploads not yet saved with an episode may hold (episodes/pending_uploads.py).
+PENDING_UPLOAD_QUOTA_BYTES = env_int("PENDING_UPLOAD_QUOTA_BYTES", 1024 * 1024 * 1024)
 
 # --- Listener letters (お便り) ------------------------------------------------
 # Staff e-mailed when a letter arrives (comma-separated); empty: nobody is e-mailed.

@@ -353,7 +353,8 @@ class EpisodeAdmin(SaneDateFiltersMixin, admin.ModelAdmin):
         return inlines if obj is not None else [i for i in inlines if not isinstance(i, AiredLetterInline)]
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        keep_uploads_of_refused_form(context["adminform"].form, refused=bool(context["errors"]))
+        form = context["adminform"].form
+        keep_uploads_of_refused_form(form, refused=bool(context["errors"]), owner_id=request.user.pk)
         formsets = [inline.formset for inline in context.get("inline_admin_formsets", [])]
         context.update(
             error_links=episode_editor.error_summary(context["adminform"].form, formsets) if context["errors"] else [],
