@@ -198,7 +198,8 @@ AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME")
 MEDIA_ON_S3 = bool(AWS_STORAGE_BUCKET_NAME)
 
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # FileSystemStorage that leaves no partial file when the disk fills up (episodes/media_storage.py).
+    "default": {"BACKEND": "episodes.media_storage.MediaFileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

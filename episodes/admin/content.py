@@ -1,5 +1,7 @@
 """Admin for what listeners see: station, shows, cast, episodes and articles."""
 
+import logging
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR
@@ -15,6 +17,7 @@ from markdownx.widgets import AdminMarkdownxWidget
 from .. import images
 from ..audio_metadata import probe_external_audio
 from ..models import Actor, Appearance, DailyDownloads, Episode, LinkedArticle, Show, Station
+from ..pending_uploads import NO_ROOM, NO_ROOM_MESSAGE
 from ..schedule import host_for, schedule_for_script
 from ..timecode import TimecodeField
 from . import episode_editor
@@ -29,6 +32,8 @@ FORM_FIELDS = {
     MarkdownxField: {"widget": AdminMarkdownxWidget},
     models.URLField: {"assume_scheme": "https"},
 }
+
+logger = logging.getLogger(__name__)
 
 
 def _image_preview(fieldfile, size: int = 80):
@@ -342,6 +347,17 @@ class EpisodeAdmin(SaneDateFiltersMixin, admin.ModelAdmin):
     @admin.display(description="サムネイル")
     def thumbnail_preview(self, obj):
         return _image_preview(obj.thumbnail, 160)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """A full media disk while saving: the save is rolled back, and the editor told why, not a 500."""
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except OSError as exc:
+            if exc.errno not in NO_ROOM:
+                raise
+            logger.error("episode not saved: the media storage is full (%s)", exc)
+            self.message_user(request, NO_ROOM_MESSAGE, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     def get_changeform_initial_data(self, request):
         """Pre-fill a new episode from the schedule (episode_editor.new_episode_initial)."""
