@@ -379,6 +379,12 @@ LETTERS_CLIENT_HASH_SALT = env_str("LETTERS_CLIENT_HASH_SALT")
 # --- Download analytics -------------------------------------------------------
 # Off: audio requests are not recorded at all (the bench compares the audio path with and without).
 ANALYTICS_RECORDING = env_bool("ANALYTICS_RECORDING", True)
+# The longest the audio path waits on a lock to record a hit; past it the hit is dropped (recording.py).
+ANALYTICS_RECORD_WAIT_MS = env_int("ANALYTICS_RECORD_WAIT_MS", 200)
+# The counting rules' per-address limits (analytics/rules.py): more distinct user agents than this for one
+# episode from one address in a day count as one listener; an address counts at most this many downloads a day.
+ANALYTICS_MAX_AGENTS_PER_ADDRESS = env_int("ANALYTICS_MAX_AGENTS_PER_ADDRESS", 5)
+ANALYTICS_MAX_DOWNLOADS_PER_ADDRESS = env_int("ANALYTICS_MAX_DOWNLOADS_PER_ADDRESS", 50)
 # On: feeds and pages point at /listen/<episode>/<file> (records, then 302) for audio this site does not serve.
 ANALYTICS_LISTEN_URLS = env_bool("ANALYTICS_LISTEN_URLS", False)
 # Folder of the OPAWG user-agents files that update_user_agents writes; empty: the copy shipped in the code.
