@@ -32,10 +32,15 @@ setup: $(VENV)/.runtime secret-key
 	$(BIN)/python manage.py seed_demo_downloads
 	$(BIN)/python manage.py ensure_admin
 
+# X-Forwarded-For/-Proto are believed only from the proxies FORWARDED_ALLOW_IPS names; unset, from
+# nobody (uvicorn's own default trusts 127.0.0.1, so any local client could pick its address).
+UVICORN_PROXY_FLAGS = $(if $(FORWARDED_ALLOW_IPS),--proxy-headers --forwarded-allow-ips '$(FORWARDED_ALLOW_IPS)',--no-proxy-headers)
+
 run: setup
 	@echo "http://127.0.0.1:$(PORT)/ を開いてください（管理画面は /admin/）。Ctrl+C で停止します。"
 	$(BIN)/uvicorn zundapod.asgi:application --host 127.0.0.1 --port $(PORT) \
-		--workers $${WEB_CONCURRENCY:-$$(nproc)} --lifespan off --timeout-graceful-shutdown 5
+		--workers $${WEB_CONCURRENCY:-$$(nproc)} --lifespan off --timeout-graceful-shutdown 5 \
+		$(UVICORN_PROXY_FLAGS)
 
 dev: $(VENV)/.dev secret-key
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
