@@ -34,8 +34,10 @@ MINUTE = 480_000
 @pytest.fixture(autouse=True)
 def _fresh_salt():
     recording.forget_salts()
+    recording.forget_waiting()
     yield
     recording.forget_salts()
+    recording.forget_waiting()
 
 
 @pytest.fixture
@@ -388,6 +390,20 @@ class TestRecordingNeverBreaksTheAudio:
                 editor.create_model(DownloadHit)
         assert reply.status == 200
         assert len(reply.body) == SIZE
+        assert recording.waiting_hits() == 1  # kept for the next write that goes through
+
+    def test_waiting_hits_go_with_the_next_write(self, any_server, episode, settings):
+        settings.ANALYTICS_RECORD_BACKOFF_SECONDS = 0  # try again at once
+        with connection.schema_editor() as editor:
+            editor.delete_model(DownloadHit)
+        try:
+            any_server.request("GET", media_path(episode), client="127.0.0.2", headers={"User-Agent": APPLE})
+        finally:
+            with connection.schema_editor() as editor:
+                editor.create_model(DownloadHit)
+        reply = any_server.request("GET", media_path(episode), client="127.0.0.3", headers={"User-Agent": APPLE})
+        assert reply.status == 200 and recording.waiting_hits() == 0
+        assert DownloadHit.objects.count() == 2 and counted(episode) == 2
 
 
 class TestListenUrls:

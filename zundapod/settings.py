@@ -381,6 +381,8 @@ LETTERS_CLIENT_HASH_SALT = env_str("LETTERS_CLIENT_HASH_SALT")
 ANALYTICS_RECORDING = env_bool("ANALYTICS_RECORDING", True)
 # The longest the audio path waits on a lock to record a hit; past it the hit is dropped (recording.py).
 ANALYTICS_RECORD_WAIT_MS = env_int("ANALYTICS_RECORD_WAIT_MS", 200)
+# After a write failed, hits wait in memory this long before the next try (one bounded wait per interval).
+ANALYTICS_RECORD_BACKOFF_SECONDS = env_int("ANALYTICS_RECORD_BACKOFF_SECONDS", 2)
 # The counting rules' per-address limits (analytics/rules.py): more distinct user agents than this for one
 # episode from one address in a day count as one listener; an address counts at most this many downloads a day.
 ANALYTICS_MAX_AGENTS_PER_ADDRESS = env_int("ANALYTICS_MAX_AGENTS_PER_ADDRESS", 5)

@@ -10,13 +10,18 @@ The INSERT may wait at most `ANALYTICS_RECORD_WAIT_MS` for a lock (a
 PostgreSQL lock and statement timeout, SQLite's busy timeout for that
 statement): a locked raw-hits table used to hold the audio, then the
 thread every synchronous view shares, then the pool (issue 24, finding 7).
-A hit that cannot be written in time is dropped and logged.
+A hit that cannot be written in time waits in this process's memory and
+goes with the next write that succeeds (see _Buffer).
 """
 
 import logging
 import secrets
+import threading
+import time
+from collections import deque
 from contextlib import contextmanager
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -78,6 +83,69 @@ def bounded_wait(milliseconds: int):
         yield
 
 
+@dataclass(frozen=True)
+class PendingHit:
+    """A hit not written yet: kept in this process's memory only (the address never reaches the database)."""
+
+    at: datetime
+    episode_id: int
+    address: str
+    user_agent: str
+    range_start: int
+    range_end: int | None
+    source: str
+
+    def row(self) -> DownloadHit:
+        day = timezone.localdate(self.at)
+        return DownloadHit(
+            at=self.at,
+            day=day,
+            episode_id=self.episode_id,
+            listener=listener_hash(address=self.address, user_agent=self.user_agent, day=day),
+            address=address_hash(address=self.address, day=day),
+            user_agent=self.user_agent,
+            range_start=self.range_start,
+            range_end=self.range_end,
+            source=self.source,
+        )
+
+
+class _Buffer:
+    """Hits waiting for the table: after one write failed, none is tried for ANALYTICS_RECORD_BACKOFF_SECONDS.
+
+    So a lock costs the audio path at most one bounded wait per interval
+    and process, not one per request queued behind it in the thread every
+    synchronous view shares. The next write that goes through takes the
+    waiting hits along (up to FLUSH_AT_ONCE); a full buffer drops the oldest.
+    """
+
+    def __init__(self):
+        self.waiting: deque[PendingHit] = deque(maxlen=MAX_WAITING)
+        self.retry_at = 0.0
+        self.lock = threading.Lock()
+
+    def record(self, hit: PendingHit) -> None:
+        with self.lock:
+            self.waiting.append(hit)
+            if time.monotonic() < self.retry_at:
+                return
+            batch = [self.waiting.popleft() for _ in range(min(len(self.waiting), FLUSH_AT_ONCE))]
+        try:
+            with bounded_wait(settings.ANALYTICS_RECORD_WAIT_MS):
+                DownloadHit.objects.bulk_create([pending.row() for pending in batch])
+        except Exception:
+            with self.lock:
+                self.retry_at = time.monotonic() + settings.ANALYTICS_RECORD_BACKOFF_SECONDS
+                self.waiting.extendleft(reversed(batch))
+            # Counting is worth less than the listener's audio: log, keep the hits, serve.
+            logger.warning("download hits not recorded yet (%d waiting)", len(self.waiting), exc_info=True)
+
+
+MAX_WAITING = 10_000
+FLUSH_AT_ONCE = 1_000
+_buffer = _Buffer()
+
+
 def record_hit(request, *, episode_id: int, byte_range: tuple[int, int | None] | None, source: str) -> None:
     """Append one raw hit for a GET of an episode's audio; HEAD and failures record nothing.
 
@@ -87,26 +155,24 @@ def record_hit(request, *, episode_id: int, byte_range: tuple[int, int | None] |
     if request.method != "GET" or not settings.ANALYTICS_RECORDING:
         return
     try:
-        now = timezone.now()
-        day = timezone.localdate(now)
-        user_agent = request.headers.get("User-Agent", "")[:400]
         start, end = byte_range if byte_range else (0, None)
-        address = client_ip(request)
-        with bounded_wait(settings.ANALYTICS_RECORD_WAIT_MS):
-            DownloadHit.objects.create(
-                at=now,
-                day=day,
-                episode_id=episode_id,
-                listener=listener_hash(address=address, user_agent=user_agent, day=day),
-                address=address_hash(address=address, day=day),
-                user_agent=user_agent,
-                range_start=start,
-                range_end=end,
-                source=source,
-            )
+        user_agent = request.headers.get("User-Agent", "")[:400]
+        hit = PendingHit(timezone.now(), episode_id, client_ip(request), user_agent, start, end, source)
+        _buffer.record(hit)
     except Exception:
-        # Counting is worth less than the listener's audio: log and serve.
         logger.exception("download hit not recorded")
+
+
+def waiting_hits() -> int:
+    """Hits this process holds because the table could not take them (for the logs and tests)."""
+    return len(_buffer.waiting)
+
+
+def forget_waiting() -> None:
+    """Drop the waiting hits and the back-off (tests: nothing carries over into the next one)."""
+    with _buffer.lock:
+        _buffer.waiting.clear()
+        _buffer.retry_at = 0.0
 
 
 def forget_salts() -> None:
