@@ -60,15 +60,17 @@ def _touched(last: int, top: int, overlap: int) -> dict[date, set[str]]:
     return touched
 
 
-def _recount(day: date, addresses: list[str], top: int, shapes: dict[int, AudioShape]) -> tuple[list, int]:
-    """AddressDownloads rows for these addresses of `day`, read in address order; and the hits read."""
+def _recount(day: date, addresses: set[str], top: int, shapes: dict[int, AudioShape]) -> tuple[list, int]:
+    """AddressDownloads rows for these addresses of `day`, read in address order; and the hits read.
+
+    Few addresses are looked up by the (day, address) index; many (a first
+    run, a flood) are read as one pass over the day, skipping the others.
+    """
     fields = ("address", "episode_id", "listener", "user_agent", "range_start", "range_end")
-    hits = (
-        DownloadHit.objects.filter(day=day, address__in=addresses, id__lte=top)
-        .order_by("address", "episode_id", "at", "id")
-        .values_list(*fields)
-        .iterator(chunk_size=FETCH)
-    )
+    hits = DownloadHit.objects.filter(day=day, id__lte=top)
+    if len(addresses) <= BATCH:
+        hits = hits.filter(address__in=addresses)
+    hits = hits.order_by("address", "episode_id", "at", "id").values_list(*fields).iterator(chunk_size=FETCH)
     rows, read = [], [0]
 
     def without_address(group):
@@ -77,6 +79,8 @@ def _recount(day: date, addresses: list[str], top: int, shapes: dict[int, AudioS
             yield hit[1:]
 
     for address, group in groupby(hits, key=lambda hit: hit[0]):
+        if address not in addresses:
+            continue
         counts = count_address(
             without_address(group),
             shapes=shapes,
@@ -124,11 +128,11 @@ def aggregate(*, now: datetime | None = None, prune: bool = True, overlap: int =
     days = sorted(touched)
     with transaction.atomic():
         for day in days:
+            rows, count = _recount(day, touched[day], top, shapes)
+            read += count
             for addresses in _batches(sorted(touched[day]), BATCH):
-                rows, count = _recount(day, addresses, top, shapes)
-                read += count
                 AddressDownloads.objects.filter(day=day, address__in=addresses).delete()
-                AddressDownloads.objects.bulk_create(rows, batch_size=FETCH)
+            AddressDownloads.objects.bulk_create(rows, batch_size=FETCH)
         if days:
             downloads = _sum_days(days)
         AggregationMark.objects.filter(pk=1).update(last_hit_id=max(top, mark.last_hit_id))

@@ -14,6 +14,7 @@ A hit that cannot be written in time waits in this process's memory and
 goes with the next write that succeeds (see _Buffer).
 """
 
+import atexit
 import logging
 import secrets
 import threading
@@ -70,15 +71,14 @@ def bounded_wait(milliseconds: int):
             cursor.execute("SELECT set_config('statement_timeout', %s, true)", [f"{milliseconds * 2}ms"])
             yield
     elif connection.vendor == "sqlite":
-        connection.ensure_connection()
+        # Back to the connection's own timeout afterwards (the OPTIONS "timeout", in seconds).
+        before = int(float(connection.settings_dict.get("OPTIONS", {}).get("timeout", 5)) * 1000)
         with connection.cursor() as cursor:
-            cursor.execute("PRAGMA busy_timeout")
-            before = cursor.fetchone()[0]
             cursor.execute(f"PRAGMA busy_timeout = {int(milliseconds)}")
             try:
                 yield
             finally:
-                cursor.execute(f"PRAGMA busy_timeout = {int(before)}")
+                cursor.execute(f"PRAGMA busy_timeout = {before}")
     else:
         yield
 
@@ -111,39 +111,86 @@ class PendingHit:
 
 
 class _Buffer:
-    """Hits waiting for the table: after one write failed, none is tried for ANALYTICS_RECORD_BACKOFF_SECONDS.
+    """Hits waiting for the table: after one write failed, the audio path tries none for a while.
 
     So a lock costs the audio path at most one bounded wait per interval
-    and process, not one per request queued behind it in the thread every
-    synchronous view shares. The next write that goes through takes the
-    waiting hits along (up to FLUSH_AT_ONCE); a full buffer drops the oldest.
+    (ANALYTICS_RECORD_BACKOFF_SECONDS) and process, not one per request queued
+    behind it in the thread every synchronous view shares. Meanwhile hits wait
+    here (the oldest dropped past MAX_WAITING), and a background thread writes
+    them once the interval is over, allowed a longer wait since no listener
+    waits on it; at exit they are written once more.
     """
 
     def __init__(self):
         self.waiting: deque[PendingHit] = deque(maxlen=MAX_WAITING)
         self.retry_at = 0.0
         self.lock = threading.Lock()
+        self.timer: threading.Timer | None = None
 
     def record(self, hit: PendingHit) -> None:
         with self.lock:
             self.waiting.append(hit)
             if time.monotonic() < self.retry_at:
                 return
+        self.flush(wait_ms=settings.ANALYTICS_RECORD_WAIT_MS)
+
+    def flush(self, *, wait_ms: int) -> bool:
+        """Write the waiting hits (up to FLUSH_AT_ONCE); on failure keep them and retry in the background."""
+        with self.lock:
             batch = [self.waiting.popleft() for _ in range(min(len(self.waiting), FLUSH_AT_ONCE))]
+        if not batch:
+            return True
         try:
-            with bounded_wait(settings.ANALYTICS_RECORD_WAIT_MS):
+            with bounded_wait(wait_ms):
                 DownloadHit.objects.bulk_create([pending.row() for pending in batch])
         except Exception:
             with self.lock:
                 self.retry_at = time.monotonic() + settings.ANALYTICS_RECORD_BACKOFF_SECONDS
                 self.waiting.extendleft(reversed(batch))
+                self._retry_later()
             # Counting is worth less than the listener's audio: log, keep the hits, serve.
             logger.warning("download hits not recorded yet (%d waiting)", len(self.waiting), exc_info=True)
+            return False
+        return True
+
+    def _retry_later(self) -> None:
+        if self.timer is None or not self.timer.is_alive():
+            self.timer = threading.Timer(max(settings.ANALYTICS_RECORD_BACKOFF_SECONDS, 0.1), self._retry)
+            self.timer.daemon = True
+            self.timer.start()
+
+    def _retry(self) -> None:
+        with self.lock:
+            self.timer = None  # a failure below schedules the next try
+        try:
+            while self.waiting and self.flush(wait_ms=BACKGROUND_WAIT_MS):
+                pass
+        finally:
+            connection.close()  # this thread's own connection
+
+    def forget(self) -> None:
+        with self.lock:
+            if self.timer is not None:
+                self.timer.cancel()
+            self.timer = None
+            self.waiting.clear()
+            self.retry_at = 0.0
 
 
 MAX_WAITING = 10_000
 FLUSH_AT_ONCE = 1_000
+# Off the audio path a write may wait for a lock as long as SQLite's usual busy timeout allows.
+BACKGROUND_WAIT_MS = 5_000
 _buffer = _Buffer()
+
+
+@atexit.register
+def _write_waiting_at_exit() -> None:
+    if _buffer.waiting:
+        try:
+            _buffer.flush(wait_ms=BACKGROUND_WAIT_MS)
+        except Exception:  # the interpreter is going away: nothing more to do
+            logger.exception("download hits lost at exit")
 
 
 def record_hit(request, *, episode_id: int, byte_range: tuple[int, int | None] | None, source: str) -> None:
@@ -169,10 +216,8 @@ def waiting_hits() -> int:
 
 
 def forget_waiting() -> None:
-    """Drop the waiting hits and the back-off (tests: nothing carries over into the next one)."""
-    with _buffer.lock:
-        _buffer.waiting.clear()
-        _buffer.retry_at = 0.0
+    """Drop the waiting hits, the back-off and the retry (tests: nothing carries over into the next one)."""
+    _buffer.forget()
 
 
 def forget_salts() -> None:

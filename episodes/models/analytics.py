@@ -35,6 +35,8 @@ class DownloadHit(models.Model):
     class Meta:
         verbose_name = "音声リクエスト（生データ）"
         verbose_name_plural = "音声リクエスト（生データ）"
+        # The aggregation reads the addresses with new hits, one address-day at a time.
+        indexes = [models.Index(fields=["day", "address"], name="download_hit_day_address")]
 
     def __str__(self) -> str:
         return f"{self.day} {self.episode_id} {self.listener[:8]}"
