@@ -25,14 +25,20 @@ at a time, and never holds more than one address-day in memory.
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from . import agents
 
+if TYPE_CHECKING:
+    from .aggregation import Aggregation
 
-def aggregate_downloads(*, now=None, prune: bool = True):
+
+def aggregate_downloads(*, now: datetime | None = None, prune: bool = True) -> "Aggregation":
     """The `aggregate_downloads` command's entry (and the periodic task's): count new hits, prune old ones.
 
-    Kept here under its old name and signature; the work is in aggregation.py.
+    Kept here under its old name and signature; the work is in aggregation.py (which imports
+    the rules below, hence the late import).
     """
     from .aggregation import aggregate
 
