@@ -22,6 +22,7 @@ from django.contrib.auth import SESSION_KEY, get_user_model
 from django.http import HttpResponse
 
 from . import ready_asgi
+from .models.api import well_formed_secret
 
 # Room in an upload's body beyond its files: multipart boundaries, part headers, the small fields.
 FORM_OVERHEAD_BYTES = 1024 * 1024
@@ -139,6 +140,14 @@ def _has_body(headers: dict, size: int | None) -> bool:
     return bool(size) or (size is None and (b"content-length" in headers or b"transfer-encoding" in headers))
 
 
+def _needs_lookup(authorization: str, headers: dict) -> bool:
+    """Whether deciding asks the database: a token that could be ours, or a session that could be staff."""
+    scheme, _, secret = authorization.partition(" ")
+    if scheme.lower() == "bearer" and well_formed_secret(secret.strip()):
+        return True
+    return settings.SESSION_COOKIE_NAME in ready_asgi.request_cookies(headers)
+
+
 def wrap(app):
     """`app` (Django's ASGI application) behind the body limits, for every method."""
 
@@ -152,7 +161,7 @@ def wrap(app):
         path = scope["path"]
         authorization = headers.get(b"authorization", b"").decode("latin-1")
         caller = Caller(authorization, lambda: _staff_session(headers))
-        if authorization or settings.SESSION_COOKIE_NAME in ready_asgi.request_cookies(headers):
+        if _needs_lookup(authorization, headers):
             refusal, limit = await sync_to_async(decide)(path, size, caller)
         else:
             # Nobody to look up: decided in this very step, before the server reads on into the body.

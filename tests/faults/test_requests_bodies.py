@@ -125,3 +125,28 @@ def test_a_body_glued_to_the_head_costs_at_most_the_read_that_brought_the_head(s
     print(f"600 MB GET glued to its head: client pushed {sent:,} body bytes, server read {read:,} bytes")
     assert answer.startswith(b"HTTP/1.1 413")
     assert read <= ONE_SOCKET_READ + len(head)
+
+
+def test_a_malformed_token_is_refused_like_none(server):
+    length = 200 * MB
+    head = (
+        f"POST /api/v1/episodes HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer zpd_forged\r\n"
+        f"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: {length}\r\n\r\n"
+    )
+    answer, sent, read = push(server, head, length)
+    print(f"200 MB POST with a malformed token: {answer[:12]!r}; server read {read:,} bytes")
+    assert answer.startswith(b"HTTP/1.1 401")
+    assert read <= MAX_READ
+
+
+def test_a_forged_token_costs_one_lookup_while_the_server_holds_the_body_at_its_high_water_mark(server):
+    """A token of the right shape is looked up in a thread; meanwhile uvicorn stops reading past 64 KB buffered."""
+    length = 200 * MB
+    head = (
+        f"POST /api/v1/episodes HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer zpd_{'x' * 43}\r\n"
+        f"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: {length}\r\n\r\n"
+    )
+    answer, sent, read = push(server, head, length)
+    print(f"200 MB POST with a forged token of the right shape: {answer[:12]!r}; server read {read:,} bytes")
+    assert answer.startswith(b"HTTP/1.1 401")
+    assert read <= MAX_READ + ONE_SOCKET_READ
