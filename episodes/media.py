@@ -164,29 +164,36 @@ def _served_type(path: str) -> tuple[str, bool]:
     return (content_type if inline else "application/octet-stream"), inline
 
 
+# What a file that only some may see says to caches on the way: keep it out of shared ones.
+PRIVATE = "private, no-cache"
+PUBLIC = "public, max-age=86400"
+
+
 def may_see_pending(request, path: str) -> bool:
     """A pending upload is for the staff user who uploaded it, nobody else (pending_uploads.py)."""
     owner = pending_owner(path)
     return owner is not None and request.user.is_staff and request.user.pk == owner
 
 
-def may_see_episode_image(request, path: str) -> bool:
-    """An episode's image or thumbnail follows its episode: public, or for staff who may view episodes.
+def episode_image_access(request, path: str) -> tuple[bool, bool]:
+    """(may see, is public) for an episode's image or thumbnail: it follows its episode.
 
     Only files under an episode's folders are asked about (one query); a show's or a
     voice's artwork stays public. A file no episode holds (deleted, replaced) is not served.
     """
     episode = Episode.objects.filter(Q(image=path) | Q(thumbnail=path)).only("status", "published_at").first()
-    return episode is not None and (episode.is_public or request.user.has_perm("episodes.view_episode"))
+    if episode is None:
+        return False, False
+    return episode.is_public or request.user.has_perm("episodes.view_episode"), episode.is_public
 
 
-def _may_see(request, name: str) -> bool:
-    folder = name.split("/", 1)[0]
-    if folder == PENDING_FOLDER:
-        return may_see_pending(request, name)
+def _access(request, name: str) -> tuple[bool, bool]:
+    """(may see, is public) for a stored file other than audio."""
+    if name.split("/", 1)[0] == PENDING_FOLDER:
+        return may_see_pending(request, name), False
     if name.startswith(EPISODE_IMAGE_FOLDERS):
-        return may_see_episode_image(request, name)
-    return True
+        return episode_image_access(request, name)
+    return True, True
 
 
 @require_safe
@@ -200,10 +207,16 @@ def serve_media(request, path: str):
         episode = visible_audio_episode(request, name)
         if episode is None:
             raise Http404("ファイルが見つかりません。")
-    elif not _may_see(request, name):
-        raise Http404("ファイルが見つかりません。")
+        public = episode.is_public
+    else:
+        allowed, public = _access(request, name)
+        if not allowed:
+            raise Http404("ファイルが見つかりません。")
+    cache_control = PUBLIC if public else PRIVATE
     if settings.MEDIA_ACCEL_REDIRECT:
-        return _handed_to_nginx(request, path, episode)
+        response = _handed_to_nginx(request, path, episode)
+        response["Cache-Control"] = cache_control
+        return response
     try:
         # A trailing slash would name the same file twice; folders are never served.
         if path.endswith("/") or not os.path.isfile(storage.path(path)):
@@ -220,8 +233,8 @@ def serve_media(request, path: str):
         "Accept-Ranges": "bytes",
         "Last-Modified": last_modified,
         "ETag": etag,
-        # Every upload has a fresh URL, so stored bytes never change under it.
-        "Cache-Control": "public, max-age=86400",
+        # Every upload has a fresh URL, so stored bytes never change under it; a draft's stay private.
+        "Cache-Control": cache_control,
     }
 
     if_none_match = request.headers.get("If-None-Match")

@@ -563,6 +563,7 @@ class TestFilesFollowTheirEpisode:
         url = f"/media/{quote(path)}"
         response = uploader_client.get(url)
         assert response.status_code == 200 and b"".join(response.streaming_content) == MP3.read_bytes()
+        assert response["Cache-Control"] == "private, no-cache"
         assert colleague.get(url).status_code == 404
         assert Client().get(url).status_code == 404
 
@@ -581,9 +582,12 @@ class TestFilesFollowTheirEpisode:
         for name in (episode.image.name, episode.thumbnail.name):
             url = f"/media/{quote(name)}"
             assert Client().get(url).status_code == 404, name
-            assert editor.get(url).status_code == 200, name
+            response = editor.get(url)
+            assert response.status_code == 200, name
+            assert response["Cache-Control"] == "private, no-cache"  # never kept by a shared cache
         Episode.objects.filter(pk=episode.pk).update(status=Episode.Status.PUBLISHED)
-        assert Client().get(f"/media/{quote(episode.image.name)}").status_code == 200
+        response = Client().get(f"/media/{quote(episode.image.name)}")
+        assert response.status_code == 200 and response["Cache-Control"] == "public, max-age=86400"
 
     def test_show_artwork_stays_public(self):
         from .factories import image_upload, make_show
