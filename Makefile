@@ -32,12 +32,17 @@ setup: $(VENV)/.runtime secret-key
 	$(BIN)/python manage.py seed_demo_downloads
 	$(BIN)/python manage.py ensure_admin
 
+# X-Forwarded-For/-Proto are believed only from the proxies FORWARDED_ALLOW_IPS names; unset, from
+# nobody (uvicorn's own default trusts 127.0.0.1, so any local client could pick its address).
+# The Procfile's web line reads UVICORN_PROXY_FLAGS.
+UVICORN_PROXY_FLAGS = $(if $(FORWARDED_ALLOW_IPS),--proxy-headers --forwarded-allow-ips=$(FORWARDED_ALLOW_IPS),--no-proxy-headers)
+
 # The web server and the background worker (Procfile) under honcho; Ctrl+C stops both.
 # WEB_CONCURRENCY: the environment, else .env, else one process per core. .env is read by
 # the processes themselves (settings.py), so honcho is told not to load it (the environment wins).
 run: setup
 	@echo "http://127.0.0.1:$(PORT)/ を開いてください（管理画面は /admin/）。Ctrl+C で Web とワーカーを停止します。"
-	ZUNDAPOD_PORT=$(PORT) WEB_CONCURRENCY=$${WEB_CONCURRENCY:-$$(sed -n 's/^WEB_CONCURRENCY=//p' .env | tail -n1)} \
+	ZUNDAPOD_PORT=$(PORT) UVICORN_PROXY_FLAGS="$(UVICORN_PROXY_FLAGS)" WEB_CONCURRENCY=$${WEB_CONCURRENCY:-$$(sed -n 's/^WEB_CONCURRENCY=//p' .env | tail -n1)} \
 		$(BIN)/honcho --no-colour -e /dev/null -f Procfile start
 
 dev: $(VENV)/.dev secret-key

@@ -6,8 +6,10 @@ streams, iOS `bytes=0-1` probes, repeat listeners, suffix ranges, ranges past
 the end, bots and HEADs, over /media/, the old /audio/ paths and /listen/.
 Then `aggregate_downloads` counts, and an independent reference here counts
 the same log by the rules (bit sets instead of interval merging, the
-generator's own bot labels instead of the user-agent list); the two must be
-equal, per episode. Last, the audio path's throughput with recording on and
+generator's own bot labels instead of the user-agent list), per-address rules
+included (user-agent rotation from one address, the daily cap per address,
+which the log exercises with rotating sessions and one heavy address); the
+two must be equal, per episode. Last, the audio path's throughput with recording on and
 off (best of alternating rounds; on must be at least 0.9 × off).
 
     .venv/bin/python bench/analytics.py [--requests 100000] [--postgres]
@@ -130,6 +132,12 @@ def generate(site: dict, total: int, seed: int = 17) -> list[dict]:
             log.append({**session, "method": method, "path": rng.choice(paths), "range": range_header})
 
         kind = rng.random()
+        if rng.random() < 0.01:  # user-agent rotation: one fresh address, 6 to 30 agents, a minute each
+            session["address"] = f"127.250.{rng.randint(0, 255)}.{rng.randint(2, 254)}"
+            for k in range(rng.randint(6, 30)):
+                log.append({**session, "agent": f"Podcasts/{rng.randint(1, 10**6)}.{k} CFNetwork/1408.0.4", "bot": False,
+                            "method": "GET", "path": rng.choice(paths), "range": f"bytes=0-{MINUTE - 1}"})  # fmt: skip
+            continue
         if kind < 0.25:  # full downloads, sometimes repeated
             for _ in range(rng.choice((1, 1, 2, 3))):
                 add()
@@ -151,15 +159,32 @@ def generate(site: dict, total: int, seed: int = 17) -> list[dict]:
         else:  # HEAD: never a download
             for _ in range(rng.choice((1, 2))):
                 add(method="HEAD", range_header=rng.choice((None, "bytes=0-1")))
+    # One heavy address: five apps, every episode in full, more than the daily cap per address.
+    heavy = "127.251.0.2"
+    for agent in APPS[:5]:
+        for episode, media, _legacy in site["local"]:
+            log.append({"address": heavy, "agent": agent, "bot": False, "episode": episode, "method": "GET",
+                        "path": media, "range": None})  # fmt: skip
+        for episode in site["remote"]:
+            log.append({"address": heavy, "agent": agent, "bot": False, "episode": episode, "method": "GET",
+                        "path": f"/listen/{episode}/ep.mp3", "range": None})  # fmt: skip
     rng.shuffle(log)
     return log[:total]
 
 
-def reference_counts(log: list[dict]) -> Counter:
-    """The rules applied here, without the project's code: downloads per episode."""
+def reference_counts(log: list[dict], *, max_agents: int, max_downloads: int) -> Counter:
+    """The rules applied here, without the project's code: downloads per episode.
+
+    Beyond the IAB rules (one download per address + agent + episode with a
+    minute of audio, bots never): an address asking for one episode with more
+    than `max_agents` agents is one listener (every range of it together,
+    counted when one of its first max_agents + 1 agents is no bot); an address
+    counts at most `max_downloads` downloads, episodes in id order.
+    """
     covered: dict[tuple, int] = defaultdict(int)  # (address, agent, episode) -> bit set of bytes
+    agents_in_order: dict[tuple, list] = defaultdict(list)  # (address, episode) -> [(agent, bot)] as first seen
     for request in log:
-        if request["method"] != "GET" or request["bot"]:
+        if request["method"] != "GET":
             continue
         header = request["range"]
         if header is None:
@@ -171,14 +196,33 @@ def reference_counts(log: list[dict]) -> Counter:
             else:
                 first, last = int(a), min(int(b), SIZE - 1) if b else SIZE - 1
             if first >= SIZE:
-                continue  # 416 / past the end: nothing was sent
+                continue  # 416 / past the end: nothing was sent, nothing recorded
         key = (request["address"], request["agent"], request["episode"])
         covered[key] |= ((1 << (last - first + 1)) - 1) << first
+        seen = agents_in_order[(request["address"], request["episode"])]
+        if (request["agent"], request["bot"]) not in seen:
+            seen.append((request["agent"], request["bot"]))
+    enough = min(MINUTE, SIZE)
+    per_address: dict[str, Counter] = defaultdict(Counter)
+    for (address, episode), seen in agents_in_order.items():
+        if len(seen) > max_agents:
+            union = 0
+            for agent, _bot in seen:
+                union |= covered[(address, agent, episode)]
+            if union.bit_count() >= enough and not all(bot for _agent, bot in seen[: max_agents + 1]):
+                per_address[address][episode] += 1
+        else:
+            for agent, bot in seen:
+                if not bot and covered[(address, agent, episode)].bit_count() >= enough:
+                    per_address[address][episode] += 1
     counts = Counter()
-    for (_address, _agent, episode), bits in covered.items():
-        if bits.bit_count() >= min(MINUTE, SIZE):
-            counts[episode] += 1
-    return counts
+    for downloads in per_address.values():
+        left = max_downloads
+        for episode in sorted(downloads):
+            taken = min(downloads[episode], left)
+            counts[episode] += taken
+            left -= taken
+    return +counts
 
 
 # --- the server -----------------------------------------------------------------
@@ -300,7 +344,13 @@ def run(options) -> None:
     counted = Counter()
     for episode_id, n in DailyDownloads.objects.values_list("episode_id", "downloads"):
         counted[episode_id] += n
-    expected = reference_counts(log)
+    from django.conf import settings
+
+    expected = reference_counts(
+        log,
+        max_agents=settings.ANALYTICS_MAX_AGENTS_PER_ADDRESS,
+        max_downloads=settings.ANALYTICS_MAX_DOWNLOADS_PER_ADDRESS,
+    )
     recorded = DownloadHit.objects.count()
     gets = sum(1 for r in log if r["method"] == "GET")
     print(f"  raw hits recorded: {recorded:,} (GETs sent: {gets:,}; ranges past the end record nothing)")

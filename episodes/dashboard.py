@@ -136,20 +136,21 @@ def feed_summaries() -> list[FeedSummary]:
     return summaries
 
 
-def station_dashboard() -> dict:
-    """Everything the admin's first page shows."""
+def station_dashboard(*, letters: bool = False) -> dict:
+    """Everything the admin's first page shows; `letters` only for a user who may read them (no query otherwise)."""
     today = timezone.localdate()
     left_out, left_out_total = left_out_of_feeds()
     _, changed_at = SiteRevision.current()
     unread = Letter.objects.filter(status=Letter.Status.NEW)
     return {
+        "letters": letters,
         "slots": next_slots(),
         "today": today,
         "tomorrow": today + timedelta(days=1),
         "today_episodes": episodes_on(today),
         "tomorrow_episodes": episodes_on(today + timedelta(days=1)),
-        "unread_count": unread.count(),
-        "unread_letters": list(unread.select_related("show").order_by("-received_at")[:5]),
+        "unread_count": unread.count() if letters else 0,
+        "unread_letters": list(unread.select_related("show").order_by("-received_at")[:5]) if letters else [],
         "left_out": left_out,
         "left_out_total": left_out_total,
         "feeds": feed_summaries(),

@@ -50,9 +50,19 @@ def _episode_for_url(url: str) -> Episode:
     return get_object_or_404(Episode.objects.published().select_related("show"), number=match.kwargs["number"])
 
 
+# More digits than any screen needs; a longer number is refused before int() sees it (4,300 digits raise).
+MAX_SIZE_DIGITS = 6
+
+
+class SizeInvalid(ValueError):
+    """A maxwidth/maxheight that is a number out of range."""
+
+
 def _bounded(value: str | None, default: int, minimum: int) -> int:
-    """maxwidth/maxheight: a positive integer caps the size; anything else leaves the default."""
+    """maxwidth/maxheight: a positive integer caps the size; a non-number leaves the default; a huge one is refused."""
     if value and value.isascii() and value.isdigit():
+        if len(value) > MAX_SIZE_DIGITS:
+            raise SizeInvalid(value)
         return max(minimum, min(default, int(value)))
     return default
 
@@ -62,9 +72,13 @@ def oembed(request):
     """oEmbed 1.0 (https://oembed.com/): a `rich` type whose html is the embed's iframe; JSON only."""
     if request.GET.get("format", "json") != "json":
         return HttpResponse("format=json だけに対応しています。", status=501, content_type="text/plain; charset=utf-8")
+    try:
+        width = _bounded(request.GET.get("maxwidth"), EMBED_WIDTH, MIN_WIDTH)
+        height = _bounded(request.GET.get("maxheight"), EMBED_HEIGHT, MIN_HEIGHT)
+    except SizeInvalid:
+        message = f"maxwidth と maxheight は {MAX_SIZE_DIGITS} 桁までの整数にしてください。"
+        return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
     episode = _episode_for_url(request.GET.get("url", ""))
-    width = _bounded(request.GET.get("maxwidth"), EMBED_WIDTH, MIN_WIDTH)
-    height = _bounded(request.GET.get("maxheight"), EMBED_HEIGHT, MIN_HEIGHT)
     src = absolute_url(reverse("episodes:episode_embed", kwargs={"number": episode.number}))
     data = {
         "version": "1.0",

@@ -1,16 +1,19 @@
-"""How large a request body each kind of request may send, refused before anything reads it.
+"""How large a request body each caller may send, decided before anything reads it: the one body-limit layer.
 
 Under ASGI (`make run`) Django reads the whole body into a temporary file
 before any middleware runs; under WSGI it spools multipart files as soon as
-anything touches `request.POST` (the CSRF check does, before any view). So a
-100 MB anonymous POST to `/letters/` used to land on disk first. The ASGI
-layer (`wrap`) answers 413 from `Content-Length` before Django sees the
-request, and stops a body sent without a length once it passes the limit;
-`BodyLimitMiddleware` does the same under WSGI (where Django reads no body
-without a length).
+anything touches `request.POST` (the CSRF check does, before any view). So
+the decision is made here, once, from the path, `Content-Length` and who is
+calling, for every method (a GET may carry 600 MB too): the ASGI layer
+(`wrap`) answers before Django sees the request and counts a body as it
+streams; `BodyLimitMiddleware` asks the same `decide` under WSGI. On the
+API the bearer token is checked first: without a valid one, 401 and no byte
+of the body read. The large upload cap belongs to an authenticated caller
+(a valid token on the API, a staff session elsewhere), never to a path.
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from importlib import import_module
 
 from asgiref.sync import sync_to_async
@@ -19,24 +22,50 @@ from django.contrib.auth import SESSION_KEY, get_user_model
 from django.http import HttpResponse
 
 from . import ready_asgi
+from .models.api import well_formed_secret
 
+# Room in an upload's body beyond its files: multipart boundaries, part headers, the small fields.
 FORM_OVERHEAD_BYTES = 1024 * 1024
+# API paths anyone may call (the published description); every other /api/ body needs a token first.
+PUBLIC_API_PATHS = frozenset({"/api/v1/openapi.json"})
 
 
-def body_limit(path: str, is_staff: Callable[[], bool]) -> int:
-    """The most bytes a request to `path` may send; `is_staff` is asked only where it matters."""
-    if path.startswith("/api/"):
-        return settings.API_MAX_UPLOAD_BYTES + FORM_OVERHEAD_BYTES  # the API's documented maximum
-    if path.startswith("/letters/"):
-        return settings.LETTERS_MAX_BODY_BYTES
-    if is_staff():
-        return settings.API_MAX_UPLOAD_BYTES + FORM_OVERHEAD_BYTES  # audio and images through the admin
-    return settings.PUBLIC_MAX_BODY_BYTES
+@dataclass(frozen=True)
+class Caller:
+    """Who sends a body; each question is asked only when the decision needs it (no query for a small body)."""
+
+    authorization: str
+    is_staff: Callable[[], bool]
 
 
-def _small() -> int:
-    # Bodies up to this pass without looking up who sends them (no session query).
-    return min(settings.LETTERS_MAX_BODY_BYTES, settings.PUBLIC_MAX_BODY_BYTES)
+def upload_cap() -> int:
+    """The most an authenticated caller's body may hold: `API_MAX_UPLOAD_BYTES` of files plus the form around them."""
+    return settings.API_MAX_UPLOAD_BYTES + FORM_OVERHEAD_BYTES
+
+
+def decide(path: str, size: int | None, caller: Caller) -> tuple[HttpResponse | None, int]:
+    """The refusal for a body of `size` bytes to `path` (None: sent without a length), else None; and the limit.
+
+    The limit is also what a body sent without a length is cut off at.
+    """
+    if path.startswith("/api/") and path not in PUBLIC_API_PATHS:
+        from .api.errors import ApiError  # the API's one table of answers
+        from .api.views import bearer_token
+
+        try:
+            bearer_token(caller.authorization)  # credentials before the body
+        except ApiError as error:
+            return _closing(error.response()), 0
+        limit = upload_cap()
+    elif path.startswith("/letters/"):
+        limit = settings.LETTERS_MAX_BODY_BYTES
+    elif (size is None or size > settings.PUBLIC_MAX_BODY_BYTES) and caller.is_staff():
+        limit = upload_cap()  # audio and images through the admin
+    else:
+        limit = settings.PUBLIC_MAX_BODY_BYTES
+    if size is not None and size > limit:
+        return too_large(path, limit), limit
+    return None, limit
 
 
 def _declared_size(length: str) -> int | None:
@@ -47,25 +76,32 @@ def _declared_size(length: str) -> int | None:
     return int(length) if len(length) <= 18 else 10**18
 
 
+def _closing(response: HttpResponse) -> HttpResponse:
+    # The rest of the body is not wanted: the server closes instead of reading it to reach the next request.
+    response["Connection"] = "close"
+    return response
+
+
 def too_large(path: str, limit: int) -> HttpResponse:
     """The 413 answer: the API's JSON error on the API, a short Japanese text elsewhere."""
     if path.startswith("/api/"):
-        from .api.errors import ApiError  # the API's one table of answers
+        from .api.errors import ApiError
 
-        return ApiError("upload_too_large", max_upload_bytes=settings.API_MAX_UPLOAD_BYTES).response()
-    return HttpResponse(
-        f"送信された内容が大きすぎます（{limit // 1024:,} KB まで）。",
-        status=413,
-        content_type="text/plain; charset=utf-8",
+        return _closing(ApiError("upload_too_large", max_upload_bytes=settings.API_MAX_UPLOAD_BYTES).response())
+    return _closing(
+        HttpResponse(
+            f"送信された内容が大きすぎます（{limit // 1024:,} KB まで）。",
+            status=413,
+            content_type="text/plain; charset=utf-8",
+        )
     )
 
 
 class BodyLimitMiddleware:
-    """Under WSGI: 413 for a body larger than its route allows, decided from Content-Length before it is read.
+    """Under WSGI: `decide` from Content-Length before the body is read (Django reads none without a length).
 
     Placed after AuthenticationMiddleware (staff may upload audio) and before
     any view; the CSRF check reads the body only in `process_view`, later.
-    The API's view checks its own limit before reading and answers in JSON.
     """
 
     def __init__(self, get_response):
@@ -73,11 +109,11 @@ class BodyLimitMiddleware:
 
     def __call__(self, request):
         size = _declared_size(str(request.META.get("CONTENT_LENGTH") or ""))
-        path = request.path_info
-        if size is not None and size > _small() and not path.startswith("/api/"):
-            limit = body_limit(path, lambda: request.user.is_staff)
-            if size > limit:
-                return too_large(path, limit)
+        if size:
+            caller = Caller(request.headers.get("Authorization", ""), lambda: request.user.is_staff)
+            refusal, _ = decide(request.path_info, size, caller)
+            if refusal is not None:
+                return refusal
         return self.get_response(request)
 
 
@@ -100,23 +136,39 @@ async def _send_response(send, response: HttpResponse) -> None:
     await send({"type": "http.response.body", "body": response.content})
 
 
+def _has_body(headers: dict, size: int | None) -> bool:
+    return bool(size) or (size is None and (b"content-length" in headers or b"transfer-encoding" in headers))
+
+
+def _needs_lookup(authorization: str, headers: dict) -> bool:
+    """Whether deciding asks the database: a token that could be ours, or a session that could be staff."""
+    scheme, _, secret = authorization.partition(" ")
+    if scheme.lower() == "bearer" and well_formed_secret(secret.strip()):
+        return True
+    return settings.SESSION_COOKIE_NAME in ready_asgi.request_cookies(headers)
+
+
 def wrap(app):
-    """`app` (Django's ASGI application) behind the body limits."""
+    """`app` (Django's ASGI application) behind the body limits, for every method."""
 
     async def application(scope, receive, send):
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+        if scope["type"] != "http":
             return await app(scope, receive, send)
         headers = dict(scope["headers"])
-        path = scope["path"]
         size = _declared_size(headers.get(b"content-length", b"").decode("latin-1"))
-        if size is not None:
-            if size > _small():
-                limit = await sync_to_async(body_limit)(path, lambda: _staff_session(headers))
-                if size > limit:
-                    return await _send_response(send, too_large(path, limit))
+        if not _has_body(headers, size):
             return await app(scope, receive, send)
-        # No length (chunked): counted as it arrives, cut off past the limit.
-        limit = await sync_to_async(body_limit)(path, lambda: _staff_session(headers))
+        path = scope["path"]
+        authorization = headers.get(b"authorization", b"").decode("latin-1")
+        caller = Caller(authorization, lambda: _staff_session(headers))
+        if _needs_lookup(authorization, headers):
+            refusal, limit = await sync_to_async(decide)(path, size, caller)
+        else:
+            # Nobody to look up: decided in this very step, before the server reads on into the body.
+            refusal, limit = decide(path, size, caller)
+        if refusal is not None:
+            return await _send_response(send, refusal)
+        # Counted as it arrives (a declared length is kept by the server; a chunked body is not), cut off past the limit.
         state = {"received": 0, "over": False, "started": False}
 
         async def counting_receive():

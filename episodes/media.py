@@ -5,6 +5,9 @@ answer `Range` requests, and seek by asking for byte ranges. This view streams
 from storage in chunks, so memory stays flat whatever the file's size. With
 S3 storage configured it is not routed at all: media URLs point at the bucket.
 
+Files follow their episode: a draft's audio, image and thumbnail are for
+staff who may view episodes, a pending upload for its uploader only.
+
 Under ASGI (`make run`) the bytes go out from an async iterator: the event
 loop sends each chunk when the client's connection drains, so a listener on
 a slow phone holds a socket, not a thread. Under WSGI a plain iterator does
@@ -24,14 +27,18 @@ from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
 from django.core.handlers.asgi import ASGIRequest
+from django.db.models import Q
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.utils.http import http_date, parse_http_date_safe
 from django.views.decorators.http import require_safe
 
 from .analytics.recording import record_hit
 from .models import Episode
+from .pending_uploads import PENDING_FOLDER, pending_owner
 
 CHUNK_SIZE = 64 * 1024
+# Where an episode's own images are stored (models/uploads.py): served only as the episode is.
+EPISODE_IMAGE_FOLDERS = ("images/episode/", "images/thumbnails/")
 # ASCII digits, at most 18 (below 2**63): `int()` of 4,300 digits raises, and no file is that large.
 _RANGE = re.compile(r"^bytes=([0-9]{0,18})-([0-9]{0,18})$")
 
@@ -157,6 +164,38 @@ def _served_type(path: str) -> tuple[str, bool]:
     return (content_type if inline else "application/octet-stream"), inline
 
 
+# What a file that only some may see says to caches on the way: keep it out of shared ones.
+PRIVATE = "private, no-cache"
+PUBLIC = "public, max-age=86400"
+
+
+def may_see_pending(request, path: str) -> bool:
+    """A pending upload is for the staff user who uploaded it, nobody else (pending_uploads.py)."""
+    owner = pending_owner(path)
+    return owner is not None and request.user.is_staff and request.user.pk == owner
+
+
+def episode_image_access(request, path: str) -> tuple[bool, bool]:
+    """(may see, is public) for an episode's image or thumbnail: it follows its episode.
+
+    Only files under an episode's folders are asked about (one query); a show's or a
+    voice's artwork stays public. A file no episode holds (deleted, replaced) is not served.
+    """
+    episode = Episode.objects.filter(Q(image=path) | Q(thumbnail=path)).only("status", "published_at").first()
+    if episode is None:
+        return False, False
+    return episode.is_public or request.user.has_perm("episodes.view_episode"), episode.is_public
+
+
+def _access(request, name: str) -> tuple[bool, bool]:
+    """(may see, is public) for a stored file other than audio."""
+    if name.split("/", 1)[0] == PENDING_FOLDER:
+        return may_see_pending(request, name), False
+    if name.startswith(EPISODE_IMAGE_FOLDERS):
+        return episode_image_access(request, name)
+    return True, True
+
+
 @require_safe
 def serve_media(request, path: str):
     """GET or HEAD a stored file, whole or by byte range."""
@@ -168,8 +207,16 @@ def serve_media(request, path: str):
         episode = visible_audio_episode(request, name)
         if episode is None:
             raise Http404("ファイルが見つかりません。")
+        public = episode.is_public
+    else:
+        allowed, public = _access(request, name)
+        if not allowed:
+            raise Http404("ファイルが見つかりません。")
+    cache_control = PUBLIC if public else PRIVATE
     if settings.MEDIA_ACCEL_REDIRECT:
-        return _handed_to_nginx(request, path, episode)
+        response = _handed_to_nginx(request, path, episode)
+        response["Cache-Control"] = cache_control
+        return response
     try:
         # A trailing slash would name the same file twice; folders are never served.
         if path.endswith("/") or not os.path.isfile(storage.path(path)):
@@ -186,8 +233,8 @@ def serve_media(request, path: str):
         "Accept-Ranges": "bytes",
         "Last-Modified": last_modified,
         "ETag": etag,
-        # Every upload has a fresh URL, so stored bytes never change under it.
-        "Cache-Control": "public, max-age=86400",
+        # Every upload has a fresh URL, so stored bytes never change under it; a draft's stay private.
+        "Cache-Control": cache_control,
     }
 
     if_none_match = request.headers.get("If-None-Match")

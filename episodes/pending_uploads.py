@@ -7,15 +7,20 @@ the form never loses the file. Saving the episode stores the file the usual
 way (the model probes it as any upload) and removes the pending copy;
 `manage.py purge_pending_uploads` removes what nobody saved.
 
-Pending files live under `pending/` in the default storage, which /media/
-never serves (it serves only audio and images of episodes).
+Pending files live under `pending/user-<id>/` in the default storage: /media/
+serves them to that staff user only (media.py), and each editor has a quota
+(`PENDING_UPLOAD_QUOTA_BYTES`) so nobody can fill the disk with files no
+episode takes. A disk that fills up mid-write leaves no partial file: the
+upload's fresh folder is removed and the editor is told why, in Japanese.
 """
 
+import errno
 import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import PurePosixPath
 
+from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files import File
@@ -31,10 +36,71 @@ SIGNING_SALT = "episodes.pending_uploads"
 # A reference older than this is refused, and `purge_pending_uploads` deletes files older than it by default.
 MAX_AGE = timedelta(hours=24)
 KINDS = ("audio", "image")
+OWNER_PREFIX = "user-"
+# The storage's own errors for "no room": a full disk, a file-system quota.
+NO_ROOM = {errno.ENOSPC, errno.EDQUOT}
+NO_ROOM_MESSAGE = (
+    "サーバーの保存領域がいっぱいのため、ファイルを保存できませんでした。保存済みのエピソードとファイルはそのままです。"
+    "管理者に連絡してください。"
+)
 
 
 class PendingUploadError(ValueError):
-    """The file cannot be kept for an episode; the message is for editors."""
+    """The file cannot be kept for an episode; the message is for editors, `status` for the upload script."""
+
+    def __init__(self, message: str, *, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+def owner_folder(owner_id: int) -> str:
+    """The pending folder of one staff user."""
+    return f"{PENDING_FOLDER}/{OWNER_PREFIX}{int(owner_id)}"
+
+
+def pending_owner(path: str) -> int | None:
+    """The id of the staff user a pending path belongs to (None: not pending, or from before owners)."""
+    parts = PurePosixPath(path).parts
+    if len(parts) < 4 or parts[0] != PENDING_FOLDER or not parts[1].startswith(OWNER_PREFIX):
+        return None
+    number = parts[1].removeprefix(OWNER_PREFIX)
+    return int(number) if number.isascii() and number.isdigit() and len(number) < 19 else None
+
+
+def pending_bytes(owner_id: int) -> int:
+    """What one user's pending files hold now."""
+    folder = owner_folder(owner_id)
+    if not default_storage.exists(folder):
+        return 0
+    total = 0
+    subfolders, _ = default_storage.listdir(folder)
+    for sub in subfolders:
+        _, files = default_storage.listdir(f"{folder}/{sub}")
+        total += sum(default_storage.size(f"{folder}/{sub}/{name}") for name in files)
+    return total
+
+
+def _check_quota(upload, owner_id: int) -> None:
+    quota = settings.PENDING_UPLOAD_QUOTA_BYTES
+    used = pending_bytes(owner_id)
+    if used + upload.size > quota:
+        raise PendingUploadError(
+            f"保存前のアップロードが上限（{filesizeformat(quota)}）を超えます（いま {filesizeformat(used)}）。"
+            "エピソードを保存するか、24 時間たって古いファイルが消えてから、もう一度選んでください。",
+            status=413,
+        )
+
+
+def _remove_folder(folder: str) -> None:
+    """Everything in one upload's fresh folder, and the folder (a partial file a full disk left)."""
+    try:
+        _, files = default_storage.listdir(folder)
+        for name in files:
+            default_storage.delete(f"{folder}/{name}")
+        if _is_local_folder(folder):
+            default_storage.delete(folder)
+    except (FileNotFoundError, NotImplementedError):
+        pass
 
 
 @dataclass(frozen=True)
@@ -73,10 +139,11 @@ def _is_local_folder(name: str) -> bool:
     return os.path.isdir(path) and not os.listdir(path)
 
 
-def store_pending_upload(upload, *, kind: str) -> PendingUpload:
-    """Check an upload by content and keep it in the pending area."""
+def store_pending_upload(upload, *, kind: str, owner_id: int) -> PendingUpload:
+    """Check an upload by content and the owner's quota, and keep it in the owner's pending folder."""
     if kind not in KINDS:
         raise PendingUploadError("アップロードの種類が正しくありません。")
+    _check_quota(upload, owner_id)
     if kind == "audio":
         try:
             info = probe_audio(upload)
@@ -92,7 +159,14 @@ def store_pending_upload(upload, *, kind: str) -> PendingUpload:
             raise PendingUploadError(" ".join(exc.messages)) from exc
         label = f"{name}（{filesizeformat(upload.size)}）"
     upload.seek(0)
-    path = default_storage.save(f"{PENDING_FOLDER}/{images.random_folder()}/{PurePosixPath(name).name}", upload)
+    folder = f"{owner_folder(owner_id)}/{images.random_folder()}"
+    try:
+        path = default_storage.save(f"{folder}/{PurePosixPath(name).name}", upload)
+    except OSError as exc:
+        _remove_folder(folder)  # the folder is this upload's alone: whatever is in it is the partial copy
+        if exc.errno in NO_ROOM:
+            raise PendingUploadError(NO_ROOM_MESSAGE, status=507) from exc
+        raise
     return PendingUpload(path=path, kind=kind, label=label)
 
 
@@ -118,14 +192,26 @@ def stale_pending_files(*, older_than: timedelta, now: datetime | None = None) -
     if not default_storage.exists(PENDING_FOLDER):
         return []
     stale = []
-    folders, _ = default_storage.listdir(PENDING_FOLDER)
-    for folder in sorted(folders):
-        _, files = default_storage.listdir(f"{PENDING_FOLDER}/{folder}")
+    for folder in _upload_folders():
+        _, files = default_storage.listdir(folder)
         for name in sorted(files):
-            path = f"{PENDING_FOLDER}/{folder}/{name}"
+            path = f"{folder}/{name}"
             if default_storage.get_modified_time(path) < cutoff:
                 stale.append(path)
     return stale
+
+
+def _upload_folders() -> list[str]:
+    """Every upload's own folder: under a user's folder, or directly under pending/ (before owners)."""
+    folders = []
+    top, _ = default_storage.listdir(PENDING_FOLDER)
+    for name in sorted(top):
+        if name.startswith(OWNER_PREFIX):
+            inner, _ = default_storage.listdir(f"{PENDING_FOLDER}/{name}")
+            folders += [f"{PENDING_FOLDER}/{name}/{sub}" for sub in sorted(inner)]
+        else:
+            folders.append(f"{PENDING_FOLDER}/{name}")
+    return folders
 
 
 def delete_pending_file(path: str) -> None:

@@ -261,3 +261,50 @@ class TestPermissions:
         assert episode.status == "published"
         assert response.status_code in (200, 302, 403)
         assert "unpublish" not in client.get("/admin/episodes/episode/").text
+
+
+class TestDeletingAnEpisodeWithDownloadCounts:
+    """A superuser got 403 (no permission to delete ダウンロード数（日別）): issue 24, finding 9."""
+
+    @pytest.fixture
+    def counted(self):
+        from datetime import date
+
+        from episodes.models import DailyDownloads
+
+        episode = make_episode()
+        DailyDownloads.objects.create(
+            day=date(2026, 1, 5), episode=episode, app="Apple Podcasts", device="iPhone", downloads=3
+        )
+        return episode
+
+    def test_a_superuser_deletes_it_and_its_counts_go_with_it(self, admin_client, counted):
+        from episodes.models import DailyDownloads, Episode
+
+        confirm = admin_client.get(f"/admin/episodes/episode/{counted.pk}/delete/")
+        assert confirm.status_code == 200 and "ダウンロード数（日別）: 1" in confirm.text
+        response = admin_client.post(f"/admin/episodes/episode/{counted.pk}/delete/", {"post": "yes"})
+        assert response.status_code == 302
+        assert not Episode.objects.filter(pk=counted.pk).exists() and not DailyDownloads.objects.exists()
+
+    def test_so_does_an_editor_who_may_delete_episodes_by_the_bulk_action(self, client, django_user_model, counted):
+        from django.contrib.auth.models import Permission
+
+        from episodes.models import Episode
+
+        editor = django_user_model.objects.create_user("editor", password="a-long-password-1", is_staff=True)
+        for codename in ("view_episode", "delete_episode"):
+            editor.user_permissions.add(Permission.objects.get(codename=codename))
+        client.force_login(editor)
+        data = {"action": "delete_selected", "_selected_action": [counted.pk], "post": "yes"}
+        response = client.post("/admin/episodes/episode/", data)
+        assert response.status_code == 302 and not Episode.objects.filter(pk=counted.pk).exists()
+
+    def test_without_delete_permission_on_episodes_nothing_goes(self, client, django_user_model, counted):
+        from django.contrib.auth.models import Permission
+
+        viewer = django_user_model.objects.create_user("viewer", password="a-long-password-1", is_staff=True)
+        viewer.user_permissions.add(Permission.objects.get(codename="view_episode"))
+        client.force_login(viewer)
+        assert client.post(f"/admin/episodes/episode/{counted.pk}/delete/", {"post": "yes"}).status_code == 403
+        assert type(counted).objects.filter(pk=counted.pk).exists()

@@ -8,7 +8,7 @@ from django.core.files.storage import default_storage
 from django.db import connection
 from django.utils import timezone
 
-from episodes.analytics import recording
+from episodes.analytics import aggregation, recording
 from episodes.analytics.rules import aggregate_downloads
 from episodes.models import DailyDownloads, DailySalt, DownloadHit, Episode, LegacyPath
 
@@ -34,8 +34,10 @@ MINUTE = 480_000
 @pytest.fixture(autouse=True)
 def _fresh_salt():
     recording.forget_salts()
+    recording.forget_waiting()
     yield
     recording.forget_salts()
+    recording.forget_waiting()
 
 
 @pytest.fixture
@@ -109,6 +111,78 @@ class TestOneListenerOneDownload:
                 at=timezone.now(), day=day, episode=episode, listener="same", user_agent=APPLE, source="media"
             )
         assert counted(episode) == 2
+
+
+class TestAbnormalActivityFromOneAddress:
+    """Issue 24, finding 6: 50 user agents from one address were 50 downloads."""
+
+    MINUTE_RANGE = {"Range": f"bytes=0-{MINUTE - 1}"}
+
+    def rotate(self, server, episode, agents: int, *, client: str = "127.0.0.2") -> None:
+        for n in range(agents):
+            agent = f"Podcasts/{1650 + n}.20 CFNetwork/1408.0.4 Darwin/22.5.0"
+            reply = server.request(
+                "GET", media_path(episode), client=client, headers={"User-Agent": agent, **self.MINUTE_RANGE}
+            )
+            assert reply.status == 206
+
+    def test_user_agent_rotation_from_one_address_is_one_listener(self, server, episode):
+        self.rotate(server, episode, 50)
+        assert DownloadHit.objects.count() == 50
+        assert counted(episode) == 1
+        assert DailyDownloads.objects.get().app == "Apple Podcasts"
+
+    def test_a_households_few_apps_stay_separate_listeners(self, server, episode, settings):
+        self.rotate(server, episode, settings.ANALYTICS_MAX_AGENTS_PER_ADDRESS)
+        assert counted(episode) == settings.ANALYTICS_MAX_AGENTS_PER_ADDRESS
+
+    def test_rotation_is_per_address(self, server, episode):
+        self.rotate(server, episode, 20, client="127.0.0.2")
+        self.rotate(server, episode, 2, client="127.0.0.3")
+        assert counted(episode) == 1 + 2
+
+    def test_rotating_bots_count_nothing(self, server, episode):
+        for n in range(20):
+            server.request("GET", media_path(episode), client="127.0.0.2", headers={"User-Agent": f"curl/8.{n}.0"})
+        assert counted(episode) == 0
+
+    def test_one_address_counts_at_most_the_daily_cap(self, server, settings):
+        settings.ANALYTICS_MAX_DOWNLOADS_PER_ADDRESS = 3
+        episodes = [make_episode() for _ in range(5)]
+        for target in episodes:
+            server.request("GET", media_path(target), client="127.0.0.2", headers={"User-Agent": APPLE})
+        server.request("GET", media_path(episodes[0]), client="127.0.0.3", headers={"User-Agent": APPLE})
+        aggregate_downloads()
+        per_episode = dict(DailyDownloads.objects.values_list("episode_id", "downloads"))
+        assert per_episode == {episodes[0].pk: 2, episodes[1].pk: 1, episodes[2].pk: 1}  # in episode order
+
+
+class TestIncremental:
+    """A run reads only the addresses with new hits; the counts are those of a full recount."""
+
+    def hit(self, episode, address: str, listener: str) -> None:
+        DownloadHit.objects.create(
+            at=timezone.now(), day=timezone.localdate(), episode=episode, listener=listener, address=address,
+            user_agent=APPLE, source="media",
+        )  # fmt: skip
+
+    def test_a_second_run_reads_only_what_is_new(self, episode):
+        for n in range(10):
+            self.hit(episode, f"a{n}", f"l{n}")
+        first = aggregate_downloads()
+        assert (first.hits, first.downloads) == (10, 10)
+        self.hit(episode, "new", "new-listener")
+        self.hit(episode, "a0", "l0")  # an address already counted: recounted, still one download
+        second = aggregation.aggregate(overlap=0)  # no re-read margin: what is new, exactly
+        assert second.hits == 3  # the new address's one hit and a0's two, not the other nine
+        assert second.downloads == 11 and counted(episode) == 11
+
+    def test_nothing_new_reads_nothing(self, episode):
+        self.hit(episode, "a", "l")
+        aggregate_downloads()
+        again = aggregate_downloads()
+        assert (again.hits, again.days) == (0, [])
+        assert DailyDownloads.objects.get().downloads == 1
 
 
 class TestRanges:
@@ -316,6 +390,20 @@ class TestRecordingNeverBreaksTheAudio:
                 editor.create_model(DownloadHit)
         assert reply.status == 200
         assert len(reply.body) == SIZE
+        assert recording.waiting_hits() == 1  # kept for the next write that goes through
+
+    def test_waiting_hits_go_with_the_next_write(self, any_server, episode, settings):
+        settings.ANALYTICS_RECORD_BACKOFF_SECONDS = 0  # try again at once
+        with connection.schema_editor() as editor:
+            editor.delete_model(DownloadHit)
+        try:
+            any_server.request("GET", media_path(episode), client="127.0.0.2", headers={"User-Agent": APPLE})
+        finally:
+            with connection.schema_editor() as editor:
+                editor.create_model(DownloadHit)
+        reply = any_server.request("GET", media_path(episode), client="127.0.0.3", headers={"User-Agent": APPLE})
+        assert reply.status == 200 and recording.waiting_hits() == 0
+        assert DownloadHit.objects.count() == 2 and counted(episode) == 2
 
 
 class TestListenUrls:

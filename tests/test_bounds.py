@@ -194,3 +194,49 @@ class TestFinding4OtherNumbers:
         make_episode()
         year = timezone.localtime().year
         assert admin_client.get(f"/admin/episodes/episode/?published_at__year={year}").status_code == 200
+
+
+HUGE = "9" * 5000  # past int()'s 4,300-digit limit
+
+
+class TestEveryNumericQueryParameter:
+    """Each number a view reads from the address, sent as 5,000 digits: 4xx or the default, never a 500."""
+
+    @pytest.fixture
+    def site(self, settings, admin_client):
+        settings.SITE_URL = "https://podcast.example.jp"
+        actor = make_actor(name="ずんだもん", slug="zundamon")
+        episode = make_episode(number=7, cast=[actor])
+        return episode, admin_client
+
+    def test_public_views(self, client, site):
+        episode, _ = site
+        show, actor = episode.show.slug, "zundamon"
+        for path in [
+            f"/?page={HUGE}",
+            f"/shows/{show}/?page={HUGE}",
+            f"/actors/{actor}/?page={HUGE}",
+            f"/search/?q=x&page={HUGE}",
+            f"/search/?q=x&year={HUGE}",
+            f"/letters/?episode={HUGE}",
+            f"/letters/thanks/?episode={HUGE}",
+            f"/sitemap.xml?p={HUGE}",
+            f"/oembed?url=https://podcast.example.jp/episode/7&maxwidth={HUGE}",
+            f"/oembed?url=https://podcast.example.jp/episode/7&maxheight={HUGE}",
+            f"/oembed?url=https://podcast.example.jp/episode/{HUGE}",
+            f"/episode/{HUGE}",
+            f"/episode/{HUGE}/embed",
+            f"/archive/{HUGE}/1/",
+            f"/listen/{HUGE}/a.mp3",
+        ]:
+            assert client.get(path).status_code < 500, path[:60]
+
+    def test_admin_views(self, site):
+        _, admin_client = site
+        for path in [
+            f"/admin/episodes/episode/?p={HUGE}",
+            f"/admin/episodes/episode/{HUGE}/change/",
+            f"/admin/episodes/letter/?p={HUGE}",
+            f"/admin/episodes/dailydownloads/?p={HUGE}",
+        ]:
+            assert admin_client.get(path).status_code < 500, path[:60]

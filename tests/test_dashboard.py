@@ -117,6 +117,23 @@ class TestPage:
         with django_assert_max_num_queries(20):
             assert admin_client.get("/admin/").status_code == 200
 
+    def test_letters_only_for_staff_who_may_read_them(self, client, django_user_model):
+        """A user with only view_episode saw radio names and first lines; the inbox was 403 (issue 24, finding 10)."""
+        from django.contrib.auth.models import Permission
+
+        make_letter(radio_name="ずんだ餅", message="ひみつのお便りです")
+        user = django_user_model.objects.create_user("staff", password="pw-12345-xyz", is_staff=True)
+        user.user_permissions.add(Permission.objects.get(codename="view_episode"))
+        client.force_login(user)
+        page = client.get("/admin/").text
+        assert "放送局の状況" in page
+        assert "ずんだ餅" not in page and "ひみつ" not in page and "未読" not in page
+        user.user_permissions.add(Permission.objects.get(codename="view_letter"))
+        user = django_user_model.objects.get(pk=user.pk)  # permissions are cached on the instance
+        client.force_login(user)
+        page = client.get("/admin/").text
+        assert "未読 1 通" in page and "ずんだ餅" in page
+
     def test_staff_without_episode_permission_sees_no_dashboard(self, client, django_user_model):
         user = django_user_model.objects.create_user("staff", password="pw-12345-xyz", is_staff=True)
         client.force_login(user)
@@ -124,7 +141,7 @@ class TestPage:
 
 
 def test_dashboard_dict_has_everything():
-    assert set(station_dashboard()) >= {
+    assert set(station_dashboard(letters=True)) >= {
         "slots",
         "today_episodes",
         "tomorrow_episodes",

@@ -79,6 +79,13 @@ class TestOembed:
         data = oembed(client, "https://podcast.example.jp/episode/550", maxwidth="10", maxheight="x").json()
         assert (data["width"], data["height"]) == (240, 320)
 
+    @pytest.mark.parametrize("name", ["maxwidth", "maxheight"])
+    def test_a_number_of_5000_digits_is_400_not_500(self, client, episode, name):
+        """int() refuses more than 4,300 digits: it was a 500 (issue 24, finding 11)."""
+        response = oembed(client, "https://podcast.example.jp/episode/550", **{name: "9" * 5000})
+        assert response.status_code == 400 and "桁" in response.text
+        assert oembed(client, "https://podcast.example.jp/episode/550", **{name: "9" * 6}).status_code == 200
+
     @pytest.mark.parametrize(
         "url",
         [

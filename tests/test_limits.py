@@ -1,4 +1,4 @@
-"""Request bodies are refused by size before anything reads them (issue 12, finding 7; episodes/limits.py)."""
+"""Request bodies are refused by size and caller before anything reads them (issues 12 and 24; episodes/limits.py)."""
 
 import asyncio
 import json
@@ -8,7 +8,8 @@ from asgiref.sync import async_to_sync
 from django.contrib.auth.models import User
 from django.test import Client
 
-from episodes.limits import _staff_session, body_limit
+from episodes.limits import Caller, _staff_session, decide, upload_cap
+from episodes.models import ApiToken
 
 pytestmark = pytest.mark.django_db
 
@@ -24,9 +25,9 @@ class Untouchable:
     readline = read
 
 
-def post(client, path, length, **extra):
+def post(client, path, length, method="POST", **extra):
     return client.generic(
-        "POST",
+        method,
         path,
         b"",
         content_type="multipart/form-data; boundary=x",
@@ -58,6 +59,28 @@ class TestRefusedBeforeReading:
         response = post(Client(), "/api/v1/episodes", HUNDRED_MB, HTTP_AUTHORIZATION="Bearer nothing")
         assert response.status_code == 401 and response["Content-Type"] == "application/json"
 
+    @pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS", "DELETE"])
+    def test_every_method_is_limited(self, method):
+        """A GET with 600 MB used to pass the limit untouched (issue 24, finding 3)."""
+        assert post(Client(), "/search/?q=x", str(600 * 1024 * 1024), method=method).status_code == 413
+
+    @pytest.mark.parametrize("path", ["/api/v1/episodes", "/api/nonexistent", "/api/v1/health"])
+    def test_the_api_asks_for_credentials_before_the_body(self, path):
+        response = post(Client(), path, str(200 * 1024 * 1024))
+        assert response.status_code == 401 and response.json()["code"] == "token_missing"
+        assert response["Connection"] == "close"
+
+    def test_a_valid_token_gets_the_upload_cap_and_no_more(self, settings):
+        _, secret = ApiToken.issue(name="パイプライン", all_shows=True)
+        auth = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+        too_much = str(upload_cap() + 1)
+        response = post(Client(), "/api/v1/episodes", too_much, **auth)
+        assert response.status_code == 413 and response.json()["code"] == "upload_too_large"
+        revoked, revoked_secret = ApiToken.issue(name="古い", all_shows=True)
+        ApiToken.objects.filter(pk=revoked.pk).revoke()
+        response = post(Client(), "/api/v1/episodes", too_much, HTTP_AUTHORIZATION=f"Bearer {revoked_secret}")
+        assert response.json()["code"] == "token_revoked"
+
 
 class TestWhatFits:
     def test_a_full_letter_in_japanese_fits(self, settings):
@@ -67,15 +90,26 @@ class TestWhatFits:
         )
         assert response.status_code != 413
 
-    def test_limits_by_route_and_user(self, settings):
+    def test_limits_by_route_and_caller(self, settings):
+        _, secret = ApiToken.issue(name="パイプライン", all_shows=True)
         upload = settings.API_MAX_UPLOAD_BYTES + 1024 * 1024
-        for path, staff, expected in [
-            ("/letters/", True, settings.LETTERS_MAX_BODY_BYTES),
-            ("/api/v1/episodes", False, upload),
-            ("/admin/episodes/episode/add/", True, upload),
-            ("/admin/episodes/episode/add/", False, settings.PUBLIC_MAX_BODY_BYTES),
+        assert upload_cap() == upload
+        for path, authorization, staff, expected in [
+            ("/letters/", "", True, settings.LETTERS_MAX_BODY_BYTES),
+            ("/api/v1/episodes", f"Bearer {secret}", False, upload),
+            ("/api/v1/openapi.json", "", False, settings.PUBLIC_MAX_BODY_BYTES),
+            ("/admin/episodes/episode/add/", "", True, upload),
+            ("/admin/episodes/episode/add/", "", False, settings.PUBLIC_MAX_BODY_BYTES),
         ]:
-            assert body_limit(path, lambda staff=staff: staff) == expected, path
+            refusal, limit = decide(path, None, Caller(authorization, lambda staff=staff: staff))
+            assert refusal is None and limit == expected, path
+
+    def test_a_small_body_asks_nobody_who_sends_it(self, django_assert_num_queries):
+        def never():
+            raise AssertionError("is_staff asked for a small body")
+
+        with django_assert_num_queries(0):
+            assert decide("/search/", 1000, Caller("", never)) == (None, 64 * 1024)
 
 
 def asgi(scope_path: str, *, headers=(), chunks=(), method="POST"):
@@ -127,10 +161,31 @@ class TestUnderAsgi:
         assert asked["calls"] == 0
 
     def test_the_api_gets_its_json_413(self, settings):
+        _, secret = ApiToken.issue(name="パイプライン", all_shows=True)
         length = str(settings.API_MAX_UPLOAD_BYTES + 2 * 1024 * 1024).encode()
-        status, headers, body, asked = asgi("/api/v1/episodes", headers=[(b"content-length", length)])
+        auth = (b"authorization", f"Bearer {secret}".encode())
+        status, headers, body, asked = asgi("/api/v1/episodes", headers=[(b"content-length", length), auth])
         assert status == 413 and json.loads(body)["code"] == "upload_too_large"
         assert headers[b"content-type"] == b"application/json" and asked["calls"] == 0
+
+    @pytest.mark.parametrize("path", ["/api/v1/episodes", "/api/nonexistent"])
+    def test_the_api_answers_401_before_asking_for_a_byte(self, path):
+        length = (b"content-length", str(200 * 1024 * 1024).encode())
+        for auth in ([], [(b"authorization", b"Bearer zpd_forged")]):
+            status, headers, body, asked = asgi(path, headers=[length, *auth])
+            assert status == 401 and asked["calls"] == 0, auth
+            assert headers[b"connection"] == b"close"
+
+    def test_a_get_with_600_mb_is_413_before_asking_for_a_byte(self):
+        length = (b"content-length", str(600 * 1024 * 1024).encode())
+        status, headers, _, asked = asgi("/search/", headers=[length], method="GET")
+        assert status == 413 and asked["calls"] == 0
+
+    def test_a_chunked_get_is_cut_off_too(self, settings):
+        chunks = [b"x" * 4096] * 64
+        status, _, _, asked = asgi("/", headers=[(b"transfer-encoding", b"chunked")], chunks=chunks, method="GET")
+        assert status == 413
+        assert asked["bytes"] <= settings.PUBLIC_MAX_BODY_BYTES + 4096
 
     def test_a_chunked_body_is_cut_off_past_the_limit(self, settings):
         chunks = [b"x" * 4096] * 64  # 256 KB without a Content-Length

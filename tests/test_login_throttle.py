@@ -1,4 +1,4 @@
-"""The admin login waits after repeated failures, per user name and per address (episodes/login_throttle.py).
+"""The admin login waits after repeated failures, per user name and address and per address (episodes/login_throttle.py).
 
 Issue 12, finding 13: 50 wrong passwords in 16 seconds, then the right one worked.
 Attempts are rows in the test's own database (axes' database handler), so no
@@ -9,10 +9,12 @@ from datetime import timedelta
 
 import pytest
 from axes.models import AccessAttempt
+from django.core.cache import cache
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
-from episodes.login_throttle import client_ip
+from episodes.login_throttle import client_ip, failures_for_name
+from episodes.login_throttle import slowdown_key as key_for
 
 pytestmark = pytest.mark.django_db
 
@@ -52,12 +54,57 @@ class TestThrottle:
         assert response["Retry-After"] == "900"
         assert not logged_in(client)
 
-    def test_per_user_name_from_any_address(self, editors, settings):
+    def test_a_name_is_locked_from_the_address_that_failed(self, editors, settings):
+        for _ in range(settings.AXES_FAILURE_LIMIT):
+            attempt("editor", "wrong", address="198.51.100.1")
+
+        assert attempt("editor", PASSWORD, address="198.51.100.1")[0].status_code == 429
+        response, client = attempt("editor", PASSWORD, address="203.0.113.9")
+        assert response.status_code == 302 and logged_in(client)
+
+    def test_a_stranger_cannot_lock_a_name_from_many_addresses(self, editors, settings):
+        """Five failures from five addresses locked the name, and the right password counted as a sixth (issue 24, 8)."""
         for n in range(settings.AXES_FAILURE_LIMIT):
             attempt("editor", "wrong", address=f"198.51.100.{n + 1}")
 
-        assert attempt("editor", PASSWORD, address="203.0.113.9")[0].status_code == 429
-        response, client = attempt("other", PASSWORD, address="203.0.113.9")
+        response, client = attempt("editor", PASSWORD, address="203.0.113.9")
+
+        assert response.status_code == 302 and logged_in(client)
+        assert not AccessAttempt.objects.filter(ip_address="203.0.113.9").exists()
+
+
+class TestGlobalSlowdown:
+    """Past LOGIN_NAME_SLOWDOWN_AFTER failures for a name from all addresses: one check per interval, no lock."""
+
+    @pytest.fixture
+    def flooded(self, editors, settings):
+        settings.LOGIN_NAME_SLOWDOWN_AFTER = 8
+        for n in range(settings.LOGIN_NAME_SLOWDOWN_AFTER):
+            attempt("editor", "wrong", address=f"198.51.100.{n + 1}")
+        cache.delete_many([key_for("editor")])
+        yield
+        cache.delete_many([key_for("editor")])
+
+    def test_the_right_password_from_a_new_address_still_works(self, flooded):
+        response, client = attempt("editor", PASSWORD, address="203.0.113.9")
+        assert response.status_code == 302 and logged_in(client)
+
+    def test_a_second_attempt_within_the_interval_waits_and_is_not_counted(self, flooded, settings):
+        attempt("editor", "wrong", address="203.0.113.1")  # takes the interval's one check
+        before = failures_for_name("editor")
+
+        response, client = attempt("editor", PASSWORD, address="203.0.113.2")
+
+        assert response.status_code == 429 and response["Retry-After"] == str(settings.LOGIN_NAME_SLOWDOWN_SECONDS)
+        assert "秒ほど待って" in response.text and not logged_in(client)
+        assert failures_for_name("editor") == before
+        cache.delete(key_for("editor"))  # the interval has passed
+        response, client = attempt("editor", PASSWORD, address="203.0.113.2")
+        assert response.status_code == 302 and logged_in(client)
+
+    def test_other_names_are_not_slowed(self, flooded):
+        attempt("editor", "wrong", address="203.0.113.1")
+        response, client = attempt("other", PASSWORD, address="203.0.113.2")
         assert response.status_code == 302 and logged_in(client)
 
     def test_per_address_whatever_the_user_name(self, editors, settings):

@@ -530,3 +530,67 @@ class TestAccelRedirect:
         assert response["Content-Type"] == "application/octet-stream"
         assert response["Content-Disposition"] == "attachment"
         assert client.get("/media/audio/none.mp3").status_code == 404
+
+
+class TestFilesFollowTheirEpisode:
+    """Issue 24, finding 12: pending uploads and draft images were served to anyone with the URL."""
+
+    @pytest.fixture
+    def staff(self, django_user_model):
+        from django.contrib.auth.models import Permission
+
+        def make(name):
+            user = django_user_model.objects.create_user(name, password="a-long-password-1", is_staff=True)
+            for codename in ("view_episode", "add_episode", "change_episode"):
+                user.user_permissions.add(Permission.objects.get(codename=codename))
+            client = Client()
+            client.force_login(user)
+            return user, client
+
+        return make
+
+    def test_a_pending_upload_is_served_to_its_uploader_only(self, staff):
+        from episodes.pending_uploads import load_pending_upload
+
+        uploader, uploader_client = staff("uploader")
+        _, colleague = staff("colleague")
+        answer = uploader_client.post(
+            "/admin/episodes/episode/pending-upload/",
+            {"file": File(MP3.open("rb"), name="daily.mp3"), "kind": "audio"},
+        ).json()
+        path = load_pending_upload(answer["reference"], kind="audio").path
+        assert path.startswith(f"pending/user-{uploader.pk}/")
+        url = f"/media/{quote(path)}"
+        response = uploader_client.get(url)
+        assert response.status_code == 200 and b"".join(response.streaming_content) == MP3.read_bytes()
+        assert response["Cache-Control"] == "private, no-cache"
+        assert colleague.get(url).status_code == 404
+        assert Client().get(url).status_code == 404
+
+    def test_a_pending_file_from_before_owners_is_served_to_nobody(self, admin_client):
+        default_storage.save("pending/abc123/old.mp3", ContentFile(b"x" * 100))
+        assert admin_client.get("/media/pending/abc123/old.mp3").status_code == 404
+
+    def test_a_drafts_image_and_thumbnail_are_not_public(self, staff):
+        from episodes.models import Episode
+
+        from .factories import image_upload
+
+        episode = make_episode(status=Episode.Status.DRAFT, image=image_upload("cover.png"))
+        assert episode.image.name.startswith("images/episode/") and episode.thumbnail
+        _, editor = staff("editor")
+        for name in (episode.image.name, episode.thumbnail.name):
+            url = f"/media/{quote(name)}"
+            assert Client().get(url).status_code == 404, name
+            response = editor.get(url)
+            assert response.status_code == 200, name
+            assert response["Cache-Control"] == "private, no-cache"  # never kept by a shared cache
+        Episode.objects.filter(pk=episode.pk).update(status=Episode.Status.PUBLISHED)
+        response = Client().get(f"/media/{quote(episode.image.name)}")
+        assert response.status_code == 200 and response["Cache-Control"] == "public, max-age=86400"
+
+    def test_show_artwork_stays_public(self):
+        from .factories import image_upload, make_show
+
+        show = make_show(artwork=image_upload("art.png"))
+        assert Client().get(f"/media/{quote(show.artwork.name)}").status_code == 200

@@ -29,7 +29,7 @@ UPLOAD_URL = "/admin/episodes/episode/pending-upload/"
 
 class TestStore:
     def test_audio_is_probed_and_kept_under_pending(self):
-        pending = store_pending_upload(mp3_upload("今日の回.mp3"), kind="audio")
+        pending = store_pending_upload(mp3_upload("今日の回.mp3"), kind="audio", owner_id=1)
         assert pending.path.startswith("pending/")
         assert pending.name == "今日の回.mp3"
         assert default_storage.size(pending.path) == MP3.stat().st_size
@@ -37,32 +37,32 @@ class TestStore:
         assert "audio/mpeg" in pending.label
 
     def test_audio_named_after_its_content(self):
-        pending = store_pending_upload(SimpleUploadedFile("x.html", MP3.read_bytes()), kind="audio")
+        pending = store_pending_upload(SimpleUploadedFile("x.html", MP3.read_bytes()), kind="audio", owner_id=1)
         assert pending.name == "x.mp3"
 
     def test_not_audio_is_refused(self):
         with pytest.raises(PendingUploadError, match="MP3 または M4A"):
-            store_pending_upload(SimpleUploadedFile("fake.mp3", b"not audio at all" * 100), kind="audio")
+            store_pending_upload(SimpleUploadedFile("fake.mp3", b"not audio at all" * 100), kind="audio", owner_id=1)
         assert not default_storage.exists("pending")
 
     def test_image_is_checked(self):
-        pending = store_pending_upload(image_upload("cover.gif", fmt="PNG"), kind="image")
+        pending = store_pending_upload(image_upload("cover.gif", fmt="PNG"), kind="image", owner_id=1)
         assert pending.name == "cover.png"
         with pytest.raises(PendingUploadError, match="画像として読み取れない"):
-            store_pending_upload(SimpleUploadedFile("x.png", b"nope"), kind="image")
+            store_pending_upload(SimpleUploadedFile("x.png", b"nope"), kind="image", owner_id=1)
 
     def test_unknown_kind(self):
         with pytest.raises(PendingUploadError):
-            store_pending_upload(mp3_upload(), kind="script")
+            store_pending_upload(mp3_upload(), kind="script", owner_id=1)
 
 
 class TestReference:
     def test_round_trip(self):
-        pending = store_pending_upload(mp3_upload(), kind="audio")
+        pending = store_pending_upload(mp3_upload(), kind="audio", owner_id=1)
         assert load_pending_upload(pending.reference(), kind="audio") == pending
 
     def test_forged_or_other_paths_are_refused(self):
-        pending = store_pending_upload(mp3_upload(), kind="audio")
+        pending = store_pending_upload(mp3_upload(), kind="audio", owner_id=1)
         with pytest.raises(PendingUploadError):
             load_pending_upload(pending.reference() + "x", kind="audio")
         with pytest.raises(PendingUploadError):
@@ -72,7 +72,7 @@ class TestReference:
             load_pending_upload(outside, kind="audio")
 
     def test_gone_file_is_refused(self):
-        pending = store_pending_upload(mp3_upload(), kind="audio")
+        pending = store_pending_upload(mp3_upload(), kind="audio", owner_id=1)
         pending.discard()
         with pytest.raises(PendingUploadError, match="見つかりません"):
             load_pending_upload(pending.reference(), kind="audio")
@@ -85,8 +85,8 @@ def _age(path: str, hours: float) -> None:
 
 class TestPurge:
     def test_only_old_files_go(self):
-        old = store_pending_upload(mp3_upload("old.mp3"), kind="audio")
-        fresh = store_pending_upload(mp3_upload("fresh.mp3"), kind="audio")
+        old = store_pending_upload(mp3_upload("old.mp3"), kind="audio", owner_id=1)
+        fresh = store_pending_upload(mp3_upload("fresh.mp3"), kind="audio", owner_id=1)
         _age(old.path, 30)
         assert stale_pending_files(older_than=timedelta(hours=24)) == [old.path]
 
@@ -191,7 +191,7 @@ class TestFormKeepsTheUpload:
 
     def test_file_sent_with_the_form_wins(self, admin_client):
         show = make_show()
-        other = store_pending_upload(mp3_upload("pending.mp3"), kind="audio")
+        other = store_pending_upload(mp3_upload("pending.mp3"), kind="audio", owner_id=1)
         data = episode_form(show, audio_file=mp3_upload("direct.mp3"), audio_file_pending=other.reference())
         assert admin_client.post("/admin/episodes/episode/add/", data).status_code == 302
         assert Episode.objects.get(number=100).audio_file.name.endswith("direct.mp3")
@@ -205,9 +205,46 @@ class TestFormKeepsTheUpload:
 
     def test_pending_image(self, admin_client):
         show = make_show()
-        image = store_pending_upload(image_upload("cover.png"), kind="image")
+        image = store_pending_upload(image_upload("cover.png"), kind="image", owner_id=1)
         data = episode_form(show, audio_file=mp3_upload(), image_pending=image.reference())
         assert admin_client.post("/admin/episodes/episode/add/", data).status_code == 302
         episode = Episode.objects.get(number=100)
         assert episode.image.name.endswith("cover.png")
         assert episode.thumbnail
+
+
+class TestQuota:
+    """Each editor's uploads not yet saved are capped (PENDING_UPLOAD_QUOTA_BYTES): issue 24, finding 12."""
+
+    def test_an_upload_past_the_quota_is_a_japanese_413_and_stores_nothing(
+        self, admin_client, settings, django_user_model
+    ):
+        from episodes.pending_uploads import pending_bytes
+
+        size = MP3.stat().st_size
+        settings.PENDING_UPLOAD_QUOTA_BYTES = size * 2
+        for _ in range(2):
+            assert admin_client.post(UPLOAD_URL, {"file": mp3_upload(), "kind": "audio"}).status_code == 200
+        user_id = django_user_model.objects.get(username="admin").pk
+        assert pending_bytes(user_id) == size * 2
+
+        response = admin_client.post(UPLOAD_URL, {"file": mp3_upload(), "kind": "audio"})
+
+        assert response.status_code == 413 and "上限" in response.json()["error"]
+        assert pending_bytes(user_id) == size * 2
+
+    def test_the_quota_is_per_editor(self, settings):
+        from episodes.pending_uploads import PendingUploadError
+
+        settings.PENDING_UPLOAD_QUOTA_BYTES = MP3.stat().st_size
+        store_pending_upload(mp3_upload(), kind="audio", owner_id=1)
+        with pytest.raises(PendingUploadError):
+            store_pending_upload(mp3_upload(), kind="audio", owner_id=1)
+        store_pending_upload(mp3_upload(), kind="audio", owner_id=2)
+
+    def test_purge_reaches_files_in_editors_folders_and_older_ones(self):
+        legacy = default_storage.save("pending/abc123/old.mp3", mp3_upload())
+        owned = store_pending_upload(mp3_upload("mine.mp3"), kind="audio", owner_id=3)
+        for path in (legacy, owned.path):
+            _age(path, 30)
+        assert sorted(stale_pending_files(older_than=timedelta(hours=24))) == sorted([legacy, owned.path])

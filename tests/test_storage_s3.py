@@ -557,3 +557,20 @@ class TestOtherWriters:
         assert Show.objects.get(name="私立ずんだもん女学園放送部").artwork.name == cover
         old = client.get("/images/ojousama_zundamon_square.jpg")
         assert (old.status_code, old["Location"]) == (301, media.url(cover))
+
+
+class TestDeletedEpisodes:
+    def test_a_deleted_episodes_objects_leave_the_bucket(self, admin_client, media, django_capture_on_commit_callbacks):
+        """Issue 24, finding 12: on S3 a deleted episode's files stayed public by URL."""
+        data = admin_episode_post(
+            make_show(),
+            audio_file=upload(EPISODE_AUDIO, MP3.read_bytes(), "audio/mpeg"),
+            image=upload("表紙.png", image_bytes(800, 600), "image/png"),
+        )
+        assert admin_client.post("/admin/episodes/episode/add/", data).status_code == 302
+        episode = Episode.objects.get(number=100)
+        assert len(media.object_keys()) == 3
+        with django_capture_on_commit_callbacks(execute=True):
+            response = admin_client.post(f"/admin/episodes/episode/{episode.pk}/delete/", {"post": "yes"})
+        assert response.status_code == 302
+        assert media.object_keys() == []

@@ -233,7 +233,8 @@ AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME")
 MEDIA_ON_S3 = bool(AWS_STORAGE_BUCKET_NAME)
 
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # FileSystemStorage that leaves no partial file when the disk fills up (episodes/media_storage.py).
+    "default": {"BACKEND": "episodes.media_storage.MediaFileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -320,15 +321,20 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- Admin login throttling (django-axes) -------------------------------------
-# After LOGIN_FAILURE_LIMIT wrong passwords for one user name, or from one address, that
-# user name or address waits LOGIN_COOLOFF_MINUTES (since its last failure).
+# After LOGIN_FAILURE_LIMIT wrong passwords for one user name from one address, or from one
+# address for any names, that pair or address waits LOGIN_COOLOFF_MINUTES (since its last failure).
 AUTHENTICATION_BACKENDS = [
     "episodes.login_throttle.LoginThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own
+# A user name from one address, and an address whatever the name: nobody can lock someone else's name
+# (issue 24, finding 8). Across addresses a name is only slowed (episodes/login_throttle.py).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_WHITELIST_CALLABLE = "episodes.login_throttle.not_counted"
+LOGIN_NAME_SLOWDOWN_AFTER = env_int("LOGIN_NAME_SLOWDOWN_AFTER", 20)
+LOGIN_NAME_SLOWDOWN_SECONDS = env_int("LOGIN_NAME_SLOWDOWN_SECONDS", 2)
 AXES_RESET_ON_SUCCESS = True
 # The address the letters' rate limit uses: REMOTE_ADDR, or the trusted proxy's header.
 AXES_CLIENT_IP_CALLABLE = "episodes.login_throttle.client_ip"
@@ -390,6 +396,8 @@ PROBE_AUDIO_ADMIN_TIMEOUT = env_int("PROBE_AUDIO_ADMIN_TIMEOUT", 5)
 # --- Publishing API ---------------------------------------------------------
 # The most bytes of files one POST /api/v1/episodes may upload (the MP3, script, timeline and post).
 API_MAX_UPLOAD_BYTES = env_int("API_MAX_UPLOAD_BYTES", 300 * 1024 * 1024)
+# What one editor's uploads not yet saved with an episode may hold (episodes/pending_uploads.py).
+PENDING_UPLOAD_QUOTA_BYTES = env_int("PENDING_UPLOAD_QUOTA_BYTES", 1024 * 1024 * 1024)
 
 # --- Listener letters (お便り) ------------------------------------------------
 # Staff e-mailed when a letter arrives (comma-separated); empty: nobody is e-mailed.
@@ -406,6 +414,14 @@ LETTERS_CLIENT_HASH_SALT = env_str("LETTERS_CLIENT_HASH_SALT")
 # --- Download analytics -------------------------------------------------------
 # Off: audio requests are not recorded at all (the bench compares the audio path with and without).
 ANALYTICS_RECORDING = env_bool("ANALYTICS_RECORDING", True)
+# The longest the audio path waits on a lock to record a hit; past it the hit is dropped (recording.py).
+ANALYTICS_RECORD_WAIT_MS = env_int("ANALYTICS_RECORD_WAIT_MS", 200)
+# After a write failed, hits wait in memory this long before the next try (one bounded wait per interval).
+ANALYTICS_RECORD_BACKOFF_SECONDS = env_int("ANALYTICS_RECORD_BACKOFF_SECONDS", 2)
+# The counting rules' per-address limits (analytics/rules.py): more distinct user agents than this for one
+# episode from one address in a day count as one listener; an address counts at most this many downloads a day.
+ANALYTICS_MAX_AGENTS_PER_ADDRESS = env_int("ANALYTICS_MAX_AGENTS_PER_ADDRESS", 5)
+ANALYTICS_MAX_DOWNLOADS_PER_ADDRESS = env_int("ANALYTICS_MAX_DOWNLOADS_PER_ADDRESS", 50)
 # On: feeds and pages point at /listen/<episode>/<file> (records, then 302) for audio this site does not serve.
 ANALYTICS_LISTEN_URLS = env_bool("ANALYTICS_LISTEN_URLS", False)
 # Folder of the OPAWG user-agents files that update_user_agents writes; empty: the copy shipped in the code.

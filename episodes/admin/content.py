@@ -1,5 +1,7 @@
 """Admin for what listeners see: station, shows, cast, episodes and articles."""
 
+import logging
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR
@@ -13,7 +15,8 @@ from markdownx.models import MarkdownxField
 from markdownx.widgets import AdminMarkdownxWidget
 
 from .. import images, tasks
-from ..models import Actor, Appearance, Episode, LinkedArticle, Show, Station
+from ..models import Actor, Appearance, DailyDownloads, Episode, LinkedArticle, Show, Station
+from ..pending_uploads import NO_ROOM, NO_ROOM_MESSAGE
 from ..schedule import host_for, schedule_for_script
 from ..timecode import TimecodeField
 from . import episode_editor
@@ -28,6 +31,8 @@ FORM_FIELDS = {
     MarkdownxField: {"widget": AdminMarkdownxWidget},
     models.URLField: {"assume_scheme": "https"},
 }
+
+logger = logging.getLogger(__name__)
 
 
 def _image_preview(fieldfile, size: int = 80):
@@ -294,6 +299,17 @@ class EpisodeAdmin(SaneDateFiltersMixin, admin.ModelAdmin):
         ("状態と識別情報", {"fields": ["status", "guid", "created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
+    def get_deleted_objects(self, objs, request):
+        """Whoever may delete an episode may delete its download counts, which go with it (CASCADE).
+
+        The counts are read-only in the admin, so nobody holds their delete
+        permission and Django refused even a superuser (issue 24, finding 9).
+        The confirmation page still lists how many daily rows go.
+        """
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        perms_needed.discard(DailyDownloads._meta.verbose_name)
+        return deleted, model_count, perms_needed, protected
+
     @admin.display(description="公開状況")
     def publication(self, obj):
         return obj.publication_label
@@ -344,6 +360,17 @@ class EpisodeAdmin(SaneDateFiltersMixin, admin.ModelAdmin):
     def thumbnail_preview(self, obj):
         return _image_preview(obj.thumbnail, 160)
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """A full media disk while saving: the save is rolled back, and the editor told why, not a 500."""
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except OSError as exc:
+            if exc.errno not in NO_ROOM:
+                raise
+            logger.error("episode not saved: the media storage is full (%s)", exc)
+            self.message_user(request, NO_ROOM_MESSAGE, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
     def get_changeform_initial_data(self, request):
         """Pre-fill a new episode from the schedule (episode_editor.new_episode_initial)."""
         return episode_editor.new_episode_initial(super().get_changeform_initial_data(request))
@@ -354,7 +381,8 @@ class EpisodeAdmin(SaneDateFiltersMixin, admin.ModelAdmin):
         return inlines if obj is not None else [i for i in inlines if not isinstance(i, AiredLetterInline)]
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        keep_uploads_of_refused_form(context["adminform"].form, refused=bool(context["errors"]))
+        form = context["adminform"].form
+        keep_uploads_of_refused_form(form, refused=bool(context["errors"]), owner_id=request.user.pk)
         formsets = [inline.formset for inline in context.get("inline_admin_formsets", [])]
         context.update(
             error_links=episode_editor.error_summary(context["adminform"].form, formsets) if context["errors"] else [],

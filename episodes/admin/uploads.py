@@ -89,7 +89,7 @@ def attach_pending_uploads(form, cleaned: dict) -> list:
     return used
 
 
-def keep_uploads_of_refused_form(form, *, refused: bool) -> None:
+def keep_uploads_of_refused_form(form, *, refused: bool, owner_id: int) -> None:
     """A form that comes back with errors keeps the files sent with it (a browser without the script).
 
     Each readable upload goes to the pending area and its reference into the form's data,
@@ -103,7 +103,7 @@ def keep_uploads_of_refused_form(form, *, refused: bool) -> None:
         if upload is None or file_field in form.errors or pending_field not in form.fields:
             continue
         try:
-            kept[pending_field] = store_pending_upload(upload, kind=kind).reference()
+            kept[pending_field] = store_pending_upload(upload, kind=kind, owner_id=owner_id).reference()
         except PendingUploadError:
             continue  # the field's own error already says why
     if kept:
@@ -130,7 +130,7 @@ def pending_upload(request):
     if upload is None:
         return JsonResponse({"error": "ファイルが届きませんでした。もう一度選んでください。"}, status=400)
     try:
-        pending = store_pending_upload(upload, kind=kind)
+        pending = store_pending_upload(upload, kind=kind, owner_id=request.user.pk)
     except PendingUploadError as exc:
-        return JsonResponse({"error": str(exc)}, status=400)
+        return JsonResponse({"error": str(exc)}, status=exc.status)
     return JsonResponse({"reference": pending.reference(), "label": pending.label})

@@ -1,6 +1,6 @@
 """The domain: the station, its shows and cast, episodes, articles, letters."""
 
-from .analytics import DailyDownloads, DailySalt, DownloadHit
+from .analytics import AddressDownloads, AggregationMark, DailyDownloads, DailySalt, DownloadHit
 from .api import ApiToken, IdempotencyRecord
 from .articles import Appearance, LinkedArticle
 from .cast import Actor
@@ -19,6 +19,8 @@ __all__ = [
     "ApiToken",
     "Appearance",
     "Channel",
+    "AddressDownloads",
+    "AggregationMark",
     "DailyDownloads",
     "DailySalt",
     "DownloadHit",

@@ -24,6 +24,8 @@ class DownloadHit(models.Model):
         Episode, verbose_name="エピソード", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
     listener = models.CharField("聴取者（ハッシュ）", max_length=32)
+    # The address alone, hashed with the same day's salt: the per-address rules group by it ("" before it existed).
+    address = models.CharField("接続元（ハッシュ）", max_length=32, blank=True, default="")
     user_agent = models.CharField("User-Agent", max_length=400, blank=True)
     range_start = models.PositiveBigIntegerField("範囲の先頭", default=0)
     # Null: to the end of the file (a request without Range, or `bytes=N-`).
@@ -33,6 +35,8 @@ class DownloadHit(models.Model):
     class Meta:
         verbose_name = "音声リクエスト（生データ）"
         verbose_name_plural = "音声リクエスト（生データ）"
+        # The aggregation reads the addresses with new hits, one address-day at a time.
+        indexes = [models.Index(fields=["day", "address"], name="download_hit_day_address")]
 
     def __str__(self) -> str:
         return f"{self.day} {self.episode_id} {self.listener[:8]}"
@@ -75,3 +79,40 @@ class DailyDownloads(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.episode_id} {self.app}: {self.downloads}"
+
+
+class AddressDownloads(models.Model):
+    """What one address counted for one episode on one day: the incremental aggregation's working state.
+
+    Kept as long as the raw hits (and pruned with them and their salt), so a
+    run recounts only the addresses with new hits and sums these into
+    DailyDownloads. Not shown in the admin.
+    """
+
+    day = models.DateField("日")
+    address = models.CharField("接続元（ハッシュ）", max_length=32, blank=True)
+    episode = models.ForeignKey(Episode, verbose_name="エピソード", on_delete=models.CASCADE, related_name="+")
+    app = models.CharField("アプリ", max_length=100)
+    device = models.CharField("端末", max_length=100)
+    downloads = models.PositiveIntegerField("ダウンロード数")
+
+    class Meta:
+        verbose_name = "ダウンロード数（接続元別・集計中）"
+        verbose_name_plural = "ダウンロード数（接続元別・集計中）"
+        indexes = [models.Index(fields=["day", "address"], name="address_downloads_day_address")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.address[:8]} {self.episode_id}: {self.downloads}"
+
+
+class AggregationMark(models.Model):
+    """The last raw hit the aggregation has read (one row): the next run starts after it."""
+
+    last_hit_id = models.BigIntegerField("集計済みの最後の生データ", default=0)
+
+    class Meta:
+        verbose_name = "集計の進み具合"
+        verbose_name_plural = "集計の進み具合"
+
+    def __str__(self) -> str:
+        return str(self.last_hit_id)

@@ -9,6 +9,7 @@ the health check.
 """
 
 import hashlib
+import re
 import secrets
 from datetime import timedelta
 
@@ -25,6 +26,15 @@ HINT_LENGTH = len(TOKEN_PREFIX) + 4
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 # A claimed key whose request never finished (its worker died) is free again after this.
 STALE_CLAIM_AFTER = timedelta(minutes=10)
+
+
+# What new_secret makes: the prefix and 32 random bytes in URL-safe base64 (43 characters).
+SECRET_SHAPE = re.compile(re.escape(TOKEN_PREFIX) + r"[A-Za-z0-9_-]{43}")
+
+
+def well_formed_secret(secret: str) -> bool:
+    """Whether a presented secret could be one of ours at all: anything else is refused without a query."""
+    return SECRET_SHAPE.fullmatch(secret) is not None
 
 
 def hash_secret(secret: str) -> str:
@@ -44,7 +54,7 @@ class ApiTokenQuerySet(models.QuerySet):
 
     def for_secret(self, secret: str) -> "ApiToken | None":
         """The token (revoked or not) a presented secret belongs to, or None."""
-        if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
+        if not well_formed_secret(secret):
             return None
         return self.prefetch_related("shows").filter(token_hash=hash_secret(secret)).first()
 

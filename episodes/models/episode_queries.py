@@ -12,6 +12,7 @@ from django.db.models import Count, Max, Min, Q, Value
 from django.db.models.functions import Cast, Concat, TruncMonth
 from django.utils import timezone
 
+from .. import stored_files
 from ..links import is_public_origin
 from .revision import RevisionedQuerySet
 
@@ -29,6 +30,15 @@ HAS_AUDIO = ~Q(audio_file="") | ~Q(audio_url="")
 
 class EpisodeQuerySet(RevisionedQuerySet):
     """Reusable filters; `published()` is the one definition of what the public sees."""
+
+    def delete(self):
+        """Bulk deletion (the admin's action) takes the episodes' stored files too, after the commit."""
+        names = stored_files.names_of(self)
+        result = super().delete()
+        stored_files.remove_after_commit(names)
+        return result
+
+    delete.alters_data = True
 
     def published(self):
         """Published and due: a future date means scheduled, hidden until then."""

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from markdownx.models import MarkdownxField
 
-from .. import images, websub
+from .. import images, stored_files, websub
 from ..audio import AudioError, AudioInfo, format_duration, name_with_audio_extension
 from ..audio_metadata import audio_metadata
 from ..bounds import MAX_SECONDS, is_seconds, validate_moment
@@ -164,6 +164,13 @@ class Episode(RevisionedModel):
         if self.is_public:
             # Apps subscribed through the hub hear of it now; a scheduled one is announced when due (websub_ping).
             websub.announce_on_commit(lambda: [self.show])
+
+    def delete(self, *args, **kwargs):
+        """The row, then (after the commit) its stored audio, image and thumbnail (stored_files.py)."""
+        names = stored_files.names_of([self])
+        result = super().delete(*args, **kwargs)
+        stored_files.remove_after_commit(names)
+        return result
 
     def get_absolute_url(self) -> str:
         return reverse("episodes:episode", kwargs={"number": self.number})

@@ -8,6 +8,6 @@ register = template.Library()
 
 
 @register.simple_tag
-def station_dashboard():
-    """Everything the dashboard shows, built once per page view."""
-    return build_dashboard()
+def station_dashboard(user):
+    """Everything the dashboard shows to `user`, built once per page view (letters only with view_letter)."""
+    return build_dashboard(letters=user.has_perm("episodes.view_letter"))
