@@ -30,7 +30,7 @@ from .importers.files import SiteFiles
 from .importers.jekyll import ARCHIVE_FOLDER, PostError, parse_post, post_files, read_config
 from .importers.link_count import count_articles
 from .importers.old_site import AUDIO, KIND_LABELS, NOT_CARRIED, OldPath, public_set
-from .models import Episode, Show
+from .models import Episode, Show, episode_guid
 
 # The old feed.xml's Liquid loop may cap its items (`for post in site.posts limit: 50`).
 LIQUID_LIMIT = re.compile(r"for\s+\w+\s+in\s+site\.posts[^%]*limit\s*:\s*(\d+)")
@@ -175,7 +175,7 @@ def _check_old_feed(report: Report, client: Client, site_dir: Path, posts, site_
     report.old_feed_items = len(live)
     episodes = {e.number: e for e in Episode.objects.filter(number__in=[p.serial for p in live])}
     for post in live:
-        guid = f"{site_url}/episode/{post.serial}"
+        guid = episode_guid(site_url, post.serial)
         if guid in ours:
             report.old_feed_items_present += 1
             continue

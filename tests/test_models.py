@@ -15,7 +15,7 @@ from episodes.apps import freeze_guids_after_migrate
 from episodes.audio import AudioError
 from episodes.images import is_image_url, validate_artwork
 from episodes.links import is_public_origin
-from episodes.models import Episode, LinkedArticle, Show, SiteRevision, Station, podcast_guid_for
+from episodes.models import Episode, LinkedArticle, Show, SiteRevision, Station, episode_guid, podcast_guid_for
 from episodes.models import episodes as episode_models
 
 from .factories import (
@@ -88,6 +88,18 @@ class TestGuidWaitsForAPublicOrigin:
         freeze_guids_after_migrate(sender=None, using="default")
         episode.refresh_from_db()
         assert episode.guid == "https://podcast.example.jp/episode/41"
+
+    def test_the_sql_freeze_and_a_save_spell_the_guid_alike(self, settings):
+        # freeze_guids writes guids in SQL; a save writes them in Python: both from episode_guid.
+        settings.SITE_URL = "http://127.0.0.1:8000"
+        frozen = [make_episode(number=number) for number in (7, 70, 700)]
+        settings.SITE_URL = "https://podcast.example.jp"
+        assert Episode.objects.freeze_guids() == 3
+        saved = make_episode(number=7000)
+        for episode in [*frozen, saved]:
+            episode.refresh_from_db()
+            assert episode.guid == episode_guid("https://podcast.example.jp", episode.number)
+        assert saved.guid == "https://podcast.example.jp/episode/7000"
 
     def test_a_guid_another_episode_holds_is_left_waiting(self, settings):
         settings.SITE_URL = "https://podcast.example.jp"

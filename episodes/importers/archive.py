@@ -21,7 +21,7 @@ from django.utils import timezone
 from ..audio import AudioInfo
 from ..audio_metadata import RemoteAudioError
 from ..links import is_external, is_public_origin
-from ..models import Appearance, Episode, LegacyPath, LinkedArticle
+from ..models import Appearance, Episode, LegacyPath, LinkedArticle, episode_guid
 from .catalogue import Catalogue, find_or_create_actor, find_or_create_show
 from .files import SiteFiles
 from .jekyll import Post
@@ -149,7 +149,7 @@ def write_episode(
         episode = Episode(number=post.serial)
         if catalogue.config.url and is_public_origin(catalogue.config.url):
             # The old feed's guid for this post, exactly: subscribers see nothing new.
-            episode.guid = f"{catalogue.config.url}/episode/{post.serial}"
+            episode.guid = episode_guid(catalogue.config.url, post.serial)
     episode.title = desired["title"]
     episode.published_at = prepared.publish_at or post.published_at
     episode.description = post.description

@@ -4,6 +4,7 @@ from .analytics import AddressDownloads, AggregationMark, DailyDownloads, DailyS
 from .api import ApiToken, IdempotencyRecord
 from .articles import Appearance, LinkedArticle
 from .cast import Actor
+from .episode_queries import episode_guid
 from .episodes import Episode, EpisodeQuerySet
 from .imports import ImportRecord
 from .legacy import LegacyPath
@@ -37,6 +38,7 @@ __all__ = [
     "SiteRevision",
     "Station",
     "audio_upload_to",
+    "episode_guid",
     "image_upload_to",
     "podcast_guid_for",
     "thumbnail_upload_to",

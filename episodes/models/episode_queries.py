@@ -17,6 +17,16 @@ from ..links import is_public_origin
 from .revision import RevisionedQuerySet
 
 
+def guid_prefix(origin: str) -> str:
+    """What every episode guid on `origin` starts with (the old site's own form, kept so apps see no new items)."""
+    return f"{origin}/episode/"
+
+
+def episode_guid(origin: str, number: int) -> str:
+    """The one spelling of an episode's guid: the importer, the cutover and freeze_guids all use it."""
+    return f"{guid_prefix(origin)}{number}"
+
+
 class EpisodeStatus(models.TextChoices):
     """Draft or published; a published episode with a future date is scheduled."""
 
@@ -89,7 +99,7 @@ class EpisodeQuerySet(RevisionedQuerySet):
         """Give episodes still without a guid the one on SITE_URL, once SITE_URL is a public origin."""
         if not is_public_origin(settings.SITE_URL):
             return 0
-        prefix = f"{settings.SITE_URL}/episode/"
+        prefix = guid_prefix(settings.SITE_URL)
         # A renumbered episode may hold another number's guid already: that one waits (a save
         # would refuse it too) rather than stopping the migrate that runs this.
         taken = {

@@ -26,7 +26,7 @@ from ..renditions import Picture, build_renditions_on_commit, needs_renditions, 
 from ..search_text import normalize
 from ..youtube import youtube_video_id
 from .cast import Actor
-from .episode_queries import HAS_AUDIO, EpisodeQuerySet, EpisodeStatus
+from .episode_queries import HAS_AUDIO, EpisodeQuerySet, EpisodeStatus, episode_guid
 from .revision import RevisionedModel
 from .shows import Show
 from .uploads import audio_upload_to, image_upload_to, thumbnail_upload_to
@@ -176,7 +176,7 @@ class Episode(RevisionedModel):
         return reverse("episodes:episode", kwargs={"number": self.number})
 
     def guid_on_site(self) -> str:
-        return f"{settings.SITE_URL}/episode/{self.number}"
+        return episode_guid(settings.SITE_URL, self.number)
 
     @property
     def feed_guid(self) -> str:
