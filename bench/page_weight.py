@@ -69,6 +69,10 @@ def site(checkout: Path, workdir: Path, port: int) -> tuple[dict, dict]:
         capture_output=True,
         text=True,
     )
+    # No worker runs here: make the renditions the saves queued, as the worker would.
+    subprocess.run(
+        [sys.executable, "manage.py", "build_renditions"], cwd=checkout, env=env, check=True, capture_output=True
+    )
     return env, json.loads(done.stdout.strip().splitlines()[-1])
 
 

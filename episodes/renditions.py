@@ -9,8 +9,9 @@ follows from its source's name and never goes stale; what was made is recorded o
 and never touches the storage. Pillow is already what checks uploads and makes the feed
 artwork, and the whole job is a few resizes.
 
-`build_renditions(model=…, pk=…, field=…)` takes plain values so a task queue can run it; the
-models call `build_renditions_on_commit` when an image changes, and
+`build_renditions(model=…, pk=…, field=…)` takes plain values so the worker can run it (the
+task `episodes.tasks.make_renditions`); the models call `build_renditions_on_commit` when an
+image changes, which queues it once the save commits; until it has run pages show the original, and
 `manage.py build_renditions` makes those missing for images stored before.
 """
 
@@ -22,7 +23,6 @@ from pathlib import PurePosixPath
 
 from django.apps import apps
 from django.core.files.base import ContentFile
-from django.db import transaction
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -210,10 +210,10 @@ def build_renditions(*, model: str, pk: int, field: str) -> bool:
 
 
 def build_renditions_on_commit(instance, field: str) -> None:
-    """After the row is committed, make its image's renditions (off the save, once per upload)."""
-    model = instance._meta.label
-    pk = instance.pk
-    transaction.on_commit(lambda: build_renditions(model=model, pk=pk, field=field))
+    """Once the row is committed, queue its image's renditions for the worker (off the save, once per upload)."""
+    from episodes import tasks  # tasks reaches the models, which import this module
+
+    tasks.enqueue_on_commit(tasks.make_renditions, instance._meta.label, instance.pk, field, group="renditions")
 
 
 def needs_renditions(instance, field: str) -> bool:

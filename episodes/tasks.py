@@ -227,6 +227,15 @@ def ping_hub(urls: list[str]) -> str:
     return f"{len(urls)} 件のフィードをハブに知らせました。"
 
 
+def make_renditions(model: str, pk: int, field: str) -> str:
+    """Make one row's image renditions (queued by the save that changed the image)."""
+    from episodes.renditions import build_renditions
+
+    if build_renditions(model=model, pk=pk, field=field):
+        return f"{model} {pk} の {field} の縮小画像を作りました。"
+    return f"{model} {pk} の {field} は作るものがありませんでした（画像がないか、読めませんでした）。"
+
+
 def probe_episode_audio(episode_pk: int, audio_url: str) -> str:
     """Measure one episode's external audio and save what was learned (or why it could not be read)."""
     from episodes.audio_metadata import probe_external_audio

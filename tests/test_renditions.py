@@ -1,6 +1,7 @@
 """Image renditions (episodes/renditions.py): made once after the save, printed as srcset, never on a page view."""
 
 import re
+from contextlib import contextmanager
 from io import BytesIO
 
 import pytest
@@ -15,6 +16,7 @@ from episodes.models import Actor, Episode, Show, Station
 
 from .factories import image_bytes, make_actor, make_episode, make_show
 from .test_storage_s3 import media, s3_server  # noqa: F401  (fixtures)
+from .worker import queued_funcs, run_queued
 
 pytestmark = pytest.mark.django_db
 
@@ -22,6 +24,14 @@ pytestmark = pytest.mark.django_db
 def upload(name="cover.jpg", **kwargs) -> SimpleUploadedFile:
     kwargs.setdefault("fmt", "JPEG")
     return SimpleUploadedFile(name, image_bytes(**kwargs))
+
+
+@contextmanager
+def saved_then_worked(capture):
+    """The save's commit callbacks run (they queue the renditions), then the worker runs the queue."""
+    with capture(execute=True) as callbacks:
+        yield callbacks
+    run_queued()
 
 
 def stored(name: str) -> Image.Image:
@@ -35,7 +45,7 @@ class TestBuiltAfterTheSave:
     def test_an_uploaded_show_artwork_gets_every_width_in_webp_and_jpeg_and_a_card(
         self, django_capture_on_commit_callbacks
     ):
-        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with saved_then_worked(django_capture_on_commit_callbacks) as callbacks:
             show = make_show(artwork=upload(width=1600, height=1600))
         assert len(callbacks) == 1
         show.refresh_from_db()
@@ -53,8 +63,12 @@ class TestBuiltAfterTheSave:
         # The original stays for the feeds, which need 1400–3000 px.
         assert stored(show.artwork.name).size == (1600, 1600)
 
-    def test_nothing_is_made_inside_the_save_itself(self):
-        show = make_show(artwork=upload(width=500, height=500))
+    def test_nothing_is_made_inside_the_save_itself(self, django_capture_on_commit_callbacks):
+        with django_capture_on_commit_callbacks(execute=True):
+            show = make_show(artwork=upload(width=500, height=500))
+        # Committed: the renditions wait in the worker's queue, not in the editor's request.
+        assert queued_funcs() == ["episodes.tasks.make_renditions"]
+        show.refresh_from_db()
         assert show.renditions == {}
         assert not default_storage.exists(renditions.rendition_name(show.artwork.name, 96, "webp"))
 
@@ -62,7 +76,7 @@ class TestBuiltAfterTheSave:
         self, django_capture_on_commit_callbacks
     ):
         portrait = SimpleUploadedFile("zunda.png", image_bytes(300, 420, mode="RGBA", color=(0, 200, 0, 0)))
-        with django_capture_on_commit_callbacks(execute=True):
+        with saved_then_worked(django_capture_on_commit_callbacks):
             actor = make_actor(image=portrait)
         actor.refresh_from_db()
         assert actor.renditions["fallback"] == "png"
@@ -71,7 +85,7 @@ class TestBuiltAfterTheSave:
         assert small.size == (96, 134) and small.mode == "RGBA"
 
     def test_a_small_image_is_never_scaled_up(self, django_capture_on_commit_callbacks):
-        with django_capture_on_commit_callbacks(execute=True):
+        with saved_then_worked(django_capture_on_commit_callbacks):
             episode = make_episode(image=upload(width=64, height=64))
         episode.refresh_from_db()
         assert episode.renditions["widths"] == [64]
@@ -79,7 +93,7 @@ class TestBuiltAfterTheSave:
     def test_a_replaced_image_is_shown_as_it_is_until_its_own_renditions_exist(
         self, django_capture_on_commit_callbacks
     ):
-        with django_capture_on_commit_callbacks(execute=True):
+        with saved_then_worked(django_capture_on_commit_callbacks):
             show = make_show(artwork=upload(width=300, height=300))
         show.refresh_from_db()
         assert show.cover_picture.ready
@@ -98,7 +112,7 @@ class TestPrinted:
     def test_the_episode_page_prints_a_picture_with_webp_srcset_sizes_and_dimensions(
         self, client, django_capture_on_commit_callbacks
     ):
-        with django_capture_on_commit_callbacks(execute=True):
+        with saved_then_worked(django_capture_on_commit_callbacks):
             show = make_show(artwork=upload(width=1000, height=1000))
             episode = make_episode(show=show)
         page = client.get(episode.get_absolute_url()).content.decode()
@@ -112,7 +126,7 @@ class TestPrinted:
         assert re.search(r'og:image" content="[^"]+-card\.jpg"', page)
 
     def test_cards_below_the_first_are_lazy_and_the_first_is_not(self, client, django_capture_on_commit_callbacks):
-        with django_capture_on_commit_callbacks(execute=True):
+        with saved_then_worked(django_capture_on_commit_callbacks):
             show = make_show(artwork=upload(width=500, height=500))
         for _ in range(3):
             make_episode(show=show)
@@ -136,7 +150,7 @@ class TestPrinted:
         assert episode.picture.card_src == "https://cdn.example.jp/cover.jpg"
 
     def test_a_page_reads_no_storage(self, client, django_capture_on_commit_callbacks, monkeypatch):
-        with django_capture_on_commit_callbacks(execute=True):
+        with saved_then_worked(django_capture_on_commit_callbacks):
             episode = make_episode(show=make_show(artwork=upload(width=300, height=300)))
 
         def refuse(*args, **kwargs):
@@ -182,7 +196,7 @@ class TestOnS3:
         self, request, client, django_capture_on_commit_callbacks
     ):
         bucket = request.getfixturevalue("media")
-        with django_capture_on_commit_callbacks(execute=True):
+        with saved_then_worked(django_capture_on_commit_callbacks):
             episode = make_episode(image=upload(width=500, height=500))
         episode.refresh_from_db()
         keys = bucket.object_keys()

@@ -426,6 +426,27 @@ def _wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
     )
 
 
+QUEUE_LENGTH = "from django_q.models import OrmQ; print(OrmQ.objects.count())"
+
+
+def _wait_until_worked(env: dict, process: subprocess.Popen, log: Path) -> None:
+    """Until the worker has taken what setup queued (the demo images' renditions): journeys start on a settled site."""
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while time.monotonic() < deadline:
+        done = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", QUEUE_LENGTH],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        if done.returncode == 0 and done.stdout.strip().splitlines()[-1:] == ["0"]:
+            return
+        if process.poll() is not None:
+            break
+        time.sleep(0.5)
+    pytest.fail(
+        f"the worker did not empty its queue within {SERVER_START_SECONDS}s:\n{log.read_text(errors='replace')[-4000:]}"
+    )
+
+
 @pytest.fixture(scope="session")
 def server(browser, tmp_path_factory, request):
     """The site as `make run` serves it, on a free port, with the demo content and an editor account.
@@ -462,6 +483,7 @@ def server(browser, tmp_path_factory, request):
         )
     try:
         _wait_until_up(url + "/", process, log)
+        _wait_until_worked(env, process, log)
         server = Server(url=url, var_dir=var_dir, username=EDITOR_USERNAME, password=EDITOR_PASSWORD)
         request.config.stash[_server_key] = server
         yield server
