@@ -30,7 +30,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage, storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.urls import Resolver404, resolve
+from django.urls import resolve
 from PIL import Image
 from storages.backends.s3 import S3Storage
 
@@ -42,6 +42,7 @@ from .audio_server import long_mp3
 from .factories import MP3, episode_form, image_bytes, make_episode, make_show, mp3_upload
 from .s3_server import ACCESS_KEY, REGION, SECRET_KEY, S3Server
 from .samples import needs_samples, sample_site
+from .worker import run_queued
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -272,8 +273,8 @@ class TestConfiguration:
         assert media.object_keys() == [f"media/{name}"]
 
     def test_the_media_route_is_absent(self, client, media):
-        with pytest.raises(Resolver404):
-            resolve("/media/audio/abc/ずんだ.mp3")
+        # Only the old site's catch-all (which knows no such path) is left to answer it.
+        assert resolve("/media/audio/abc/ずんだ.mp3").url_name != "media"
         assert client.get("/media/audio/abc/ずんだ.mp3").status_code == 404
 
     def test_the_media_route_is_present_without_a_bucket(self, settings):
@@ -521,10 +522,12 @@ class TestProbing:
         assert info.mime_type == "audio/mpeg"
         assert stats.bytes_received < 0.2 * len(data), stats
 
-    def test_the_admin_probes_an_audio_url_in_the_bucket(self, admin_client, media):
+    def test_the_admin_probes_an_audio_url_in_the_bucket(self, admin_client, media, django_capture_on_commit_callbacks):
         name = default_storage.save("archive/ずんだもん 長い回.mp3", ContentFile(long_mp3()))
         data = admin_episode_post(make_show(), audio_url=default_storage.url(name))
-        assert admin_client.post("/admin/episodes/episode/add/", data).status_code == 302
+        with django_capture_on_commit_callbacks(execute=True):
+            assert admin_client.post("/admin/episodes/episode/add/", data).status_code == 302
+        run_queued()  # the probe is the worker's, after the save
         episode = Episode.objects.get(number=100)
         assert (episode.audio_size, episode.feed_problem) == (len(long_mp3()), "")
 
