@@ -13,12 +13,13 @@ from django.conf import settings
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from .tasks import JOBS, ping_hub, probe_episode_audio
+from .tasks import JOBS, make_renditions, ping_hub, probe_episode_audio
 
 # Side effects of saves, shown beside the schedules: their last run and whether it failed.
 SIDE_EFFECTS = {
     "ping_hub": (ping_hub, "保存時の WebSub 通知"),
     "probe_episode_audio": (probe_episode_audio, "保存時の外部音声の読み取り"),
+    "make_renditions": (make_renditions, "保存時の画像の縮小版づくり"),
 }
 
 

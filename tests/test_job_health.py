@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 def test_every_job_and_save_side_effect_has_a_line(django_assert_max_num_queries):
     with django_assert_max_num_queries(2):
         statuses = job_statuses()
-    assert [s.name for s in statuses] == [*JOBS, "ping_hub", "probe_episode_audio"]
+    assert [s.name for s in statuses] == [*JOBS, "ping_hub", "probe_episode_audio", "make_renditions"]
     assert all(s.healthy and s.last_success is None for s in statuses)
 
 
