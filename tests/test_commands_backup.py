@@ -45,7 +45,8 @@ def test_upgrade_runs_every_step_and_again_changes_nothing(tmp_path, capsys, set
     make_episode(notes="**太字**")
     call_command("upgrade", "--rebuild-search")
     first = capsys.readouterr().out
-    for step in ("migrate", "collectstatic", "rerender_markdown", "refresh_feed_artwork", "rebuild_search_index"):
+    steps = ("migrate", "collectstatic", "rerender_markdown", "refresh_feed_artwork", "build_renditions")
+    for step in (*steps, "rebuild_search_index"):
         assert f"  {step}: " in first
     before = list(Episode.objects.values_list("pk", "updated_at", "notes_html"))
     call_command("upgrade")

@@ -2,7 +2,7 @@
 
 migrate (which also syncs the worker's job schedules), collectstatic, Markdown
 rendered again (only rows whose HTML changes are saved), missing feed artwork
-renditions made, and the search index rebuilt when the release notes ask for it
+and page image renditions made, and the search index rebuilt when the release notes ask for it
 (`--rebuild-search`). Run it on one machine, then reload web and worker
 (docs/deploy.md, "Deploying a new version").
 """
@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = "デプロイ後の手順（migrate、collectstatic、Markdown の再描画、フィード用画像、必要なら検索索引）をまとめて実行します。"
+    help = "デプロイ後の手順（migrate、collectstatic、Markdown の再描画、フィード用画像、ページ用の縮小画像、必要なら検索索引）をまとめて実行します。"
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -28,6 +28,7 @@ class Command(BaseCommand):
             ("collectstatic", ("collectstatic",), {"interactive": False}),
             ("rerender_markdown", ("rerender_markdown",), {}),
             ("refresh_feed_artwork", ("refresh_feed_artwork",), {}),
+            ("build_renditions", ("build_renditions",), {}),
         ]
         if rebuild_search:
             steps.append(("rebuild_search_index", ("rebuild_search_index",), {}))
