@@ -66,7 +66,10 @@ def next_slots(*, now: datetime | None = None) -> list[SlotReadiness]:
         episode = made.get((airing.show.pk, airing.day))
         if airing.at <= now and episode is not None and episode.publication == "published":
             continue  # aired already
-        found[airing.show.pk] = SlotReadiness(airing=airing, episode=episode, missing=missing_for(episode))
+        missing = missing_for(episode)
+        if airing.at <= now:  # its hour came without a public episode: say so first, it is late, not next
+            missing.insert(0, f"放送時刻（{timezone.localtime(airing.at):%H:%M}）を過ぎています")
+        found[airing.show.pk] = SlotReadiness(airing=airing, episode=episode, missing=missing)
     return sorted(found.values(), key=lambda slot: slot.airing.at)
 
 

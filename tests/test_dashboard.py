@@ -1,6 +1,6 @@
 """The admin's first page: next slots and readiness, today and tomorrow, letters, episodes out of the feeds."""
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from django.utils import timezone
@@ -56,6 +56,16 @@ class TestNextSlots:
         make_episode(show=show, articles=1, published_at=_at(today, 0))
         (slot,) = next_slots()
         assert slot.airing.day == today + timedelta(days=7)
+
+    def test_a_passed_slot_without_its_episode_says_it_is_late(self):
+        monday = date(2026, 11, 30)
+        show = make_show()
+        AiringSlot.objects.create(weekday=monday.weekday(), show=show, airs_at=time(6, 0))
+        (slot,) = next_slots(now=_at(monday, 20))
+        assert slot.airing.day == monday
+        assert slot.missing == ["放送時刻（06:00）を過ぎています", "エピソードがまだありません"]
+        (slot,) = next_slots(now=_at(monday, 5))
+        assert slot.missing == ["エピソードがまだありません"]
 
     def test_missing_for_no_episode(self):
         assert missing_for(None) == ["エピソードがまだありません"]
