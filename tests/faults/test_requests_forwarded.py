@@ -29,17 +29,28 @@ async def echo_client(scope, receive, send):
 
 
 def run_flags(env: dict) -> list[str]:
-    """The proxy flags of the uvicorn command `make run` would start."""
+    """The proxy flags of the uvicorn that `make run` starts: the Procfile's web line, as honcho's shell expands it.
+
+    `make -n run` prints the UVICORN_PROXY_FLAGS it hands honcho; the web line is then
+    expanded by `sh` with `exec` turned into `echo`, so what is read is what would run.
+    """
     printed = subprocess.run(["make", "-n", "run"], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
-    command = printed.stdout.replace("\\\n", " ")
-    line = next(line for line in command.splitlines() if "uvicorn zundapod.asgi:application" in line)
-    words = shlex.split(line)
+    handed = re.search(r'UVICORN_PROXY_FLAGS="([^"]*)"', printed.stdout)
+    assert handed, "make run no longer hands UVICORN_PROXY_FLAGS to the Procfile"
+    web = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:"))
+    shell_env = {**env, "UVICORN_PROXY_FLAGS": handed[1], "ZUNDAPOD_PORT": "8000", "WEB_CONCURRENCY": "1"}
+    command = web.removeprefix("web:").replace(" exec ", " echo ", 1)
+    expanded = subprocess.run(["sh", "-c", command], env=shell_env, capture_output=True, text=True, check=True)
+    words = shlex.split(expanded.stdout)
+    assert "zundapod.asgi:application" in words
     flags = []
     for i, word in enumerate(words):
         if word in ("--proxy-headers", "--no-proxy-headers"):
             flags.append(word)
         elif word == "--forwarded-allow-ips":
             flags += [word, words[i + 1]]
+        elif word.startswith("--forwarded-allow-ips="):
+            flags += word.split("=", 1)
     return flags
 
 
