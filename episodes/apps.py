@@ -1,3 +1,4 @@
+import axes.apps
 from django.apps import AppConfig
 from django.core.checks import Tags, register
 from django.db.models.signals import m2m_changed, post_migrate
@@ -57,3 +58,12 @@ class EpisodesConfig(AppConfig):
             sync_job_schedules_after_migrate, sender=self, dispatch_uid="sync_job_schedules_after_migrate"
         )
         m2m_changed.connect(_hosts_changed, sender=Show.hosts.through, dispatch_uid="show_hosts_revision")
+
+
+class AxesConfig(axes.apps.AppConfig):
+    """django-axes under a Japanese heading: the admin index otherwise shows its label, "Axes"."""
+
+    name = "axes"
+    verbose_name = "ログイン制限"
+    # Never the episodes app's own config: with two candidates in this module Django would pick neither.
+    default = False

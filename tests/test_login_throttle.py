@@ -5,7 +5,10 @@ Attempts are rows in the test's own database (axes' database handler), so no
 lockout outlives its test.
 """
 
+import shutil
+import subprocess
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from axes.models import AccessAttempt
@@ -154,3 +157,73 @@ def test_a_login_without_an_address_is_counted_under_none_not_a_made_up_one():
     """axes looks the address up in an inet column on PostgreSQL: "unknown" would fail every such login."""
     assert client_ip(RequestFactory().get("/admin/login/", REMOTE_ADDR="")) is None
     assert client_ip(RequestFactory().get("/admin/login/", REMOTE_ADDR="192.0.2.7")) == "192.0.2.7"
+
+
+class TestInJapanese:
+    """axes ships no Japanese: its admin pages and labels come from episodes/locale/ja and episodes.apps.AxesConfig."""
+
+    ENGLISH = ("Axes", "Access attempt", "Access failure", "Attempt Time", "Failed Logins", "Locked Out", "User Agent")
+
+    def test_the_lockout_page_is_japanese(self, editors, settings):
+        for _ in range(settings.AXES_FAILURE_LIMIT):
+            attempt("editor", "wrong")
+        response = attempt("editor", PASSWORD)[0]
+        assert response.status_code == 429
+        page = response.content.decode()
+        assert "ログインを一時的に止めています" in page
+        assert "Account locked" not in page
+
+    @pytest.mark.parametrize(
+        "path",
+        [
+            "/admin/",
+            "/admin/axes/",
+            "/admin/axes/accessattempt/",
+            "/admin/axes/accessfailurelog/",
+        ],
+    )
+    def test_axes_admin_pages_have_no_english_labels(self, editors, settings, path):
+        for _ in range(2):
+            attempt("editor", "wrong")
+        client = Client()
+        client.force_login(django_user("editor"))
+        response = client.get(path)
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert "ログイン制限" in page
+        for word in self.ENGLISH:
+            assert f">{word}" not in page, word
+
+    def test_an_attempt_page_names_its_fields_in_japanese(self, editors):
+        attempt("editor", "wrong")
+        client = Client()
+        client.force_login(django_user("editor"))
+        row = AccessAttempt.objects.get(username="editor")
+        page = client.get(f"/admin/axes/accessattempt/{row.pk}/change/").content.decode()
+        for label in ("失敗回数", "フォームの内容", "接続の情報", "IP アドレス", "ユーザー名"):
+            assert label in page
+
+    def test_the_episodes_app_keeps_its_own_config(self):
+        """Two AppConfig classes in episodes/apps.py: Django must still pick EpisodesConfig (its ready() wires signals)."""
+        from django.apps import apps
+
+        from episodes.apps import EpisodesConfig
+
+        assert type(apps.get_app_config("episodes")) is EpisodesConfig
+        assert apps.get_app_config("axes").verbose_name == "ログイン制限"
+
+    def test_the_compiled_catalogue_matches_its_source(self, tmp_path):
+        """The .mo is committed (deploys need no gettext); it must be the .po compiled."""
+        msgfmt = shutil.which("msgfmt")
+        if msgfmt is None:
+            pytest.skip("GNU gettext (msgfmt) is not installed")
+        folder = Path(__file__).resolve().parent.parent / "episodes" / "locale" / "ja" / "LC_MESSAGES"
+        built = tmp_path / "django.mo"
+        subprocess.run([msgfmt, "-o", str(built), str(folder / "django.po")], check=True)
+        assert built.read_bytes() == (folder / "django.mo").read_bytes()
+
+
+def django_user(name: str):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(username=name)

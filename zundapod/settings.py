@@ -343,6 +343,8 @@ AXES_LOCKOUT_CALLABLE = "episodes.login_throttle.locked_out"
 AXES_DISABLE_ACCESS_LOG = True
 # No start-up banner in every manage.py command's output; lockouts are still logged as warnings.
 AXES_VERBOSE = False
+# axes' admin in Japanese: its heading from episodes.apps.AxesConfig, its labels from episodes/locale/ja.
+INSTALLED_APPS[INSTALLED_APPS.index("axes")] = "episodes.apps.AxesConfig"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
