@@ -1,5 +1,6 @@
 """The downloads page in the admin and its CSV files (episodes/analytics/admin.py, reports.py, charts.py)."""
 
+import json
 from datetime import timedelta
 from io import StringIO
 
@@ -8,7 +9,7 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.utils import timezone
 
-from episodes.analytics import charts, reports
+from episodes.analytics import agents, charts, names, reports
 from episodes.models import DailyDownloads
 
 from .factories import make_episode, make_show
@@ -64,6 +65,41 @@ class TestReports:
             ("Overcast", 37),
             ("Apple Podcasts", 3),
         ]
+
+    def test_apple_core_media_is_counted_as_apple_podcasts(self, station):
+        """Apple Podcasts streams through AVPlayer (AppleCoreMedia) and downloads as itself: one app."""
+        old, new = station
+        today = timezone.localdate()
+        add(new, today, 40, app="AppleCoreMedia")
+        apps = reports.top_by("app", start=today - timedelta(days=2), end=today)
+        assert apps == [("Apple Podcasts", 43), ("Overcast", 37)]
+        assert "AppleCoreMedia" not in dict(apps)
+
+    def test_devices_are_named_in_japanese(self, station):
+        today = timezone.localdate()
+        old = station[0]
+        add(old, today, 4, app="Spotify", device="Android Phone")
+        add(old, today, 2, app="Spotify", device="Windows Computer")
+        devices = dict(reports.top_by("device", start=today - timedelta(days=2), end=today))
+        assert devices == {"iPhone": 37 + 3, "Android スマートフォン": 4, "Windows パソコン": 2}
+
+    def test_every_device_of_the_shipped_list_has_a_japanese_name(self):
+        shipped = json.loads((agents.DATA_DIR / "devices.json").read_text(encoding="utf-8"))["entries"]
+        missing = {entry["name"] for entry in shipped} - set(names.DEVICE_NAMES)
+        assert not missing
+
+    def test_an_episode_label_keeps_what_follows_the_show_name(self):
+        show = make_show(name="私立ずんだもん女学園放送部")
+        episode = make_episode(show, number=550, title="私立ずんだもん女学園放送部 podcast 20260821")
+        label = names.episode_label(episode)
+        assert label == "#550 podcast 20260821｜私立ずんだもん女学園放送部"
+        # Cut to fit the chart, the date is still there.
+        svg = charts.bar_chart([(label, 3)], label="よく聴かれたエピソード")
+        assert "#550 podcast 20260821｜私立ずんだもん女学園放送部" in svg
+        narrow = charts.bar_chart([(label, 3)], label="アプリ別", width=600)
+        assert ">#550 podcast 20260821｜私立ずんだ…<" in narrow
+        other = make_episode(show, number=551, title="特別編")
+        assert names.episode_label(other) == "#551 特別編"
 
 
 class TestCharts:

@@ -17,7 +17,7 @@ from django.utils import timezone
 from ..admin.letters import csv_bytes
 from ..bounds import FIRST_YEAR, LAST_YEAR
 from ..models import DailyDownloads, Show
-from . import charts, reports
+from . import charts, names, reports
 
 # A chosen period is at most a year and a bit: the line stays readable and the query bounded.
 MAX_DAYS = 400
@@ -144,12 +144,12 @@ class DownloadsAdmin(admin.ModelAdmin):
             "first_day_counts": reports.FIRST_DAYS,
             "top_episodes": top,
             "episodes_chart": charts.bar_chart(
-                [(f"#{e.number} {e.title}", n) for e, n in top], label="よく聴かれたエピソード"
+                [(names.episode_label(e), n) for e, n in top], label="よく聴かれたエピソード"
             ),
             "apps": apps,
-            "apps_chart": charts.bar_chart(apps, label="アプリ別"),
+            "apps_chart": charts.bar_chart(apps, width=600, label="アプリ別"),
             "devices": devices,
-            "devices_chart": charts.bar_chart(devices, label="端末別"),
+            "devices_chart": charts.bar_chart(devices, width=600, label="端末別"),
         }
         return TemplateResponse(request, "admin/analytics/downloads.html", {**context, **(extra_context or {})})
 

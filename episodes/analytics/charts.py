@@ -4,9 +4,12 @@ Written here rather than vendored: two chart shapes (a daily line and
 horizontal bars) are about a hundred lines of SVG, while a chart library would
 need JavaScript the CSP and the no-CDN rule make awkward. Presentation
 attributes only (no inline `style`), so the admin's CSP accepts them; each
-point and bar carries a `<title>` for the value on hover.
+point and bar carries a `<title>` for the value on hover. The stylesheet
+(static/css/analytics_admin.css) stretches each to its box's width: the
+width and height here give the proportions, the viewBox the drawing.
 """
 
+import unicodedata
 from datetime import date
 
 from django.utils.html import escape
@@ -27,7 +30,21 @@ def _nice_ceiling(value: int) -> int:
         step *= 10
 
 
-def line_chart(series: list[tuple[date, int]], *, label: str, width: int = 720, height: int = 240) -> SafeString:
+def _text_width(text: str) -> int:
+    """Pixels at 12 px: a wide (CJK, full-width) character 12, any other about 7."""
+    return sum(12 if unicodedata.east_asian_width(c) in "WF" else 7 for c in text)
+
+
+def _fit(text: str, pixels: int) -> str:
+    """The text, or its longest start that fits with "…" after it."""
+    if _text_width(text) <= pixels:
+        return text
+    while text and _text_width(text) + 12 > pixels:
+        text = text[:-1]
+    return text + "…"
+
+
+def line_chart(series: list[tuple[date, int]], *, label: str, width: int = 1100, height: int = 300) -> SafeString:
     """Downloads per day as a line, with the axis from 0 and the first, middle and last dates."""
     left, right, top, bottom = 48, 16, 16, 32
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -68,9 +85,14 @@ def line_chart(series: list[tuple[date, int]], *, label: str, width: int = 720, 
     return mark_safe("".join(parts))  # every interpolated text above is escaped or a number
 
 
-def bar_chart(rows: list[tuple[str, int]], *, label: str, width: int = 720) -> SafeString:
-    """Horizontal bars, one per (name, downloads) row, longest first as given."""
-    row_h, label_w, value_w = 24, 260, 56
+def bar_chart(rows: list[tuple[str, int]], *, label: str, width: int = 1100) -> SafeString:
+    """Horizontal bars, one per (name, downloads) row, longest first as given.
+
+    `width` is the box's usual width in CSS pixels (1100 for the page's width, 600 for a column), so
+    the text keeps about its 12 px once stretched; a label longer than its column is cut with "…".
+    """
+    row_h, value_w = 24, 56
+    label_w = min(420, int(width * 0.4))
     height = max(len(rows), 1) * row_h + 8
     peak = max((n for _, n in rows), default=0) or 1
     bar_w = width - label_w - value_w
@@ -81,7 +103,7 @@ def bar_chart(rows: list[tuple[str, int]], *, label: str, width: int = 720) -> S
     ]
     for i, (name, n) in enumerate(rows):
         top = 4 + i * row_h
-        shown = name if len(name) <= 24 else name[:23] + "…"
+        shown = _fit(name, label_w - 8)
         parts.append(
             f'<text x="{label_w - 8}" y="{top + 16}" text-anchor="end" font-size="12" fill="{TEXT}">'
             f"{escape(shown)}</text>"

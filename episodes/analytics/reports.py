@@ -13,6 +13,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from ..models import DailyDownloads, Episode, Show
+from . import names
 
 # Downloads in the first N days after publication: the fair comparison between old and new episodes.
 FIRST_DAYS = (1, 7, 30)
@@ -91,7 +92,7 @@ def top_episodes(*, start: date, end: date, show: Show | None = None, limit: int
 
 
 def top_by(field: str, *, start: date, end: date, show: Show | None = None, limit: int = 10) -> list[tuple[str, int]]:
-    """Downloads per app or per device in the period, most first (ties by name)."""
+    """Downloads per app or per device in the period, most first (ties by name), under the names editors read."""
     if field not in ("app", "device"):
         raise ValueError(field)
     totals = (
@@ -100,4 +101,8 @@ def top_by(field: str, *, start: date, end: date, show: Show | None = None, limi
         .annotate(n=Sum("downloads"))
         .order_by()
     )
-    return sorted(totals, key=lambda row: (-row[1], row[0]))[:limit]
+    shown = names.app_name if field == "app" else names.device_name
+    merged: Counter = Counter()
+    for stored, n in totals:
+        merged[shown(stored)] += n
+    return sorted(merged.items(), key=lambda row: (-row[1], row[0]))[:limit]
