@@ -77,10 +77,15 @@ def name_with_audio_extension(name: str, mime_type: str) -> str:
 
 
 def format_duration(seconds: float | None) -> str:
-    """Show a duration as H:MM:SS or M:SS, as players do."""
+    """Show a duration as H:MM:SS or M:SS, rounded down as players do.
+
+    Chromium's and Safari's controls cut the fraction off (82.5 s is 1:22), and
+    so do the player's own clocks (static/js): rounding here made a card say
+    1:23 beside a player saying 1:22. Every time on a page goes through this.
+    """
     if seconds is None or not math.isfinite(seconds):
         return ""
-    total = round(seconds)
+    total = int(max(seconds, 0))
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:

@@ -60,7 +60,17 @@ class TestProbeAudio:
 
 @pytest.mark.parametrize(
     ("seconds", "shown"),
-    [(None, ""), (0.4, "0:00"), (4.2, "0:04"), (61, "1:01"), (3599.6, "1:00:00"), (3725, "1:02:05")],
+    [
+        (None, ""),
+        (float("nan"), ""),
+        (0.4, "0:00"),
+        (4.2, "0:04"),
+        (61, "1:01"),
+        (82.52, "1:22"),  # the player's controls say 1:22, not 1:23
+        (3599.6, "59:59"),
+        (3725, "1:02:05"),
+    ],
 )
 def test_format_duration(seconds, shown):
+    """Rounded down, as Chromium's controls (and the player's own clocks) show a time."""
     assert format_duration(seconds) == shown

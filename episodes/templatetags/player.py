@@ -6,6 +6,8 @@ from django import template
 from django.conf import settings
 from django.utils.http import urlencode
 
+from ..audio import format_duration
+
 register = template.Library()
 
 
@@ -14,12 +16,7 @@ def clock(seconds) -> str:
     """Seconds → `m:ss` or `h:mm:ss`, rounded down as players show them (`#t=` links use it too)."""
     if seconds is None or seconds == "":
         return ""
-    whole = int(float(seconds))
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}:{minutes:02d}:{secs:02d}"
-    return f"{minutes}:{secs:02d}"
+    return format_duration(float(seconds))
 
 
 @register.simple_tag

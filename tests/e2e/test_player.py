@@ -238,3 +238,15 @@ def test_mini_player_keeps_playing_across_pages(server, phone, long_episode, sho
     expect(phone).to_have_url(re.compile(r"/search/\?q="))
     assert phone.evaluate("window.notReloaded === true")
     assert not phone.evaluate("document.querySelector('.mini-player audio').paused")
+
+
+def test_the_page_and_the_player_give_the_same_length(server, phone, long_episode):
+    """The page's length and Chromium's controls (which cut the fraction off) agree; the card's too."""
+    phone.goto(server.url + f"/episode/{long_episode}")
+    phone.wait_for_function("() => Number.isFinite(document.querySelector('.player audio').duration)")
+    seconds = int(phone.evaluate("() => document.querySelector('.player audio').duration"))
+    shown = f"{seconds // 60}:{seconds % 60:02d}"
+    expect(phone.locator("main p.meta", has=phone.locator("time")).first).to_contain_text(shown)
+    phone.goto(server.url + "/")
+    card = phone.locator(".episode-card", has_text="長い音声のテスト回")
+    expect(card).to_contain_text(shown)
