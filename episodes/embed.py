@@ -20,6 +20,8 @@ from django.views.decorators.http import require_safe
 from .links import absolute_url
 from .models import Episode
 
+# The thumbnail oEmbed offers (consumers show it at 100–320 px): a rendition at least this wide.
+THUMBNAIL_WIDTH = 320
 # The iframe oEmbed hands out (title, player and about three chapters without scrolling), and the smallest.
 EMBED_WIDTH, EMBED_HEIGHT = 560, 320
 MIN_WIDTH, MIN_HEIGHT = 240, 160
@@ -96,8 +98,21 @@ def oembed(request):
             f'title="{escape(episode.title)}（{escape(settings.SITE_NAME)}）" allow="autoplay"></iframe>'
         ),
     }
-    if episode.image_src:
-        data.update(thumbnail_url=absolute_url(episode.image_src), thumbnail_width=320, thumbnail_height=320)
+    data.update(_thumbnail(episode))
     response = JsonResponse(data, json_dumps_params={"ensure_ascii": False})
     response["Access-Control-Allow-Origin"] = "*"  # read from other sites' editors in the browser
     return response
+
+
+def _thumbnail(episode: Episode) -> dict:
+    """oEmbed's thumbnail: a rendition of the episode's picture with its real size, not the 3000 px original.
+
+    Until the renditions exist (or for an image given by URL) the original stands in, declared
+    as the 320 px square consumers ask for, as before.
+    """
+    picture = episode.picture
+    if not picture:
+        return {}
+    sized = picture.sized(THUMBNAIL_WIDTH)
+    url, width, height = sized or (picture.src, THUMBNAIL_WIDTH, THUMBNAIL_WIDTH)
+    return {"thumbnail_url": absolute_url(url), "thumbnail_width": width, "thumbnail_height": height}

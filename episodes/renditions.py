@@ -59,11 +59,16 @@ class Picture:
 
     def best_url(self, width: int) -> str:
         """The smallest fallback rendition at least `width` wide (the original before any are made)."""
+        sized = self.sized(width)
+        return sized[0] if sized else self.src
+
+    def sized(self, width: int) -> tuple[str, int, int] | None:
+        """The fallback rendition `best_url(width)` picks, with its pixel size; None until renditions exist."""
         if not self.ready:
-            return self.src
+            return None
         widths = self.record["widths"]
         chosen = next((w for w in widths if w >= width), widths[-1])
-        return self.url(chosen, self.record["fallback"])
+        return self.url(chosen, self.record["fallback"]), chosen, self.height_for(chosen)
 
     @property
     def card_src(self) -> str:

@@ -125,6 +125,19 @@ class TestPrinted:
         assert f'src="{show.artwork.url}"' not in page  # the 1000 px original is not on the page
         assert re.search(r'og:image" content="[^"]+-card\.jpg"', page)
 
+    def test_the_oembed_thumbnail_is_a_rendition_with_its_own_size(
+        self, client, django_capture_on_commit_callbacks, settings
+    ):
+        settings.SITE_URL = "https://podcast.example.jp"
+        with saved_then_worked(django_capture_on_commit_callbacks):
+            show = make_show(artwork=upload(width=1000, height=500))
+            episode = make_episode(show=show)
+        data = client.get("/oembed", {"url": "https://podcast.example.jp" + episode.get_absolute_url()}).json()
+        assert data["thumbnail_url"].endswith(renditions.rendition_name(show.artwork.name, 400, "jpg"))
+        assert (data["thumbnail_width"], data["thumbnail_height"]) == (400, 200)
+        with default_storage.open(renditions.rendition_name(show.artwork.name, 400, "jpg"), "rb") as fileobj:
+            assert Image.open(fileobj).size == (400, 200)  # what it declares is what it is
+
     def test_cards_below_the_first_are_lazy_and_the_first_is_not(self, client, django_capture_on_commit_callbacks):
         with saved_then_worked(django_capture_on_commit_callbacks):
             show = make_show(artwork=upload(width=500, height=500))
