@@ -4,9 +4,14 @@ Mounting needs root (CI's container, this machine); elsewhere the tests skip
 and say so (tests/small_disk.py).
 """
 
+import io
+import os
+
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils.html import escape
+from PIL import Image
 
 from episodes.models import ApiToken, Episode, IdempotencyRecord
 
@@ -44,9 +49,9 @@ class TestFullMediaDisk:
         before = files_under(small_disk, "audio")
 
         data = episode_form(make_show(), number=100, audio_file=mp3_upload("new.mp3"))
-        response = admin_client.post("/admin/episodes/episode/add/", data, follow=True)
+        response = admin_client.post("/admin/episodes/episode/add/", data)
 
-        assert response.status_code == 200
+        assert response.status_code == 200  # the form again, not a redirect that loses it
         assert "保存領域がいっぱい" in response.text
         assert not Episode.objects.filter(number=100).exists()
         assert files_under(small_disk, "audio") == before  # no partial, no 0-byte orphan
@@ -56,6 +61,75 @@ class TestFullMediaDisk:
         data = episode_form(make_show(), number=100, audio_file=mp3_upload("new.mp3"))
         assert admin_client.post("/admin/episodes/episode/add/", data).status_code == 302
         assert Episode.objects.get(number=100).audio_size == MP3.stat().st_size
+
+
+class TestFullMediaDiskInTheEpisodeForm:
+    """Finding 12's form side: the editor's typing survives a full disk, and nothing is half-saved."""
+
+    ADD_URL = "/admin/episodes/episode/add/"
+
+    def test_the_form_comes_back_as_typed_with_a_clear_message(self, small_disk, admin_client):
+        fill(small_disk, leave=MP3.stat().st_size // 2)
+        typed = {
+            "description": "今日は<特別>な回なのだ",
+            "notes": "編集メモ: 三本目は差し替え",
+            "articles-0-title": "差し替えた二番目の記事",
+            "articles-1-summary": "一番目の要約を書き直した",
+        }
+        data = episode_form(make_show(), number=100, audio_file=mp3_upload("new.mp3"), **typed)
+
+        response = admin_client.post(self.ADD_URL, data)
+
+        assert response.status_code == 200
+        form = response.context["adminform"].form
+        assert "保存領域がいっぱい" in " ".join(form.non_field_errors())
+        assert "もう一度選んでください" in response.text  # the file sent with the form could not be kept
+        for name, value in typed.items():
+            assert escape(value) in response.text, name
+        assert not Episode.objects.exists()
+        assert files_under(small_disk, "audio") == []
+
+    def test_a_file_uploaded_beforehand_stays_attached_and_the_next_save_uses_it(self, small_disk, admin_client):
+        reference = admin_client.post(UPLOAD_URL, {"file": mp3_upload("daily.mp3"), "kind": "audio"}).json()
+        pending = files_under(small_disk, "pending")
+        filler = fill(small_disk, leave=MP3.stat().st_size // 2)  # no room for the stored copy in audio/
+        data = episode_form(make_show(), number=100, audio_file_pending=reference["reference"])
+
+        response = admin_client.post(self.ADD_URL, data)
+
+        assert response.status_code == 200
+        assert "保存領域がいっぱい" in response.text
+        assert "もう一度選んでください" not in response.text
+        assert reference["reference"] in response.text  # still attached
+        assert files_under(small_disk, "pending") == pending
+        assert files_under(small_disk, "audio") == []
+
+        filler.unlink()
+        assert admin_client.post(self.ADD_URL, data).status_code == 302
+        assert Episode.objects.get(number=100).audio_size == MP3.stat().st_size
+
+    def test_an_mp3_stored_before_the_image_failed_is_removed(self, small_disk, admin_client):
+        picture = noise_png(160)
+        assert len(picture) > 64 * 1024
+        fill(small_disk, leave=MP3.stat().st_size + 32 * 1024)  # room for the MP3, not for the image
+        image = SimpleUploadedFile("cover.png", picture, content_type="image/png")
+        data = episode_form(make_show(), number=100, audio_file=mp3_upload("new.mp3"), image=image)
+
+        response = admin_client.post(self.ADD_URL, data)
+
+        assert response.status_code == 200
+        assert "保存領域がいっぱい" in response.text
+        assert not Episode.objects.exists()
+        assert files_under(small_disk, "audio") == []
+        assert files_under(small_disk, "images") == []
+
+
+def noise_png(size: int) -> bytes:
+    """A PNG that does not compress: random pixels."""
+    image = Image.frombytes("RGB", (size, size), os.urandom(size * size * 3))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
 
 
 class TestFullMediaDiskThroughTheApi:
