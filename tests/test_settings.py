@@ -112,7 +112,7 @@ def test_scale_out_parts_switch_on_from_the_environment(tmp_path):
     assert values["CACHES"]["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     assert values["CACHES"]["default"]["LOCATION"] == "redis://cache.internal:6379/1"
     storage = values["STORAGES"]["default"]
-    assert storage["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert storage["BACKEND"] == "episodes.s3_media.S3MediaStorage"
     assert storage["OPTIONS"]["bucket_name"] == "podcast-media"
     assert storage["OPTIONS"]["custom_domain"] == "media.example.jp"
     assert storage["OPTIONS"]["file_overwrite"] is False

@@ -245,7 +245,8 @@ STORAGES = {
 }
 if MEDIA_ON_S3:
     STORAGES["default"] = {
-        "BACKEND": "storages.backends.s3.S3Storage",
+        # S3Storage that keeps pending uploads and not-yet-public episodes' objects private (episodes/s3_media.py).
+        "BACKEND": "episodes.s3_media.S3MediaStorage",
         "OPTIONS": {
             "bucket_name": AWS_STORAGE_BUCKET_NAME,
             "endpoint_url": env_str("AWS_S3_ENDPOINT_URL") or None,
@@ -269,6 +270,9 @@ if MEDIA_ON_S3:
             "object_parameters": {"CacheControl": "public, max-age=86400"},
         },
     }
+
+# How long a presigned URL to a draft's or pending object lasts on S3 (episodes/s3_media.py).
+AWS_PRIVATE_URL_SECONDS = env_int("AWS_PRIVATE_URL_SECONDS", 15 * 60)
 
 # Request bodies (413 above these, before anything reads them; episodes/limits.py). The
 # letters form holds 2,000 characters, percent-encoded; staff get API_MAX_UPLOAD_BYTES for audio.
