@@ -5,6 +5,8 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zundapod.settings")
+# A web process: settings give its database connections a statement timeout (never the worker's).
+os.environ["ZUNDAPOD_WEB_PROCESS"] = "1"
 
 django_application = get_asgi_application()
 
