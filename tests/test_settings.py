@@ -20,6 +20,7 @@ PRODUCTION = {
 }
 # Variables that must not leak in from the machine running the tests.
 CLEARED = ["DATABASE_URL", "REDIS_URL", "AWS_STORAGE_BUCKET_NAME", "DJANGO_DEBUG", "DJANGO_SECRET_KEY", "SITE_URL"]
+CLEARED += ["ZUNDAPOD_WEB_PROCESS"]  # set by zundapod/asgi.py while settings load
 
 
 def run(args, env, tmp_path):
