@@ -6,6 +6,13 @@ query for overdue jobs. A stalled worker is reported (`"worker": {"ok": false}`)
 but keeps the 200, as taking every web server out of rotation would not help;
 `/healthz?worker=1` (for a monitor) answers 503 then too.
 
+While the database's circuit is open (outage.py) the database check fails at
+once, without asking: 503, though cached pages are still served. A load
+balancer that took every server out on that 503 would stop those pages too,
+so `/healthz?live=1` answers 200 whenever the process answers, checking
+nothing: the balancer's health check uses it, a monitor watches `/healthz`
+(docs/deploy.md).
+
 A load balancer or a local check asks by address (`curl 127.0.0.1:8000/healthz`),
 with no public Host and no https: `InternalHealthzMiddleware` answers such a
 request from loopback or `HEALTHZ_ALLOWED_NETWORKS` before the host check and
@@ -26,10 +33,18 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from . import outage
+
 logger = logging.getLogger(__name__)
 
 
+class CircuitOpen(Exception):
+    """The database failed a moment ago; it is not asked again until its circuit allows a trial."""
+
+
 def _database() -> None:
+    if outage.database.is_open and not outage.database.trial_due():
+        raise CircuitOpen
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         cursor.fetchone()
@@ -61,6 +76,8 @@ def _worker() -> dict:
 @never_cache
 @require_safe
 def healthz(request):
+    if request.GET.get("live") == "1":
+        return JsonResponse({"status": "live"})  # the process answers: that is all a liveness check asks
     results, healthy = {}, True
     for name, check in CHECKS.items():
         started = time.perf_counter()

@@ -24,6 +24,7 @@ never answered over plain http. While the database is out the freshest bytes
 at hand are served (stale, logged), without waiting for it.
 """
 
+import asyncio
 import logging
 import threading
 from urllib.parse import quote, unquote
@@ -86,12 +87,49 @@ def wrap(django_app):
                 # The database is out: what this process holds, at once, queued behind nobody's timeout.
                 ready = _stale(store, store.remembered_any(key), scope["path"])
             elif ready is None:
-                ready = await sync_to_async(_lookup)(store, key, scope["path"])
+                ready = await _lookup_within_deadline(store, key, scope["path"])
             if ready is not None:
                 return await _send_ready(send, scope, headers, ready, learned)
+        if outage.database.is_open:
+            return await _within_deadline(django_app, scope, receive, _learning(send, address, headers))
         return await django_app(scope, receive, _learning(send, address, headers))
 
     return application
+
+
+# A database that keeps its connections open and never answers (frozen, SIGSTOP) gets this long.
+DEADLINE_SECONDS = 1.5
+
+
+async def _lookup_within_deadline(store: Store, key: str, path: str) -> Ready | None:
+    """The lookup, or the bytes at hand once the database has not answered within DEADLINE_SECONDS."""
+    try:
+        return await asyncio.wait_for(sync_to_async(_lookup)(store, key, path), DEADLINE_SECONDS)
+    except TimeoutError:
+        # The thread stays blocked until the server answers; the circuit keeps others from queuing behind it.
+        outage.database.trip(TimeoutError(f"no answer within {DEADLINE_SECONDS} s"))
+        return _stale(store, store.remembered_any(key), path)
+
+
+async def _within_deadline(django_app, scope, receive, send) -> None:
+    """While the database is out, a GET that needs it (a trial) gets the 503 page after DEADLINE_SECONDS."""
+    started = False
+
+    async def tracking(message):
+        nonlocal started
+        started = started or message["type"] == "http.response.start"
+        await send(message)
+
+    try:
+        await asyncio.wait_for(django_app(scope, receive, tracking), DEADLINE_SECONDS)
+    except TimeoutError:
+        if started:
+            raise
+        outage.database.trip(TimeoutError(f"no answer within {DEADLINE_SECONDS} s"))
+        page = outage.unavailable()
+        headers = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in page.items()]
+        await send({"type": "http.response.start", "status": 503, "headers": headers})
+        await send({"type": "http.response.body", "body": page.content if scope["method"] == "GET" else b""})
 
 
 def _lookup(store: Store, key: str, path: str) -> Ready | None:

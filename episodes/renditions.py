@@ -211,6 +211,11 @@ def build_renditions(*, model: str, pk: int, field: str) -> bool:
         logger.warning("renditions of %s could not be made: %s", fieldfile.name, exc)
         return False
     model_class.objects.filter(pk=pk, **{field: fieldfile.name}).update(renditions=record)
+    if model_class._meta.label == "episodes.Episode":
+        from .media_visibility import active, refresh  # it reads rendition names from this module
+
+        if active():
+            refresh(pk)  # on S3 the new renditions are written private: they follow the episode
     return True
 
 

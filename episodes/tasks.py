@@ -86,6 +86,15 @@ def websub_ping() -> str:
 
 @periodic(
     every="minutes",
+    minutes=1,
+    description="S3 のメディアで、予約公開の時刻が来たエピソードのファイルを公開し、非公開にしたものを閉じます。",
+)
+def sync_media_visibility() -> str:
+    return run_command("sync_media_visibility")
+
+
+@periodic(
+    every="minutes",
     minutes=5,
     description="音声リクエストの生データをダウンロード数に集計し、48 時間を過ぎた生データを消します。",
 )

@@ -26,6 +26,7 @@ from episodes.api import views
 from episodes.models import ApiToken, Episode, IdempotencyRecord, LegacyPath
 
 from .factories import MP3, POST, make_episode, make_show
+from .small_disk import fill, small_disk
 
 pytestmark = pytest.mark.django_db
 
@@ -620,6 +621,14 @@ def _post_failing(client, secret, monkeypatch, settings, show):
     return send(client, secret)
 
 
+def _post_disk_full(client, secret, monkeypatch, settings, show):
+    """A real full media disk (a small tmpfs, root only): see tests/faults/test_requests_disk.py for what is left."""
+    with small_disk() as mount:
+        settings.MEDIA_ROOT = mount
+        fill(mount, leave=MP3.stat().st_size // 2)
+        return send(client, secret)
+
+
 def _get(client, secret, monkeypatch, settings, show):
     make_episode(show, number=601)
     return client.get("/api/v1/episodes/601", headers=bearer(secret))
@@ -653,6 +662,7 @@ SCENARIOS = {
     (URL, "post", "413"): _post_too_large,
     (URL, "post", "415"): lambda c, s, *_: send(c, s, pipeline_files(audio=b"\x00" * 4096)),
     (URL, "post", "500"): _post_failing,
+    (URL, "post", "507"): _post_disk_full,
     (EPISODE, "get", "200"): _get,
     (EPISODE, "get", "401"): lambda c, s, *_: c.get("/api/v1/episodes/601", headers=bearer("zpd_wrong")),
     (EPISODE, "get", "403"): _other_show,

@@ -9,8 +9,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.db import OperationalError
 from django.utils import timezone
 from django_q.models import Schedule
+
+from episodes import outage
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.django_db
@@ -117,3 +120,20 @@ class TestLoadBalancer:
         assert client.get("/healthz", HTTP_HOST="podcast.example.jp", **outside).status_code == 301
         # Other paths from inside are not exempt either.
         assert client.get("/", HTTP_HOST="127.0.0.1:8000", REMOTE_ADDR="127.0.0.1").status_code == 400
+
+    def test_while_the_database_circuit_is_open_healthz_fails_fast_and_liveness_stays(
+        self, client, django_assert_num_queries
+    ):
+        """docs/deploy.md: the balancer checks `?live=1`, a monitor `/healthz`; stale pages stay served meanwhile."""
+        inside = {"HTTP_HOST": "127.0.0.1:8000", "REMOTE_ADDR": "127.0.0.1"}
+        outage.database.trip(OperationalError("connection refused"))
+        try:
+            with django_assert_num_queries(0):  # the open circuit is not asked through
+                response = client.get("/healthz", **inside)
+                live = client.get("/healthz?live=1", **inside)
+        finally:
+            outage.database.reset()
+        assert response.status_code == 503
+        assert response.json()["checks"]["database"] == {"ok": False, "error": "CircuitOpen"}
+        assert (live.status_code, live.json()) == (200, {"status": "live"})
+        assert client.get("/healthz", **inside).status_code == 200  # closed again: asked again

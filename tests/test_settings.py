@@ -20,6 +20,7 @@ PRODUCTION = {
 }
 # Variables that must not leak in from the machine running the tests.
 CLEARED = ["DATABASE_URL", "REDIS_URL", "AWS_STORAGE_BUCKET_NAME", "DJANGO_DEBUG", "DJANGO_SECRET_KEY", "SITE_URL"]
+CLEARED += ["ZUNDAPOD_WEB_PROCESS"]  # set by zundapod/asgi.py while settings load
 
 
 def run(args, env, tmp_path):
@@ -112,7 +113,7 @@ def test_scale_out_parts_switch_on_from_the_environment(tmp_path):
     assert values["CACHES"]["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     assert values["CACHES"]["default"]["LOCATION"] == "redis://cache.internal:6379/1"
     storage = values["STORAGES"]["default"]
-    assert storage["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert storage["BACKEND"] == "episodes.s3_media.S3MediaStorage"
     assert storage["OPTIONS"]["bucket_name"] == "podcast-media"
     assert storage["OPTIONS"]["custom_domain"] == "media.example.jp"
     assert storage["OPTIONS"]["file_overwrite"] is False
@@ -155,3 +156,59 @@ def test_pages_speak_japanese_on_japan_time(client):
     assert 'lang="ja"' in page
     assert "2025年8月21日（木） 06:30" in page
     assert "ユーザー名" in client.get("/admin/login/").content.decode()
+
+
+# --- faults2 (issue 24): client-side limits on a PostgreSQL that stops answering --------------
+
+PG_ENV = {**PRODUCTION, "DATABASE_URL": "postgres://user@db.internal:5432/zundapod"}
+DATABASE_OPTIONS = (
+    "import sys, json; sys.path.insert(0, {root!r}); sys.argv = {argv!r}; {entry}"
+    "from django.conf import settings; print(json.dumps(settings.DATABASES['default']['OPTIONS'], default=str))"
+)
+
+
+def database_options(tmp_path, *, argv=("pytest",), entry="import django; django.setup(); ", **env) -> dict:
+    code = DATABASE_OPTIONS.format(root=str(ROOT), argv=list(argv), entry=entry)
+    result = run(["-c", code], {**PG_ENV, **env}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_web_processes_get_a_statement_timeout_the_worker_and_commands_do_not(tmp_path):
+    web = database_options(tmp_path, entry="import zundapod.asgi; ")  # what uvicorn imports
+    assert web["options"] == "-c statement_timeout=5000"
+    assert (web["keepalives"], web["keepalives_idle"], web["tcp_user_timeout"]) == (1, 5, 5000)
+    assert database_options(tmp_path, entry="import zundapod.wsgi; ")["options"] == "-c statement_timeout=5000"
+
+    command = database_options(tmp_path, argv=["manage.py", "aggregate_downloads"])
+    assert "options" not in command and command["keepalives"] == 1
+    worker = database_options(tmp_path, argv=["manage.py", "qcluster"], ZUNDAPOD_WEB_PROCESS="1")
+    assert "options" not in worker  # even when started from a web process's environment
+
+
+def test_a_web_processes_statement_timeout_holds_on_a_real_server(tmp_path):
+    """The local PostgreSQL (make test-postgres's): a query past the timeout is cancelled, not waited for."""
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 5432), timeout=1).close()
+    except OSError:
+        pytest.skip("no PostgreSQL on 127.0.0.1:5432")
+    code = (
+        "import time; import zundapod.asgi; from django.db import connection, OperationalError; "
+        "started = time.monotonic()\n"
+        "try:\n"
+        "    connection.cursor().execute('SELECT pg_sleep(5)'); print('finished')\n"
+        "except OperationalError as exc:\n"
+        "    print(type(exc.__cause__).__name__, round(time.monotonic() - started, 2))\n"
+    )
+    env = {
+        **PRODUCTION,
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
+        "DB_STATEMENT_TIMEOUT_MS": "300",
+    }
+    result = run(["-c", f"import sys; sys.path.insert(0, {str(ROOT)!r})\n{code}"], env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    kind, seconds = result.stdout.split()[-2:]
+    assert kind == "QueryCanceled"
+    assert float(seconds) < 2

@@ -28,6 +28,7 @@ pytestmark = pytest.mark.django_db
 TOKYO = ZoneInfo("Asia/Tokyo")
 EVERY_JOB = {
     "websub_ping",
+    "sync_media_visibility",
     "aggregate_downloads",
     "resend_letter_notifications",
     "probe_audio",

@@ -190,6 +190,20 @@ if on_postgresql:
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 2))
     # Django's backend, whose pool stops waiting once the server refuses connections (a stopped server).
     DATABASES["default"]["ENGINE"] = "episodes.postgresql"
+    # faults2 (issue 24): a server that stops answering on an open connection (gone from the
+    # network, frozen) is noticed by the client: TCP keepalives and tcp_user_timeout (libpq).
+    DATABASES["default"]["OPTIONS"].update(
+        keepalives=1,
+        keepalives_idle=env_int("DB_KEEPALIVES_IDLE", 5),
+        keepalives_interval=env_int("DB_KEEPALIVES_INTERVAL", 2),
+        keepalives_count=env_int("DB_KEEPALIVES_COUNT", 2),
+        tcp_user_timeout=env_int("DB_TCP_USER_TIMEOUT_MS", 5000),
+    )
+    # Web processes only (zundapod/asgi.py and wsgi.py set ZUNDAPOD_WEB_PROCESS): no page waits on a
+    # query longer than this. Never the worker (`qcluster` aggregates for minutes) or manage.py.
+    DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 5000)
+    if env_bool("ZUNDAPOD_WEB_PROCESS", False) and sys.argv[1:2] != ["qcluster"] and DB_STATEMENT_TIMEOUT_MS:
+        DATABASES["default"]["OPTIONS"]["options"] = f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS}"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------
@@ -245,7 +259,8 @@ STORAGES = {
 }
 if MEDIA_ON_S3:
     STORAGES["default"] = {
-        "BACKEND": "storages.backends.s3.S3Storage",
+        # S3Storage that keeps pending uploads and not-yet-public episodes' objects private (episodes/s3_media.py).
+        "BACKEND": "episodes.s3_media.S3MediaStorage",
         "OPTIONS": {
             "bucket_name": AWS_STORAGE_BUCKET_NAME,
             "endpoint_url": env_str("AWS_S3_ENDPOINT_URL") or None,
@@ -269,6 +284,9 @@ if MEDIA_ON_S3:
             "object_parameters": {"CacheControl": "public, max-age=86400"},
         },
     }
+
+# How long a presigned URL to a draft's or pending object lasts on S3 (episodes/s3_media.py).
+AWS_PRIVATE_URL_SECONDS = env_int("AWS_PRIVATE_URL_SECONDS", 15 * 60)
 
 # Request bodies (413 above these, before anything reads them; episodes/limits.py). The
 # letters form holds 2,000 characters, percent-encoded; staff get API_MAX_UPLOAD_BYTES for audio.

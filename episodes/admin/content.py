@@ -16,12 +16,12 @@ from markdownx.widgets import AdminMarkdownxWidget
 
 from .. import images, tasks
 from ..models import Actor, Appearance, DailyDownloads, Episode, LinkedArticle, Show, Station
-from ..pending_uploads import NO_ROOM, NO_ROOM_MESSAGE
 from ..schedule import host_for, schedule_for_script
 from ..timecode import TimecodeField
 from . import episode_editor
 from .dates import SaneDateFiltersMixin
 from .episode_editor import AiringSlotInline
+from .full_disk import FullDiskAdminMixin
 from .letters import AiredLetterInline
 from .uploads import PendingUploadField, attach_pending_uploads, keep_uploads_of_refused_form, pending_upload
 
@@ -244,7 +244,7 @@ class EpisodeAdminForm(forms.ModelForm):
 
 
 @admin.register(Episode)
-class EpisodeAdmin(SaneDateFiltersMixin, admin.ModelAdmin):
+class EpisodeAdmin(FullDiskAdminMixin, SaneDateFiltersMixin, admin.ModelAdmin):
     list_display = ["number", "title", "show", "published_at", "publication", "duration", "in_feed"]
     list_display_links = ["number", "title"]
 
@@ -359,17 +359,6 @@ class EpisodeAdmin(SaneDateFiltersMixin, admin.ModelAdmin):
     @admin.display(description="サムネイル")
     def thumbnail_preview(self, obj):
         return _image_preview(obj.thumbnail, 160)
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        """A full media disk while saving: the save is rolled back, and the editor told why, not a 500."""
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except OSError as exc:
-            if exc.errno not in NO_ROOM:
-                raise
-            logger.error("episode not saved: the media storage is full (%s)", exc)
-            self.message_user(request, NO_ROOM_MESSAGE, messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
 
     def get_changeform_initial_data(self, request):
         """Pre-fill a new episode from the schedule (episode_editor.new_episode_initial)."""

@@ -93,6 +93,11 @@ ERRORS = {
         "MP3 または M4A の音声として読めません。",
         "The audio is not an MP3 or M4A file mutagen can read.",
     ),
+    "storage_full": (
+        507,
+        "サーバーの保存領域がいっぱいのため、保存できませんでした。何も保存していません。空きができてから再送してください。",
+        "The server's storage is full: nothing was stored. Retry once there is room.",
+    ),
     "internal_error": (500, "サーバーでエラーが起きました。", "The server failed."),
 }
 

@@ -24,6 +24,7 @@ from ..importers.catalogue import Catalogue, ShowUnknown, learn_catalogue
 from ..importers.files import SiteFiles
 from ..importers.jekyll import PostError
 from ..models import ApiToken, Episode, IdempotencyRecord
+from ..pending_uploads import NO_ROOM
 from ..publishing import CREATED, ContentConflict, prepare_post, publish_post
 from .errors import ERRORS, ApiError, episode_json, json_response
 from .uploads import Submission, max_upload_bytes, read_submission, receive
@@ -76,6 +77,13 @@ def api_view(*methods: str, auth: bool = True):
                 return view(request, *args, **kwargs)
             except ApiError as error:
                 return error.response()
+            except OSError as exc:
+                if exc.errno not in NO_ROOM:
+                    logger.exception("publishing API: %s %s failed", request.method, request.path)
+                    return ApiError("internal_error").response()
+                # A full media or temporary disk: publishing rolled back and removed what it wrote.
+                logger.error("publishing API: %s %s: the storage is full (%s)", request.method, request.path, exc)
+                return ApiError("storage_full", headers={"Retry-After": "300"}).response()
             except Exception:
                 logger.exception("publishing API: %s %s failed", request.method, request.path)
                 return ApiError("internal_error").response()

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from markdownx.models import MarkdownxField
 
-from .. import images, stored_files, websub
+from .. import images, media_visibility, stored_files, websub
 from ..audio import AudioError, AudioInfo, format_duration, name_with_audio_extension
 from ..audio_metadata import audio_metadata
 from ..bounds import MAX_SECONDS, is_seconds, validate_moment
@@ -92,6 +92,8 @@ class Episode(RevisionedModel):
     )
     thumbnail_url = models.URLField("外部のサムネイルURL", max_length=1000, blank=True)
     renditions = models.JSONField("画像の縮小版", default=dict, blank=True, editable=False)
+    # On S3: whether the bucket was last told this episode's objects are public (media_visibility.py).
+    files_public = models.BooleanField("ファイルを公開済み", default=False, editable=False)
     social_card = models.CharField(
         "SNSカードの形",
         max_length=30,
@@ -160,6 +162,7 @@ class Episode(RevisionedModel):
         super().save(*args, **kwargs)
         if needs_renditions(self, "image"):
             build_renditions_on_commit(self, "image")
+        media_visibility.refresh_on_commit(self.pk)
         self._audio_info_for = self._audio_source()
         if self.is_public:
             # Apps subscribed through the hub hear of it now; a scheduled one is announced when due (websub_ping).
@@ -306,11 +309,17 @@ class Episode(RevisionedModel):
     def publication_label(self) -> str:
         return {"draft": "下書き", "scheduled": "予約", "published": "公開中"}[self.publication]
 
+    def _stored_url(self, fieldfile) -> str:
+        """Plain once public; on S3 before that a short-lived signed URL, the object being private (s3_media.py)."""
+        if self.is_public or not hasattr(fieldfile.storage, "private_url"):
+            return fieldfile.url
+        return fieldfile.storage.private_url(fieldfile.name)
+
     @property
     def audio_src(self) -> str:
         """Where players and feeds fetch the audio."""
         if self.audio_file:
-            return self.audio_file.url
+            return self._stored_url(self.audio_file)
         return self.audio_url
 
     @property
@@ -338,7 +347,7 @@ class Episode(RevisionedModel):
     def own_image_src(self) -> str:
         """The episode's own image ("" when it has none: a page URL is none)."""
         if self.image:
-            return self.image.url
+            return self._stored_url(self.image)
         return self.image_url if images.is_image_url(self.image_url) else ""
 
     @property
@@ -354,7 +363,7 @@ class Episode(RevisionedModel):
     @property
     def thumbnail_src(self) -> str:
         if self.thumbnail:
-            return self.thumbnail.url
+            return self._stored_url(self.thumbnail)
         if images.is_image_url(self.thumbnail_url) and not self.image:
             return self.thumbnail_url
         return self.image_src
