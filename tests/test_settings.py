@@ -186,6 +186,22 @@ def test_web_processes_get_a_statement_timeout_the_worker_and_commands_do_not(tm
     assert "options" not in worker  # even when started from a web process's environment
 
 
+QUEUE_LOG_LEVEL = (
+    "import sys, logging; sys.path.insert(0, {root!r}); sys.argv = {argv!r}; import django; django.setup(); "
+    "print(logging.getLevelName(logging.getLogger('django-q').getEffectiveLevel()))"
+)
+
+
+def test_only_the_worker_logs_each_queued_task(tmp_path):
+    def level(argv):
+        result = run(["-c", QUEUE_LOG_LEVEL.format(root=str(ROOT), argv=argv)], PRODUCTION, tmp_path)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip().splitlines()[-1]
+
+    assert level(["manage.py", "qcluster"]) == "INFO"
+    assert level(["manage.py", "import_jekyll"]) == "WARNING"
+
+
 def test_a_web_processes_statement_timeout_holds_on_a_real_server(tmp_path):
     """The local PostgreSQL (make test-postgres's): a query past the timeout is cancelled, not waited for."""
     import socket

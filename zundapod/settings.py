@@ -499,6 +499,9 @@ Q_CLUSTER = {
 # opens a plain connection per process instead; it needs no pool.
 if sys.argv[1:2] == ["qcluster"] and "pool" in DATABASES["default"].get("OPTIONS", {}):
     del DATABASES["default"]["OPTIONS"]["pool"]
+# The worker logs each task it takes and runs; anywhere else (an import queuing a rendition per
+# image, an admin save) django-q2's "Enqueued" lines would bury the command's own output.
+LOGGING["loggers"] = {"django-q": {"level": "INFO" if sys.argv[1:2] == ["qcluster"] else "WARNING"}}
 # The worker's daily `backup` job writes here (manage.py backup) and keeps the newest BACKUP_KEEP; empty: no job backup.
 BACKUP_DIR = env_str("BACKUP_DIR")
 BACKUP_KEEP = env_int("BACKUP_KEEP", 7)
