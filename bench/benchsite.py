@@ -43,6 +43,10 @@ def in_process_site(prefix: str, *, keep_database: bool = False, **env: str) -> 
     import django
 
     django.setup()
+    from django.core.management import call_command
+
+    # With DEBUG off, static() reads the manifest collectstatic writes (the feed names its stylesheet).
+    call_command("collectstatic", interactive=False, verbosity=0)
     return workdir
 
 
