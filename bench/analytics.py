@@ -57,7 +57,7 @@ def build_site(workdir: Path) -> dict:
     from django.core.management import call_command
     from django.utils import timezone
 
-    from episodes.models import Episode, LegacyPath, Show, Station
+    from episodes.catalogue.models import Episode, LegacyPath, Show, Station
 
     call_command("migrate", verbosity=0)
     station = Station.load()
@@ -320,8 +320,8 @@ def run(options) -> None:
 
     from django.utils import timezone
 
+    from episodes.analytics.models import DailyDownloads, DownloadHit
     from episodes.analytics.rules import aggregate_downloads
-    from episodes.models import DailyDownloads, DownloadHit
 
     port = free_port()
     server = Server(port, {**env, "ANALYTICS_RECORDING": "1"}, options.workers)

@@ -42,7 +42,8 @@ def build(rows: int) -> None:
     from django.core.management import call_command
     from django.utils import timezone
 
-    from episodes.models import DownloadHit, Episode, Show
+    from episodes.analytics.models import DownloadHit
+    from episodes.catalogue.models import Episode, Show
 
     call_command("migrate", verbosity=0)
     show = Show.objects.create(name="ベンチ番組", slug="bench", description="ベンチ", author="ベンチ")
@@ -143,7 +144,7 @@ def main() -> None:
               f"peak RSS {first['peak_mb']:.0f} MB (Django set up: {first['setup_mb']:.0f} MB)")  # fmt: skip
         from django.utils import timezone
 
-        from episodes.models import DownloadHit
+        from episodes.analytics.models import DownloadHit
 
         DownloadHit.objects.bulk_create(
             DownloadHit(at=timezone.now(), day=timezone.localdate(), episode_id=DownloadHit.objects.first().episode_id,

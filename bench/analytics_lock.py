@@ -28,7 +28,7 @@ def build_site(workdir) -> str:
     from django.core.management import call_command
     from django.utils import timezone
 
-    from episodes.models import Episode, Show, Station
+    from episodes.catalogue.models import Episode, Show, Station
 
     call_command("migrate", verbosity=0)
     call_command("collectstatic", "--noinput", verbosity=0)

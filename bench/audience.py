@@ -53,7 +53,7 @@ def build_site(workdir: Path) -> None:
     from django.core.management import call_command
     from django.utils import timezone
 
-    from episodes.models import Actor, Appearance, Episode, LinkedArticle, Show, Station
+    from episodes.catalogue.models import Actor, Appearance, Episode, LinkedArticle, Show, Station
 
     call_command("migrate", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
@@ -192,7 +192,7 @@ def prose(rng: random.Random):
 
 def edit(n: int) -> None:
     """One editor's save: a title changes (the revision moves)."""
-    from episodes.models import Episode
+    from episodes.catalogue.models import Episode
 
     Episode.objects.filter(number=EPISODES - (n % 10)).update(title=f"第{n}回 直したタイトル")
 

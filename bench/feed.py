@@ -21,7 +21,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from episodes.models import Actor, Appearance, Episode, LinkedArticle, Show, Station  # noqa: E402
+from episodes.catalogue.models import Actor, Appearance, Episode, LinkedArticle, Show, Station  # noqa: E402
 
 REPEATS = 5
 

@@ -20,7 +20,7 @@ WORKDIR = in_process_site("zundapod-import-bench-")
 
 from django.core.management import call_command  # noqa: E402
 
-from episodes.models import Episode, LinkedArticle  # noqa: E402
+from episodes.catalogue.models import Episode, LinkedArticle  # noqa: E402
 
 SHOWS = [
     ("ベンチ技術室AI放送局", "ずんだもん"),

@@ -8,7 +8,7 @@ workers and lets concurrent clients behave like browsers: fetch the form
 A second phase double-clicks: the same letter posted twice at the same moment.
 
 Each client has its own address through a header that only this run trusts
-(LETTERS_TRUSTED_CLIENT_IP_HEADER, set in the overlay; empty by default), and
+(TRUSTED_CLIENT_IP_HEADER, set in the overlay; empty by default), and
 the rate limit is raised to fit the run. Staff notifications go to files.
 
 Target: every letter stored exactly once, zero 5xx, zero "database is locked".
@@ -43,7 +43,7 @@ SETTINGS_OVERLAY = """\
 # Written by bench/letters_load.py for one run; never used by the site itself.
 from zundapod.settings import *  # noqa: F403
 
-LETTERS_TRUSTED_CLIENT_IP_HEADER = {header!r}
+TRUSTED_CLIENT_IP_HEADER = {header!r}
 LETTERS_RATE_LIMIT = {rate_limit}
 LETTERS_RATE_WINDOW = 600
 LETTERS_NOTIFY_EMAILS = ["staff@example.jp"]

@@ -210,8 +210,8 @@ def run_checks(env: dict, port_a: int, port_b: int, password: str, endpoint: str
         "/admin/login/", {"csrfmiddlewaretoken": token, "username": "editor", "password": password, "next": "/admin/"}
     )
     check(status == 302, f"editor logs in on A ({status})")
-    token = instance_a.csrf("/admin/episodes/episode/add/")
-    _, _, add_page = instance_a.get("/admin/episodes/episode/add/")
+    token = instance_a.csrf("/admin/catalogue/episode/add/")
+    _, _, add_page = instance_a.get("/admin/catalogue/episode/add/")
     show_id = re.search(rb'<option value="(\d+)"[^>]*>\xe3\x82\xb9\xe3\x82\xb1', add_page).group(1).decode()
     now = time.localtime(time.time() - 3600)
     fields = {
@@ -225,7 +225,7 @@ def run_checks(env: dict, port_a: int, port_b: int, password: str, endpoint: str
     }  # fmt: skip
     started = time.perf_counter()
     status, location = instance_a.post(
-        "/admin/episodes/episode/add/",
+        "/admin/catalogue/episode/add/",
         fields,
         files={"audio_file": ("スケール番組_podcast_20261128.mp3", MP3.read_bytes())},
     )

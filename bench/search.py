@@ -24,9 +24,9 @@ from django.db.models import Q  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from episodes import search  # noqa: E402
-from episodes.models import Episode, LinkedArticle, Show  # noqa: E402
-from episodes.search_text import domain, normalize  # noqa: E402
+from episodes.catalogue.models import Episode, LinkedArticle, Show  # noqa: E402
+from episodes.catalogue.search_text import domain, normalize  # noqa: E402
+from episodes.site import search  # noqa: E402
 
 KANA = list(
     "アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワンガギグゲゴザジズゼゾダデドバビブベボパピプペポ"

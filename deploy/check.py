@@ -263,7 +263,7 @@ class Deploy:
 
     @step("a periodic job run by the worker (its first scheduler pass, about 30 s after start)")
     def worker_ran(self):
-        code = "from django_q.models import Success; print(Success.objects.filter(func__startswith='episodes.tasks.').count())"
+        code = "from django_q.models import Success; print(Success.objects.filter(func__startswith='episodes.operations.tasks.').count())"
         for _ in range(90):
             if int(self.manage(self.env, "shell", "-c", code).stdout.strip().splitlines()[-1]) > 0:
                 return

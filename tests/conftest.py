@@ -3,7 +3,7 @@
 import pytest
 from django.core.cache import cache
 
-from episodes.ready_bytes import forget_reading
+from episodes.serving.ready_bytes import forget_reading
 
 from .audio_server import AudioServer, sample_files
 

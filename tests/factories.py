@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
-from episodes.models import Actor, Appearance, Episode, LinkedArticle, Show, Station
+from episodes.catalogue.models import Actor, Appearance, Episode, LinkedArticle, Show, Station
 
 DATA = Path(__file__).parent / "data"
 MP3 = DATA / "tone.mp3"

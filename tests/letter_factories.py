@@ -4,7 +4,7 @@ from itertools import count
 
 from django.utils import timezone
 
-from episodes.models import Letter
+from episodes.letters.models import Letter
 
 _serial = count(1)
 

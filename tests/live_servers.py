@@ -1,7 +1,7 @@
 """Real HTTP servers running the project (uvicorn as `make run`, or WSGI), and a client that picks its address.
 
 Not pytest-django's `live_server`: its thread answers files under MEDIA_URL
-itself, so `episodes.media.serve_media` would never be reached. Clients bind
+itself, so `episodes.site.media.serve_media` would never be reached. Clients bind
 to any 127.0.0.x, so one test can be several listeners.
 """
 

@@ -1,4 +1,4 @@
-"""API tokens in the admin (episodes/admin/api.py): the secret shown once, scopes, revoking."""
+"""API tokens in the admin (episodes/backoffice/admin/api_tokens.py): the secret shown once, scopes, revoking."""
 
 import re
 
@@ -7,15 +7,15 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django.utils import timezone
 
-from episodes.admin.api import ApiTokenForm
-from episodes.models import ApiToken
-from episodes.models.api import hash_secret
+from episodes.backoffice.admin.api_tokens import ApiTokenForm
+from episodes.publishing.models import ApiToken
+from episodes.publishing.models.api import hash_secret
 
 from .factories import make_show
 
 pytestmark = pytest.mark.django_db
 
-LIST = "/admin/episodes/apitoken/"
+LIST = "/admin/publishing/apitoken/"
 ADD = LIST + "add/"
 
 

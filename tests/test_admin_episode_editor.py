@@ -7,13 +7,13 @@ from datetime import datetime, time, timedelta
 import pytest
 from django.utils import timezone
 
-from episodes.models import AiringSlot, Episode
+from episodes.catalogue.models import AiringSlot, Episode
 
 from .factories import episode_form, make_actor, make_episode, make_show, mp3_upload
 
 pytestmark = pytest.mark.django_db
 
-ADD = "/admin/episodes/episode/add/"
+ADD = "/admin/catalogue/episode/add/"
 
 
 def _tomorrow():
@@ -82,7 +82,7 @@ class TestButtons:
         response = admin_client.post(ADD, data, follow=True)
         episode = Episode.objects.get(number=100)
         assert episode.is_public
-        assert response.redirect_chain[-1][0] == f"/admin/episodes/episode/{episode.pk}/change/"
+        assert response.redirect_chain[-1][0] == f"/admin/catalogue/episode/{episode.pk}/change/"
         message = response.text
         assert "公開中" in message
         assert 'href="/episode/100"' in message

@@ -1,4 +1,4 @@
-"""The letters inbox (episodes/admin/letters.py): list, filters, actions, CSV, escaping, the episode inline."""
+"""The letters inbox (episodes/backoffice/admin/letters.py): list, filters, actions, CSV, escaping, the episode inline."""
 
 import csv
 import io
@@ -11,15 +11,16 @@ from django.contrib.auth.models import Permission
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from episodes.admin.letters import AiredLetterInline, csv_cell
-from episodes.models import Episode, Letter
+from episodes.backoffice.admin.letters import AiredLetterInline, csv_cell
+from episodes.catalogue.models import Episode
+from episodes.letters.models import Letter
 
 from .factories import episode_form, make_episode, make_show
 from .letter_factories import make_letter
 
 pytestmark = pytest.mark.django_db
 
-LIST = "/admin/episodes/letter/"
+LIST = "/admin/letters/letter/"
 ATTACK = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 QUOTED_ATTACK_EMAIL = '"<script>alert(1)</script>"@example.jp'
 
@@ -302,7 +303,7 @@ class TestLetterPage:
 class TestAiredLetterInline:
     @pytest.fixture
     def episode_admin(self):
-        """The episode admin, which shows the inline (wired in `episodes/admin/content.py`)."""
+        """The episode admin, which shows the inline (wired in `episodes/backoffice/admin/content.py`)."""
         model_admin = admin.site._registry[Episode]
         assert AiredLetterInline in model_admin.inlines
         return model_admin
@@ -311,7 +312,7 @@ class TestAiredLetterInline:
         episode = make_episode()
         make_letter(radio_name=ATTACK[:40], message=ATTACK, status=Letter.Status.AIRED, aired_in=episode)
         make_letter(radio_name="別の回の人", status=Letter.Status.AIRED, aired_in=make_episode())
-        body = admin_client.get(f"/admin/episodes/episode/{episode.pk}/change/").text
+        body = admin_client.get(f"/admin/catalogue/episode/{episode.pk}/change/").text
         assert "この回で紹介したお便り" in body
         assert "別の回の人" not in body
         assert_no_live_markup(body)
@@ -321,7 +322,7 @@ class TestAiredLetterInline:
         episode = make_episode(number=100)
         letter = make_letter(status=Letter.Status.AIRED, aired_in=episode)
         data = episode_form(episode.show, number=100, title="直したタイトル")
-        response = admin_client.post(f"/admin/episodes/episode/{episode.pk}/change/", data)
+        response = admin_client.post(f"/admin/catalogue/episode/{episode.pk}/change/", data)
         assert response.status_code == 302, response.context["errors"] if response.context else response
         assert Episode.objects.get(pk=episode.pk).title == "直したタイトル"
         assert Letter.objects.get(pk=letter.pk).aired_in == episode

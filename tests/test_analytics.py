@@ -9,8 +9,9 @@ from django.db import connection
 from django.utils import timezone
 
 from episodes.analytics import aggregation, recording
+from episodes.analytics.models import DailyDownloads, DailySalt, DownloadHit
 from episodes.analytics.rules import aggregate_downloads
-from episodes.models import DailyDownloads, DailySalt, DownloadHit, Episode, LegacyPath
+from episodes.catalogue.models import Episode, LegacyPath
 
 from .factories import make_episode
 from .live_servers import live_server

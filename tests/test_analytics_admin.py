@@ -1,4 +1,4 @@
-"""The downloads page in the admin and its CSV files (episodes/analytics/admin.py, reports.py, charts.py)."""
+"""The downloads page in the admin and its CSV files (episodes/backoffice/admin/downloads.py, reports.py, charts.py)."""
 
 import json
 from datetime import timedelta
@@ -10,13 +10,13 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from episodes.analytics import agents, charts, names, reports
-from episodes.models import DailyDownloads
+from episodes.analytics.models import DailyDownloads
 
 from .factories import make_episode, make_show
 
 pytestmark = pytest.mark.django_db
 
-PAGE = "/admin/episodes/dailydownloads/"
+PAGE = "/admin/analytics/dailydownloads/"
 
 
 def add(episode, day, n, app="Apple Podcasts", device="Apple iPhone"):

@@ -1,4 +1,4 @@
-"""The publishing API (episodes/api/): real multipart requests, JSON answers, exactly-once publishing."""
+"""The publishing API (episodes/publishing/api/): real multipart requests, JSON answers, exactly-once publishing."""
 
 import http.client
 import json
@@ -20,10 +20,11 @@ from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.urls import get_resolver
 from django.utils import timezone
 
-from episodes import api
-from episodes.api import urls as api_urls
-from episodes.api import views
-from episodes.models import ApiToken, Episode, IdempotencyRecord, LegacyPath
+from episodes.catalogue.models import Episode, LegacyPath
+from episodes.publishing import api
+from episodes.publishing.api import urls as api_urls
+from episodes.publishing.api import views
+from episodes.publishing.models import ApiToken, IdempotencyRecord
 
 from .factories import MP3, POST, make_episode, make_show
 from .small_disk import fill, small_disk
@@ -261,7 +262,7 @@ class TestExactlyOnce:
             calls.append(1)
             if len(calls) == 1:
                 # Another request wrote the same post after this one's check: its INSERT fails.
-                raise IntegrityError("UNIQUE constraint failed: episodes_episode.number")
+                raise IntegrityError("UNIQUE constraint failed: catalogue_episode.number")
             original(*args, **kwargs)  # (the other request's episode, here written just in time)
             return original(*args, **kwargs)
 

@@ -6,7 +6,7 @@ import pytest
 from mutagen.mp3 import MP3
 from mutagen.mp4 import MP4
 
-from episodes.audio import MIME_M4A, MIME_MP3, AudioError, format_duration, probe_audio
+from episodes.media.audio import MIME_M4A, MIME_MP3, AudioError, format_duration, probe_audio
 
 from .factories import M4A
 from .factories import MP3 as MP3_PATH

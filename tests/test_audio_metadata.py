@@ -1,13 +1,13 @@
-"""One road to audio metadata: files and URLs give the same answer (episodes/audio_metadata.py)."""
+"""One road to audio metadata: files and URLs give the same answer (episodes/media/audio_metadata.py)."""
 
 import hashlib
 import io
 
 import pytest
 
-from episodes.audio import MIME_MP3, AudioError
-from episodes.audio_metadata import RemoteAudioError, audio_metadata, probe_external_audio
-from episodes.models import Episode
+from episodes.catalogue.models import Episode
+from episodes.media.audio import MIME_MP3, AudioError
+from episodes.media.audio_metadata import RemoteAudioError, audio_metadata, probe_external_audio
 
 from .audio_server import NOT_AUDIO
 from .factories import MP3, make_show

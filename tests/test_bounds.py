@@ -8,12 +8,13 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from episodes.bounds import MAX_SECONDS, is_seconds, parse_year, validate_moment
-from episodes.importers.jekyll import PostError, parse_post
-from episodes.importers.timeline import TimelineError, read_timeline
-from episodes.media import parse_range
-from episodes.models import ApiToken, Episode, LinkedArticle
-from episodes.timecode import format_timecode, parse_timecode
+from episodes.catalogue.bounds import MAX_SECONDS, is_seconds, parse_year, validate_moment
+from episodes.catalogue.models import Episode, LinkedArticle
+from episodes.catalogue.timecode import format_timecode, parse_timecode
+from episodes.publishing.importers.jekyll import PostError, parse_post
+from episodes.publishing.importers.timeline import TimelineError, read_timeline
+from episodes.publishing.models import ApiToken
+from episodes.site.media import parse_range
 
 from .factories import POST, POST_NAME, episode_form, make_actor, make_episode, make_show, pipeline_upload
 
@@ -110,7 +111,7 @@ class TestFinding3StartTimes:
     def test_admin_answers_with_a_form_error(self, admin_client, typed):
         show = make_show()
         response = admin_client.post(
-            "/admin/episodes/episode/add/", episode_form(show, status="draft", **{"articles-1-start_seconds": typed})
+            "/admin/catalogue/episode/add/", episode_form(show, status="draft", **{"articles-1-start_seconds": typed})
         )
         assert response.status_code == 200
         assert "1:02:03" in response.content.decode()  # the field's message
@@ -167,7 +168,7 @@ class TestFinding4OtherNumbers:
 
     def test_admin_publication_date_year_1(self, admin_client):
         data = episode_form(make_show(), status="draft", published_at_0="0001-01-01", published_at_1="00:00")
-        response = admin_client.post("/admin/episodes/episode/add/", data)
+        response = admin_client.post("/admin/catalogue/episode/add/", data)
         assert response.status_code == 200
         assert "1990" in response.content.decode()
         assert not Episode.objects.exists()
@@ -184,16 +185,16 @@ class TestFinding4OtherNumbers:
     )
     def test_admin_date_filters(self, admin_client, query):
         make_episode()
-        assert admin_client.get(f"/admin/episodes/episode/?{query}").status_code == 400
+        assert admin_client.get(f"/admin/catalogue/episode/?{query}").status_code == 400
         assert (
-            admin_client.get(f"/admin/episodes/letter/?{query.replace('published_at', 'received_at')}").status_code
+            admin_client.get(f"/admin/letters/letter/?{query.replace('published_at', 'received_at')}").status_code
             == 400
         )
 
     def test_admin_date_hierarchy_still_works(self, admin_client):
         make_episode()
         year = timezone.localtime().year
-        assert admin_client.get(f"/admin/episodes/episode/?published_at__year={year}").status_code == 200
+        assert admin_client.get(f"/admin/catalogue/episode/?published_at__year={year}").status_code == 200
 
 
 HUGE = "9" * 5000  # past int()'s 4,300-digit limit
@@ -234,9 +235,9 @@ class TestEveryNumericQueryParameter:
     def test_admin_views(self, site):
         _, admin_client = site
         for path in [
-            f"/admin/episodes/episode/?p={HUGE}",
-            f"/admin/episodes/episode/{HUGE}/change/",
-            f"/admin/episodes/letter/?p={HUGE}",
-            f"/admin/episodes/dailydownloads/?p={HUGE}",
+            f"/admin/catalogue/episode/?p={HUGE}",
+            f"/admin/catalogue/episode/{HUGE}/change/",
+            f"/admin/letters/letter/?p={HUGE}",
+            f"/admin/analytics/dailydownloads/?p={HUGE}",
         ]:
             assert admin_client.get(path).status_code < 500, path[:60]

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 
-from episodes import feed_cache, feeds, letters
+from episodes.feeds import cache as feed_cache
+from episodes.feeds import rss as feeds
+from episodes.letters import inbox as letters
 
 from .factories import make_episode, make_show
 

@@ -6,7 +6,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 
-from episodes.models import Actor, Episode, Show, Station
+from episodes.catalogue.models import Actor, Episode, Show, Station
 
 from .factories import image_bytes, make_episode, make_show
 

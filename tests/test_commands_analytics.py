@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from episodes.analytics import agents
-from episodes.models import DailyDownloads, DownloadHit
+from episodes.analytics.models import DailyDownloads, DownloadHit
 
 from .factories import make_episode
 

@@ -6,8 +6,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from episodes.models import ApiToken
-from episodes.models.api import hash_secret
+from episodes.publishing.models import ApiToken
+from episodes.publishing.models.api import hash_secret
 
 from .factories import make_show
 

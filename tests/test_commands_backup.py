@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from episodes.models import Episode
+from episodes.catalogue.models import Episode
 
 from .factories import make_episode
 
@@ -31,11 +31,11 @@ def test_backup_holds_the_database_and_every_media_byte(tmp_path, capsys, settin
         assert member.read() == (Path(settings.MEDIA_ROOT) / episode.audio_file.name).read_bytes()
     if connection.vendor == "sqlite":
         copy = sqlite3.connect(folder / "db.sqlite3")
-        assert copy.execute("SELECT number FROM episodes_episode").fetchall() == [(episode.number,)]
+        assert copy.execute("SELECT number FROM catalogue_episode").fetchall() == [(episode.number,)]
         copy.close()
     else:
         listing = subprocess.run(["pg_restore", "--list", folder / "db.dump"], capture_output=True, text=True)
-        assert "TABLE DATA public episodes_episode" in listing.stdout
+        assert "TABLE DATA public catalogue_episode" in listing.stdout
     assert manifest["files"]["media.tar"]["bytes"] == (folder / "media.tar").stat().st_size
 
 

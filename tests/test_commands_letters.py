@@ -10,7 +10,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from episodes.models import Letter, SiteRevision
+from episodes.catalogue.models import SiteRevision
+from episodes.letters.models import Letter
 
 from .factories import make_episode
 from .letter_factories import make_letter

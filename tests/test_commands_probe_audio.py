@@ -9,9 +9,9 @@ from django.core.management.base import CommandError
 from mutagen.mp3 import MP3 as MutagenMP3
 from mutagen.mp4 import MP4
 
-from episodes.audio import MIME_M4A, MIME_MP3, AudioInfo
-from episodes.management.commands.probe_audio import Job, record_audio_info
-from episodes.models import Episode, SiteRevision
+from episodes.catalogue.management.commands.probe_audio import Job, record_audio_info
+from episodes.catalogue.models import Episode, SiteRevision
+from episodes.media.audio import MIME_M4A, MIME_MP3, AudioInfo
 
 from .audio_server import NOT_AUDIO, long_mp3
 from .factories import M4A, MP3, make_episode

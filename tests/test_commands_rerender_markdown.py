@@ -1,11 +1,11 @@
-"""rerender_markdown: stored HTML follows the current renderer (episodes/management/commands/rerender_markdown.py)."""
+"""rerender_markdown: stored HTML follows the current renderer (episodes/catalogue/management/commands/rerender_markdown.py)."""
 
 import io
 
 import pytest
 from django.core.management import call_command
 
-from episodes.models import LinkedArticle, SiteRevision
+from episodes.catalogue.models import LinkedArticle, SiteRevision
 
 from .factories import make_episode
 

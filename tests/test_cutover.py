@@ -1,4 +1,4 @@
-"""The cutover report: what of the old site would break after the switch (episodes/cutover.py)."""
+"""The cutover report: what of the old site would break after the switch (episodes/publishing/cutover.py)."""
 
 import io
 import json
@@ -8,7 +8,7 @@ from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.db import connection
 
-from episodes.models import Episode, Show, Station
+from episodes.catalogue.models import Episode, Show, Station
 
 from .factories import add_post, image_bytes, jekyll_config, jekyll_post, jekyll_site
 

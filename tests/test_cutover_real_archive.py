@@ -1,4 +1,4 @@
-"""The go-live rehearsal on the station's real archive: import, then the gate (episodes/cutover.py).
+"""The go-live rehearsal on the station's real archive: import, then the gate (episodes/publishing/cutover.py).
 
 Runs only when ZUNDAPOD_REAL_ARCHIVE names a checkout of the old site's repository (its MP3s
 replaced by short stand-ins; ZUNDAPOD_REAL_ARCHIVE_AUDIO, optional, is where they are). Nothing
@@ -18,9 +18,9 @@ import pytest
 from django.core.management import call_command
 from PIL import Image
 
-from episodes.cutover import NEEDS_NETWORK
-from episodes.feeds import ITUNES_NS
-from episodes.models import AiringSlot, Episode, LinkedArticle, Show
+from episodes.catalogue.models import AiringSlot, Episode, LinkedArticle, Show
+from episodes.feeds.rss import ITUNES_NS
+from episodes.publishing.cutover import NEEDS_NETWORK
 
 ARCHIVE = os.environ.get("ZUNDAPOD_REAL_ARCHIVE", "")
 AUDIO = os.environ.get("ZUNDAPOD_REAL_ARCHIVE_AUDIO", "")

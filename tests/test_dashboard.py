@@ -5,8 +5,9 @@ from datetime import date, datetime, time, timedelta
 import pytest
 from django.utils import timezone
 
-from episodes.dashboard import feed_summaries, left_out_of_feeds, missing_for, next_slots, station_dashboard
-from episodes.models import AiringSlot, Episode, Letter
+from episodes.backoffice.dashboard import feed_summaries, left_out_of_feeds, missing_for, next_slots, station_dashboard
+from episodes.catalogue.models import AiringSlot, Episode
+from episodes.letters.models import Letter
 
 from .factories import make_actor, make_episode, make_show
 from .letter_factories import make_letter
@@ -47,7 +48,7 @@ class TestNextSlots:
         (slot,) = next_slots()
         assert slot.episode is None
         assert slot.missing == ["エピソードがまだありません"]
-        assert slot.add_url.startswith(f"/admin/episodes/episode/add/?show={show.pk}&published_at=")
+        assert slot.add_url.startswith(f"/admin/catalogue/episode/add/?show={show.pk}&published_at=")
 
     def test_aired_slot_gives_way_to_the_next(self):
         today = timezone.localdate()

@@ -1,12 +1,12 @@
-"""Demo content never mixes with a real station (episodes/demo)."""
+"""Demo content never mixes with a real station (episodes/demo/content)."""
 
 import io
 
 import pytest
 from django.core.management import call_command
 
-from episodes import demo
-from episodes.models import Actor, Episode, LegacyPath, Show, Station
+from episodes.catalogue.models import Actor, Episode, LegacyPath, Show, Station
+from episodes.demo import content as demo
 
 from .factories import add_post, jekyll_config, jekyll_post, jekyll_site
 

@@ -1,4 +1,4 @@
-"""The Markdown editor's endpoints answer staff only (episodes/editor.py)."""
+"""The Markdown editor's endpoints answer staff only (episodes/backoffice/editor.py)."""
 
 import re
 from io import BytesIO

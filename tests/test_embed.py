@@ -1,10 +1,10 @@
-"""The embeddable player and oEmbed (episodes/embed.py)."""
+"""The embeddable player and oEmbed (episodes/feeds/embed.py)."""
 
 from urllib.parse import quote
 
 import pytest
 
-from episodes.models import Episode, LinkedArticle
+from episodes.catalogue.models import Episode, LinkedArticle
 
 from .factories import make_episode
 

@@ -1,4 +1,4 @@
-"""Feeds from ready bytes (episodes/feed_cache.py and episodes/ready_bytes.py)."""
+"""Feeds from ready bytes (episodes/feeds/cache.py and episodes/serving/ready_bytes.py)."""
 
 import gzip
 import threading
@@ -7,9 +7,9 @@ import time
 import pytest
 from django.core.cache import cache
 
-from episodes import feed_cache
-from episodes.models import Episode
-from episodes.ready_bytes import MEMORY_PATHS, Ready, State, Store
+from episodes.catalogue.models import Episode
+from episodes.feeds import cache as feed_cache
+from episodes.serving.ready_bytes import MEMORY_PATHS, Ready, State, Store
 
 from .factories import make_daily_show
 

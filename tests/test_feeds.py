@@ -25,9 +25,9 @@ from django.utils.xmlutils import SimplerXMLGenerator
 from lxml import etree
 from PIL import Image
 
-from episodes.feeds import _cdata
-from episodes.links import absolute_url
-from episodes.models import Actor, Appearance, Episode, LinkedArticle, Station, podcast_guid_for
+from episodes.catalogue.links import absolute_url
+from episodes.catalogue.models import Actor, Appearance, Episode, LinkedArticle, Station, podcast_guid_for
+from episodes.feeds.rss import _cdata
 
 from .factories import DATA, bulk_archive, image_upload, make_actor, make_episode, make_show, mp3_upload
 
@@ -241,9 +241,9 @@ class TestWhatIsLeftOut:
 
     def test_admin_says_why_an_episode_is_left_out(self, admin_client, site):
         waiting = make_episode(show=site["daily"], number=400, audio="https://cdn.example.jp/unprobed.mp3")
-        page = admin_client.get(f"/admin/episodes/episode/{waiting.pk}/change/").text
+        page = admin_client.get(f"/admin/catalogue/episode/{waiting.pk}/change/").text
         assert "音声のサイズと長さがまだ分からないため、フィードに載りません" in page
-        listing = admin_client.get("/admin/episodes/episode/").text
+        listing = admin_client.get("/admin/catalogue/episode/").text
         assert "icon-no.svg" in listing and "icon-yes.svg" in listing
 
     def test_item_limit(self, client, site, settings):

@@ -1,4 +1,4 @@
-"""The embedded default's cache (episodes/file_cache.py): one for every process, add() atomic."""
+"""The embedded default's cache (episodes/serving/file_cache.py): one for every process, add() atomic."""
 
 import os
 import subprocess
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from episodes.file_cache import FileCache
+from episodes.serving.file_cache import FileCache
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,7 +46,7 @@ def test_add_is_atomic_across_threads(file_cache):
 def test_add_is_atomic_across_processes(tmp_path):
     code = (
         "import sys, time\n"
-        "from episodes.file_cache import FileCache\n"
+        "from episodes.serving.file_cache import FileCache\n"
         "cache = FileCache(sys.argv[1], {})\n"
         "start = float(sys.argv[2])\n"
         "while time.time() < start: pass\n"
@@ -85,6 +85,6 @@ def test_entries_stay_within_max_entries(tmp_path):
     for n in range(200):
         bounded.set(f"page-{n}", b"x" * 1000, 60)
     assert len(bounded._list_cache_files()) <= 30
-    assert settings.CACHES["default"]["BACKEND"] != "episodes.file_cache.FileCache" or (
+    assert settings.CACHES["default"]["BACKEND"] != "episodes.serving.file_cache.FileCache" or (
         settings.CACHES["default"]["OPTIONS"]["MAX_ENTRIES"] == 5000
     )

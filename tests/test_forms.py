@@ -1,4 +1,4 @@
-"""The letters form (episodes/forms.py): every field's limits, counted as the listener counts."""
+"""The letters form (episodes/letters/forms.py): every field's limits, counted as the listener counts."""
 
 import unicodedata
 from datetime import timedelta
@@ -8,8 +8,8 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from episodes.forms import LetterForm, linked_episode
-from episodes.models import Episode
+from episodes.catalogue.models import Episode
+from episodes.letters.forms import LetterForm, linked_episode
 
 from .factories import make_episode
 from .letter_factories import letter_data

@@ -1,10 +1,10 @@
-"""Freed heap pages go back to the operating system (episodes/free_memory.py)."""
+"""Freed heap pages go back to the operating system (episodes/serving/free_memory.py)."""
 
 import os
 
 import pytest
 
-from episodes.free_memory import CAN_TRIM, give_back_free_memory
+from episodes.serving.free_memory import CAN_TRIM, give_back_free_memory
 
 pytestmark = [
     pytest.mark.skipif(not CAN_TRIM, reason="this C library has no malloc_trim (glibc has)"),

@@ -28,7 +28,8 @@ from django.urls import URLResolver, get_resolver
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from episodes.models import ApiToken, Episode, LinkedArticle, Show
+from episodes.catalogue.models import Episode, LinkedArticle, Show
+from episodes.publishing.models import ApiToken
 
 from .factories import MP3, POST_STEM, episode_form, make_actor, make_episode, make_show, mp3_upload
 
@@ -234,7 +235,7 @@ def admin_overrides(draw):
 @given(overrides=admin_overrides())
 def test_admin_episode_form_never_500_and_feeds_parse(admin_client, content, overrides):
     data = episode_form(content, **{"number": next(_numbers), "audio_file": mp3_upload(), **overrides})
-    response = admin_client.post("/admin/episodes/episode/add/", data)
+    response = admin_client.post("/admin/catalogue/episode/add/", data)
     assert response.status_code in (200, 302), response.content[:300]
     if response.status_code == 302:
         assert_feeds_parse(Client())

@@ -13,7 +13,7 @@ from django.db import OperationalError
 from django.utils import timezone
 from django_q.models import Schedule
 
-from episodes import outage
+from episodes.serving import outage
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from PIL import Image
 
-from episodes.images import identify_image, make_thumbnail, name_with_detected_extension, validate_artwork
+from episodes.media.images import identify_image, make_thumbnail, name_with_detected_extension, validate_artwork
 
 from .factories import image_bytes
 

@@ -1,4 +1,4 @@
-"""Importing the archive: shows, cast, episodes, articles, idempotence (episodes/importers/archive.py)."""
+"""Importing the archive: shows, cast, episodes, articles, idempotence (episodes/publishing/importers/archive.py)."""
 
 import io
 from datetime import datetime
@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.management import CommandError, call_command
 
-from episodes.importers.archive import NOT_PROBED
-from episodes.models import Actor, Episode, ImportRecord, LegacyPath, LinkedArticle, Show, Station
+from episodes.catalogue.models import Actor, Episode, LegacyPath, LinkedArticle, Show, Station
+from episodes.publishing.importers.archive import NOT_PROBED
+from episodes.publishing.models import ImportRecord
 
 from .audio_server import long_mp3
 from .factories import MP3

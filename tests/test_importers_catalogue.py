@@ -5,8 +5,8 @@ import io
 import pytest
 from django.core.management import call_command
 
-from episodes.importers.catalogue import specials_of
-from episodes.models import Episode, Show
+from episodes.catalogue.models import Episode, Show
+from episodes.publishing.importers.catalogue import specials_of
 
 from .factories import add_post, jekyll_config, jekyll_post, jekyll_site
 

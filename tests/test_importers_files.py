@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from PIL import Image
 
-from episodes.models import Episode, LegacyPath, Station
+from episodes.catalogue.models import Episode, LegacyPath, Station
 
 from .factories import MP3, add_post, image_bytes, jekyll_config, jekyll_post, jekyll_site
 

@@ -1,4 +1,4 @@
-"""Reading Jekyll posts and the site config (episodes/importers/jekyll.py)."""
+"""Reading Jekyll posts and the site config (episodes/publishing/importers/jekyll.py)."""
 
 import time
 from datetime import datetime
@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from episodes.importers.jekyll import PostError, parse_post, read_config
+from episodes.publishing.importers.jekyll import PostError, parse_post, read_config
 
 from .factories import write_post
 from .samples import SAMPLES, needs_samples

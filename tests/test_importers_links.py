@@ -1,6 +1,6 @@
-"""The 関連リンク list in every shape the archive holds (episodes/importers/links.py)."""
+"""The 関連リンク list in every shape the archive holds (episodes/publishing/importers/links.py)."""
 
-from episodes.importers.jekyll import parse_post
+from episodes.publishing.importers.jekyll import parse_post
 
 from .factories import write_post
 

@@ -7,7 +7,7 @@ from urllib.parse import quote
 import pytest
 from django.core.management import call_command
 
-from episodes.importers.old_site import public_set
+from episodes.publishing.importers.old_site import public_set
 
 from .factories import MP3, add_post, image_bytes, jekyll_config, jekyll_post, jekyll_site
 

@@ -1,10 +1,10 @@
-"""The slide timeline: chapters and timed narration (episodes/importers/timeline.py)."""
+"""The slide timeline: chapters and timed narration (episodes/publishing/importers/timeline.py)."""
 
 import json
 
 import pytest
 
-from episodes.importers.timeline import Section, TimelineError, match_sections, read_timeline
+from episodes.publishing.importers.timeline import Section, TimelineError, match_sections, read_timeline
 
 from .samples import SAMPLES, needs_samples
 

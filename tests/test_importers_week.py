@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.management import call_command
 
-from episodes.importers.week import infer_airing_slots
-from episodes.models import AiringSlot
+from episodes.catalogue.models import AiringSlot
+from episodes.publishing.importers.week import infer_airing_slots
 
 from .factories import add_post, jekyll_config, jekyll_post, jekyll_site, make_actor, make_episode, make_show
 

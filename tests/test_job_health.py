@@ -1,4 +1,4 @@
-"""episodes/job_health.py and its dashboard include: each job's last run, result and next run, red when late or failing."""
+"""episodes/operations/job_health.py and its dashboard include: each job's last run, result and next run, red when late or failing."""
 
 from datetime import timedelta
 
@@ -7,8 +7,8 @@ from django.utils import timezone
 from django_q.models import Schedule
 from django_q.tasks import async_task
 
-from episodes.job_health import job_statuses, stalled_jobs
-from episodes.tasks import JOBS
+from episodes.operations.job_health import job_statuses, stalled_jobs
+from episodes.operations.tasks import JOBS
 
 from .worker import run_queued
 
@@ -18,12 +18,12 @@ pytestmark = pytest.mark.django_db
 def test_every_job_and_save_side_effect_has_a_line(django_assert_max_num_queries):
     with django_assert_max_num_queries(2):
         statuses = job_statuses()
-    assert [s.name for s in statuses] == [*JOBS, "ping_hub", "probe_episode_audio", "make_renditions"]
+    assert [s.name for s in statuses] == [*JOBS, "make_renditions", "ping_hub", "probe_episode_audio"]
     assert all(s.healthy and s.last_success is None for s in statuses)
 
 
 def test_last_run_result_duration_and_next_run():
-    async_task("episodes.tasks.purge_pending_uploads")
+    async_task("episodes.operations.tasks.purge_pending_uploads")
     run_queued()
     status = {s.name: s for s in job_statuses()}["purge_pending_uploads"]
     assert status.last_success is True and status.healthy
@@ -34,7 +34,7 @@ def test_last_run_result_duration_and_next_run():
 
 def test_a_failure_shows_its_message_not_its_traceback(settings):
     settings.WEBSUB_HUB_URL = "http://127.0.0.1:9/"  # nothing listens on the discard port
-    async_task("episodes.tasks.websub_ping")
+    async_task("episodes.operations.tasks.websub_ping")
     run_queued()
     status = {s.name: s for s in job_statuses()}["websub_ping"]
     assert status.failing and not status.healthy
@@ -51,7 +51,7 @@ def test_late_jobs_are_the_stalled_worker(settings):
 
 def test_the_dashboard_draws_the_table_with_a_red_line(admin_client, settings):
     settings.WEBSUB_HUB_URL = "http://127.0.0.1:9/"
-    async_task("episodes.tasks.websub_ping")
+    async_task("episodes.operations.tasks.websub_ping")
     run_queued()
     Schedule.objects.filter(name="aggregate_downloads").update(next_run=timezone.now() - timedelta(hours=2))
     page = admin_client.get("/admin/").text

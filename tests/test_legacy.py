@@ -7,7 +7,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from episodes.models import Episode, LegacyPath
+from episodes.catalogue.models import Episode, LegacyPath
 
 from .factories import make_episode, mp3_upload
 from .live_servers import live_server

@@ -1,4 +1,4 @@
-"""Listener letters' domain (episodes/letters.py): text, sender, rate limit, storing once, notifying."""
+"""Listener letters' domain (episodes/letters/inbox.py): text, sender, rate limit, storing once, notifying."""
 
 import logging
 import socket
@@ -13,8 +13,9 @@ from django.db import IntegrityError
 from django.test import RequestFactory, override_settings
 from django.utils import timezone
 
-from episodes import letters
-from episodes.models import Letter, SiteRevision
+from episodes.catalogue.models import SiteRevision
+from episodes.letters import inbox as letters
+from episodes.letters.models import Letter
 
 from .factories import make_episode, make_show
 from .letter_factories import make_letter
@@ -77,19 +78,19 @@ class TestSender:
         assert letters.client_ip(self.request(REMOTE_ADDR="203.0.113.7")) == "203.0.113.7"
 
     def test_forwarded_header_ignored_unless_trusted(self, settings):
-        settings.LETTERS_TRUSTED_CLIENT_IP_HEADER = ""
+        settings.TRUSTED_CLIENT_IP_HEADER = ""
         request = self.request(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.9")
         assert letters.client_ip(request) == "10.0.0.1"
 
     @pytest.mark.parametrize("name", ["X-Forwarded-For", "HTTP_X_FORWARDED_FOR", "x-forwarded-for"])
     def test_trusted_header_last_address(self, settings, name):
-        settings.LETTERS_TRUSTED_CLIENT_IP_HEADER = name
+        settings.TRUSTED_CLIENT_IP_HEADER = name
         request = self.request(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="1.1.1.1, 198.51.100.9")
         assert letters.client_ip(request) == "198.51.100.9"
 
     @pytest.mark.parametrize("value", ["", "garbage", "1.2.3.4.5", "<script>"])
     def test_bad_trusted_header_falls_back_to_remote_addr(self, settings, value):
-        settings.LETTERS_TRUSTED_CLIENT_IP_HEADER = "X-Real-IP"
+        settings.TRUSTED_CLIENT_IP_HEADER = "X-Real-IP"
         assert letters.client_ip(self.request(REMOTE_ADDR="10.0.0.1", HTTP_X_REAL_IP=value)) == "10.0.0.1"
 
     def test_hash_is_salted_and_hides_the_address(self, settings):
@@ -171,7 +172,7 @@ class TestRateLimit:
                 "OPTIONS": {"socket_connect_timeout": 2},
             }
         }
-        with override_settings(CACHES=redis_down), caplog.at_level(logging.WARNING, logger="episodes.letters"):
+        with override_settings(CACHES=redis_down), caplog.at_level(logging.WARNING, logger="episodes.letters.inbox"):
             for n in range(7):
                 _, created = submit(message=f"{n}通目")
                 assert created
@@ -258,7 +259,7 @@ class TestNotification:
         assert sent.subject == "[お便り] ずんだ餅さんから"
         assert "一行目\n二行目" in sent.body
         assert "#88 金曜の回" in sent.body
-        assert f"/admin/episodes/letter/{letter.pk}/change/" in sent.body
+        assert f"/admin/letters/letter/{letter.pk}/change/" in sent.body
         assert "me@example.jp" not in sent.body  # the listener's address stays in the admin
         letter.refresh_from_db()
         assert letter.notified_at is not None
@@ -291,7 +292,7 @@ class TestNotification:
         settings.EMAIL_PORT = closed_port()
         settings.EMAIL_TIMEOUT = 5
         with (
-            caplog.at_level(logging.ERROR, logger="episodes.letters"),
+            caplog.at_level(logging.ERROR, logger="episodes.letters.inbox"),
             django_capture_on_commit_callbacks(execute=True),
         ):
             letter, created = submit()

@@ -1,4 +1,4 @@
-"""Request bodies are refused by size and caller before anything reads them (issues 12 and 24; episodes/limits.py)."""
+"""Request bodies are refused by size and caller before anything reads them (issues 12 and 24; episodes/serving/limits.py)."""
 
 import asyncio
 import json
@@ -8,8 +8,8 @@ from asgiref.sync import async_to_sync
 from django.contrib.auth.models import User
 from django.test import Client
 
-from episodes.limits import Caller, _staff_session, decide, upload_cap
-from episodes.models import ApiToken
+from episodes.publishing.models import ApiToken
+from episodes.serving.limits import Caller, _staff_session, decide, upload_cap
 
 pytestmark = pytest.mark.django_db
 
@@ -98,8 +98,8 @@ class TestWhatFits:
             ("/letters/", "", True, settings.LETTERS_MAX_BODY_BYTES),
             ("/api/v1/episodes", f"Bearer {secret}", False, upload),
             ("/api/v1/openapi.json", "", False, settings.PUBLIC_MAX_BODY_BYTES),
-            ("/admin/episodes/episode/add/", "", True, upload),
-            ("/admin/episodes/episode/add/", "", False, settings.PUBLIC_MAX_BODY_BYTES),
+            ("/admin/catalogue/episode/add/", "", True, upload),
+            ("/admin/catalogue/episode/add/", "", False, settings.PUBLIC_MAX_BODY_BYTES),
         ]:
             refusal, limit = decide(path, None, Caller(authorization, lambda staff=staff: staff))
             assert refusal is None and limit == expected, path

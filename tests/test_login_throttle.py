@@ -1,4 +1,4 @@
-"""The admin login waits after repeated failures, per user name and address and per address (episodes/login_throttle.py).
+"""The admin login waits after repeated failures, per user name and address and per address (episodes/backoffice/login_throttle.py).
 
 Issue 12, finding 13: 50 wrong passwords in 16 seconds, then the right one worked.
 Attempts are rows in the test's own database (axes' database handler), so no
@@ -16,8 +16,8 @@ from django.core.cache import cache
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
-from episodes.login_throttle import client_ip, failures_for_name
-from episodes.login_throttle import slowdown_key as key_for
+from episodes.backoffice.login_throttle import client_ip, failures_for_name
+from episodes.backoffice.login_throttle import slowdown_key as key_for
 
 pytestmark = pytest.mark.django_db
 
@@ -160,7 +160,7 @@ def test_a_login_without_an_address_is_counted_under_none_not_a_made_up_one():
 
 
 class TestInJapanese:
-    """axes ships no Japanese: its admin pages and labels come from episodes/locale/ja and episodes.apps.AxesConfig."""
+    """axes ships no Japanese: its admin pages and labels come from episodes/locale/ja and episodes.backoffice.apps.AxesConfig."""
 
     ENGLISH = ("Axes", "Access attempt", "Access failure", "Attempt Time", "Failed Logins", "Locked Out", "User Agent")
 
@@ -203,13 +203,13 @@ class TestInJapanese:
         for label in ("失敗回数", "フォームの内容", "接続の情報", "IP アドレス", "ユーザー名"):
             assert label in page
 
-    def test_the_episodes_app_keeps_its_own_config(self):
-        """Two AppConfig classes in episodes/apps.py: Django must still pick EpisodesConfig (its ready() wires signals)."""
+    def test_the_backoffice_app_keeps_its_own_config(self):
+        """Two AppConfig classes in backoffice/apps.py: Django must still pick BackofficeConfig for the app."""
         from django.apps import apps
 
-        from episodes.apps import EpisodesConfig
+        from episodes.backoffice.apps import BackofficeConfig
 
-        assert type(apps.get_app_config("episodes")) is EpisodesConfig
+        assert type(apps.get_app_config("backoffice")) is BackofficeConfig
         assert apps.get_app_config("axes").verbose_name == "ログイン制限"
 
     def test_the_compiled_catalogue_matches_its_source(self, tmp_path):
@@ -217,7 +217,7 @@ class TestInJapanese:
         msgfmt = shutil.which("msgfmt")
         if msgfmt is None:
             pytest.skip("GNU gettext (msgfmt) is not installed")
-        folder = Path(__file__).resolve().parent.parent / "episodes" / "locale" / "ja" / "LC_MESSAGES"
+        folder = Path(__file__).resolve().parent.parent / "episodes" / "backoffice" / "locale" / "ja" / "LC_MESSAGES"
         built = tmp_path / "django.mo"
         subprocess.run([msgfmt, "-o", str(built), str(folder / "django.po")], check=True)
         assert built.read_bytes() == (folder / "django.mo").read_bytes()

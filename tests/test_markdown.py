@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from episodes.markdown import render_markdown, sanitize_html
+from episodes.catalogue.markdown import render_markdown, sanitize_html
 
 ATTACKS = [
     "<script>alert(1)</script>",
@@ -139,6 +139,6 @@ class TestLinearCost:
     ],
 )
 def test_text_without_a_closing_bracket_renders_the_same_on_the_fast_path(text):
-    from episodes.markdown import _MARKDOWN, _MARKDOWN_NO_LINKS
+    from episodes.catalogue.markdown import _MARKDOWN, _MARKDOWN_NO_LINKS
 
     assert _MARKDOWN_NO_LINKS.render(text) == _MARKDOWN.render(text)

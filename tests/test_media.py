@@ -1,4 +1,4 @@
-"""Uploaded media is served over real HTTP, whole or by byte range (episodes/media.py)."""
+"""Uploaded media is served over real HTTP, whole or by byte range (episodes/site/media.py)."""
 
 import re
 import socket
@@ -14,7 +14,7 @@ from django.http import StreamingHttpResponse
 from django.test import Client
 from django.utils.http import http_date
 
-from episodes.media import CHUNK_SIZE, Unsatisfiable, parse_range
+from episodes.site.media import CHUNK_SIZE, Unsatisfiable, parse_range
 
 from .factories import MP3, make_episode
 from .live_servers import LiveServer, live_server
@@ -550,12 +550,12 @@ class TestFilesFollowTheirEpisode:
         return make
 
     def test_a_pending_upload_is_served_to_its_uploader_only(self, staff):
-        from episodes.pending_uploads import load_pending_upload
+        from episodes.media.pending_uploads import load_pending_upload
 
         uploader, uploader_client = staff("uploader")
         _, colleague = staff("colleague")
         answer = uploader_client.post(
-            "/admin/episodes/episode/pending-upload/",
+            "/admin/catalogue/episode/pending-upload/",
             {"file": File(MP3.open("rb"), name="daily.mp3"), "kind": "audio"},
         ).json()
         path = load_pending_upload(answer["reference"], kind="audio").path
@@ -572,7 +572,7 @@ class TestFilesFollowTheirEpisode:
         assert admin_client.get("/media/pending/abc123/old.mp3").status_code == 404
 
     def test_a_drafts_image_and_thumbnail_are_not_public(self, staff):
-        from episodes.models import Episode
+        from episodes.catalogue.models import Episode
 
         from .factories import image_upload
 

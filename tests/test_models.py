@@ -11,12 +11,20 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from PIL import Image
 
-from episodes.apps import freeze_guids_after_migrate
-from episodes.audio import AudioError
-from episodes.images import is_image_url, validate_artwork
-from episodes.links import is_public_origin
-from episodes.models import Episode, LinkedArticle, Show, SiteRevision, Station, episode_guid, podcast_guid_for
-from episodes.models import episodes as episode_models
+from episodes.catalogue.apps import freeze_guids_after_migrate
+from episodes.catalogue.links import is_public_origin
+from episodes.catalogue.models import (
+    Episode,
+    LinkedArticle,
+    Show,
+    SiteRevision,
+    Station,
+    episode_guid,
+    podcast_guid_for,
+)
+from episodes.catalogue.models import episodes as episode_models
+from episodes.media.audio import AudioError
+from episodes.media.images import is_image_url, validate_artwork
 
 from .factories import (
     MP3,

@@ -1,4 +1,4 @@
-"""A dead shared cache or database: circuits, stale bytes and the 503 page (episodes/outage.py).
+"""A dead shared cache or database: circuits, stale bytes and the 503 page (episodes/serving/outage.py).
 
 The cache here is a real Redis client pointed at a port where nothing answers
 (refused) or where nothing replies (a socket that never reads: timeouts).
@@ -11,8 +11,9 @@ import time
 import pytest
 from django.db import OperationalError
 
-from episodes import outage
-from episodes.models import Episode, Letter
+from episodes.catalogue.models import Episode
+from episodes.letters.models import Letter
+from episodes.serving import outage
 
 from .factories import make_daily_show
 

@@ -1,4 +1,4 @@
-"""Public pages for listeners from ready bytes (episodes/page_cache.py)."""
+"""Public pages for listeners from ready bytes (episodes/serving/page_cache.py)."""
 
 import gzip
 import time
@@ -8,8 +8,8 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from episodes import page_cache
-from episodes.models import Episode
+from episodes.catalogue.models import Episode
+from episodes.serving import page_cache
 
 from .factories import make_daily_show, make_episode
 
@@ -97,7 +97,7 @@ def test_letters_form_and_search_are_never_cached(client, show):
         assert "ETag" not in response
     form = client.get("/letters/")
     assert "csrfmiddlewaretoken" in form.text
-    # Compressed like every HTML page (episodes/compression.py), but made afresh: no validator.
+    # Compressed like every HTML page (episodes/serving/compression.py), but made afresh: no validator.
     compressed = client.get("/letters/", HTTP_ACCEPT_ENCODING="gzip")
     assert compressed["Content-Encoding"] == "gzip" and "ETag" not in compressed
 

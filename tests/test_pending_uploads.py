@@ -11,8 +11,8 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
-from episodes.models import Episode
-from episodes.pending_uploads import (
+from episodes.catalogue.models import Episode
+from episodes.media.pending_uploads import (
     SIGNING_SALT,
     PendingUploadError,
     load_pending_upload,
@@ -24,7 +24,7 @@ from .factories import MP3, episode_form, image_upload, make_show, mp3_upload
 
 pytestmark = pytest.mark.django_db
 
-UPLOAD_URL = "/admin/episodes/episode/pending-upload/"
+UPLOAD_URL = "/admin/catalogue/episode/pending-upload/"
 
 
 class TestStore:
@@ -146,7 +146,7 @@ class TestFormKeepsTheUpload:
             "reference"
         ]
         broken = episode_form(show, audio_file_pending=reference, **{"articles-0-url": ""})
-        response = admin_client.post("/admin/episodes/episode/add/", broken)
+        response = admin_client.post("/admin/catalogue/episode/add/", broken)
         assert response.status_code == 200
         assert response.context["adminform"].form.errors == {}
         page = response.text
@@ -157,7 +157,7 @@ class TestFormKeepsTheUpload:
 
         fixed = episode_form(show, audio_file_pending=reference)
         with django_capture_on_commit_callbacks(execute=True):
-            response = admin_client.post("/admin/episodes/episode/add/", fixed)
+            response = admin_client.post("/admin/catalogue/episode/add/", fixed)
         assert response.status_code == 302
         episode = Episode.objects.get(number=100)
         assert episode.audio_file.name.startswith("audio/")
@@ -171,20 +171,20 @@ class TestFormKeepsTheUpload:
         """Without the script the MP3 comes with the form; an error elsewhere must not lose it either."""
         show = make_show()
         broken = episode_form(show, audio_file=mp3_upload("direct.mp3"), **{"articles-0-url": ""})
-        response = admin_client.post("/admin/episodes/episode/add/", broken)
+        response = admin_client.post("/admin/catalogue/episode/add/", broken)
         assert response.status_code == 200
         reference = response.context["adminform"].form.data["audio_file_pending"]
         assert load_pending_upload(reference, kind="audio").name == "direct.mp3"
         assert f'value="{reference}"' in response.text
         assert "添付済み（まだ保存されていません）: direct.mp3" in response.text
 
-        response = admin_client.post("/admin/episodes/episode/add/", episode_form(show, audio_file_pending=reference))
+        response = admin_client.post("/admin/catalogue/episode/add/", episode_form(show, audio_file_pending=reference))
         assert response.status_code == 302
         assert Episode.objects.get(number=100).audio_file.name.endswith("direct.mp3")
 
     def test_unreadable_file_with_a_refused_form_is_not_kept(self, admin_client):
         data = episode_form(make_show(), audio_file=SimpleUploadedFile("x.mp3", b"not audio" * 50))
-        response = admin_client.post("/admin/episodes/episode/add/", data)
+        response = admin_client.post("/admin/catalogue/episode/add/", data)
         assert "audio_file" in response.context["adminform"].form.errors
         assert not response.context["adminform"].form.data.get("audio_file_pending")
         assert not default_storage.exists("pending")
@@ -193,13 +193,13 @@ class TestFormKeepsTheUpload:
         show = make_show()
         other = store_pending_upload(mp3_upload("pending.mp3"), kind="audio", owner_id=1)
         data = episode_form(show, audio_file=mp3_upload("direct.mp3"), audio_file_pending=other.reference())
-        assert admin_client.post("/admin/episodes/episode/add/", data).status_code == 302
+        assert admin_client.post("/admin/catalogue/episode/add/", data).status_code == 302
         assert Episode.objects.get(number=100).audio_file.name.endswith("direct.mp3")
 
     def test_forged_reference_is_a_field_error(self, admin_client):
         show = make_show()
         data = episode_form(show, audio_file=mp3_upload(), audio_file_pending="nonsense")
-        response = admin_client.post("/admin/episodes/episode/add/", data)
+        response = admin_client.post("/admin/catalogue/episode/add/", data)
         assert response.status_code == 200
         assert "audio_file_pending" in response.context["adminform"].form.errors
 
@@ -207,7 +207,7 @@ class TestFormKeepsTheUpload:
         show = make_show()
         image = store_pending_upload(image_upload("cover.png"), kind="image", owner_id=1)
         data = episode_form(show, audio_file=mp3_upload(), image_pending=image.reference())
-        assert admin_client.post("/admin/episodes/episode/add/", data).status_code == 302
+        assert admin_client.post("/admin/catalogue/episode/add/", data).status_code == 302
         episode = Episode.objects.get(number=100)
         assert episode.image.name.endswith("cover.png")
         assert episode.thumbnail
@@ -219,7 +219,7 @@ class TestQuota:
     def test_an_upload_past_the_quota_is_a_japanese_413_and_stores_nothing(
         self, admin_client, settings, django_user_model
     ):
-        from episodes.pending_uploads import pending_bytes
+        from episodes.media.pending_uploads import pending_bytes
 
         size = MP3.stat().st_size
         settings.PENDING_UPLOAD_QUOTA_BYTES = size * 2
@@ -234,7 +234,7 @@ class TestQuota:
         assert pending_bytes(user_id) == size * 2
 
     def test_the_quota_is_per_editor(self, settings):
-        from episodes.pending_uploads import PendingUploadError
+        from episodes.media.pending_uploads import PendingUploadError
 
         settings.PENDING_UPLOAD_QUOTA_BYTES = MP3.stat().st_size
         store_pending_upload(mp3_upload(), kind="audio", owner_id=1)

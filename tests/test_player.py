@@ -1,8 +1,8 @@
-"""The player's template filters (episodes/templatetags/player.py)."""
+"""The player's template filters (episodes/site/templatetags/player.py)."""
 
 import pytest
 
-from episodes.templatetags.player import clock
+from episodes.site.templatetags.player import clock
 
 
 @pytest.mark.parametrize(
@@ -16,7 +16,7 @@ def test_clock_is_what_players_show(seconds, text):
 @pytest.mark.django_db
 def test_every_page_shows_an_episode_length_as_the_player_does(client):
     """82.52 s is 1:22 in Chromium's controls: the card, the page and the embed say the same (they said 1:23 and 1:22)."""
-    from episodes.models import Episode
+    from episodes.catalogue.models import Episode
 
     from .factories import make_episode
 

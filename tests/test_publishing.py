@@ -1,4 +1,4 @@
-"""`publish_episode`: the pipeline's daily post, end to end (episodes/publishing.py and its command)."""
+"""`publish_episode`: the pipeline's daily post, end to end (episodes/publishing/publish.py and its command)."""
 
 import io
 import json
@@ -11,7 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from episodes.models import Episode
+from episodes.catalogue.models import Episode
 
 from .audio_server import long_mp3
 from .factories import MP3, POST, make_actor
@@ -150,7 +150,7 @@ class TestOneRoad:
     def test_the_import_record_holds_the_bookkeeping_per_source_file(self, pipeline):
         import hashlib
 
-        from episodes.models import ImportRecord
+        from episodes.publishing.models import ImportRecord
 
         publish(pipeline)
         record = ImportRecord.objects.get()

@@ -1,4 +1,4 @@
-"""Ready pages and feeds answered before Django's request cycle (episodes/ready_asgi.py), over real HTTP."""
+"""Ready pages and feeds answered before Django's request cycle (episodes/serving/ready_asgi.py), over real HTTP."""
 
 import gzip
 import http.client
@@ -9,8 +9,8 @@ from django.core.handlers.asgi import ASGIHandler
 from django.core.signals import request_started
 from django.db import connections
 
-from episodes import ready_asgi
-from episodes.models import Episode
+from episodes.catalogue.models import Episode
+from episodes.serving import ready_asgi
 
 from .factories import make_daily_show, make_episode, make_show
 from .live_servers import live_server

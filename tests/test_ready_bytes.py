@@ -1,4 +1,4 @@
-"""The content state ready bytes are keyed on (episodes/ready_bytes.py): read, and trusted for a moment."""
+"""The content state ready bytes are keyed on (episodes/serving/ready_bytes.py): read, and trusted for a moment."""
 
 import time
 from datetime import timedelta
@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from episodes.models import SiteRevision, Station
-from episodes.ready_bytes import REVISION_TRUST_SECONDS, current_state, recent_state
+from episodes.catalogue.models import SiteRevision, Station
+from episodes.serving.ready_bytes import REVISION_TRUST_SECONDS, current_state, recent_state
 
 from .factories import make_episode, make_show
 

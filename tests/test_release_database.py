@@ -1,4 +1,4 @@
-"""Connections go back as soon as a request no longer needs them (episodes/release_database.py), over real HTTP."""
+"""Connections go back as soon as a request no longer needs them (episodes/serving/release_database.py), over real HTTP."""
 
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote

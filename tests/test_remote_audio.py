@@ -1,4 +1,4 @@
-"""External audio is probed over real HTTP, reading as little as the server allows (episodes/remote_audio.py)."""
+"""External audio is probed over real HTTP, reading as little as the server allows (episodes/media/remote_audio.py)."""
 
 import io
 import socket
@@ -9,9 +9,9 @@ import pytest
 from mutagen.mp3 import MP3 as MutagenMP3
 from mutagen.mp4 import MP4
 
-from episodes.audio import MIME_M4A, MIME_MP3, AudioError
-from episodes.remote_audio import ProbeStats, RemoteAudioError, probe_remote_audio, timeline_duration
-from episodes.remote_http import BLOCK_SIZE, USER_AGENT, Http, HttpRangeFile, _RedirectHandler, is_public_address
+from episodes.media.audio import MIME_M4A, MIME_MP3, AudioError
+from episodes.media.remote_audio import ProbeStats, RemoteAudioError, probe_remote_audio, timeline_duration
+from episodes.media.remote_http import BLOCK_SIZE, USER_AGENT, Http, HttpRangeFile, _RedirectHandler, is_public_address
 
 from .audio_server import JAPANESE_PATH, NOT_AUDIO, long_mp3
 from .factories import M4A, MP3

@@ -1,4 +1,4 @@
-"""Image renditions (episodes/renditions.py): made once after the save, printed as srcset, never on a page view."""
+"""Image renditions (episodes/media/renditions.py): made once after the save, printed as srcset, never on a page view."""
 
 import re
 from contextlib import contextmanager
@@ -11,8 +11,9 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from PIL import Image
 
-from episodes import renditions
-from episodes.models import Actor, Episode, Show, Station
+from episodes.catalogue import pictures
+from episodes.catalogue.models import Actor, Episode, Show, Station
+from episodes.media import renditions
 
 from .factories import image_bytes, make_actor, make_episode, make_show
 from .test_storage_s3 import media, s3_server  # noqa: F401  (fixtures)
@@ -67,7 +68,7 @@ class TestBuiltAfterTheSave:
         with django_capture_on_commit_callbacks(execute=True):
             show = make_show(artwork=upload(width=500, height=500))
         # Committed: the renditions wait in the worker's queue, not in the editor's request.
-        assert queued_funcs() == ["episodes.tasks.make_renditions"]
+        assert queued_funcs() == ["episodes.catalogue.pictures.make_renditions"]
         show.refresh_from_db()
         assert show.renditions == {}
         assert not default_storage.exists(renditions.rendition_name(show.artwork.name, 96, "webp"))
@@ -103,7 +104,7 @@ class TestBuiltAfterTheSave:
         assert not show.cover_picture.ready
         assert show.cover_picture.src == show.artwork.url
         # A build that runs late (the queue was busy) makes the current file's.
-        assert renditions.build_renditions(model="episodes.Show", pk=show.pk, field="artwork")
+        assert pictures.build_renditions(model="catalogue.Show", pk=show.pk, field="artwork")
         show.refresh_from_db()
         assert show.renditions["source"] == show.artwork.name and show.cover_picture.ready
 

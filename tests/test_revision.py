@@ -1,4 +1,4 @@
-"""The site revision moves once per transaction, after the commit (episodes/models/revision.py)."""
+"""The site revision moves once per transaction, after the commit (episodes/catalogue/models/revision.py)."""
 
 import io
 
@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 
-from episodes.models import Episode, SiteRevision
+from episodes.catalogue.models import Episode, SiteRevision
 
 from .factories import make_episode, make_show
 from .samples import needs_samples, sample_site

@@ -1,4 +1,4 @@
-"""On S3, what is not public yet is not readable from the bucket by URL (episodes/s3_media.py, media_visibility.py).
+"""On S3, what is not public yet is not readable from the bucket by URL (episodes/media/s3.py, catalogue/stored_files.py).
 
 Issue 24, finding 12: pending uploads and a draft's audio, image and
 thumbnail were public by URL. Against moto's S3 server (tests/s3_server.py),
@@ -14,7 +14,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from episodes.models import Episode
+from episodes.catalogue.models import Episode
 
 from . import test_storage_s3
 from .factories import MP3, image_bytes, make_show
@@ -24,7 +24,7 @@ from .worker import run_queued
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]  # an S3 server, like test_storage_s3.py
 # The bucket and server fixtures of the object-storage tests.
 s3_server, media = test_storage_s3.s3_server, test_storage_s3.media
-ADD_URL = "/admin/episodes/episode/add/"
+ADD_URL = "/admin/catalogue/episode/add/"
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ def save_episode(admin_client, django_capture_on_commit_callbacks, **fields) -> 
 
 def object_statuses(media, episode: Episode) -> dict[str, int]:
     """The plain-URL answer of every object of the episode (audio, image, renditions, thumbnail)."""
-    from episodes.media_visibility import stored_names
+    from episodes.catalogue.stored_files import stored_names
 
     names = stored_names(episode)
     assert len(names) > 3, names  # the renditions were made
@@ -61,7 +61,7 @@ def object_statuses(media, episode: Episode) -> dict[str, int]:
 class TestPrivateUntilPublic:
     def test_a_pending_upload_is_not_readable_from_the_bucket(self, admin_client, acl_bucket):
         response = admin_client.post(
-            "/admin/episodes/episode/pending-upload/",
+            "/admin/catalogue/episode/pending-upload/",
             {"file": upload("daily.mp3", MP3.read_bytes(), "audio/mpeg")} | {"kind": "audio"},
         )
         assert response.status_code == 200, response.content

@@ -5,8 +5,8 @@ from datetime import date, datetime, time, timedelta
 import pytest
 from django.utils import timezone
 
-from episodes.models import AiringSlot
-from episodes.schedule import airing_on, host_for, next_open_airing, schedule_for_script, upcoming_airings
+from episodes.catalogue.models import AiringSlot
+from episodes.catalogue.schedule import airing_on, host_for, next_open_airing, schedule_for_script, upcoming_airings
 
 from .factories import make_actor, make_episode, make_show
 
@@ -102,7 +102,7 @@ def test_schedule_for_the_script(station):
 
 
 def test_demo_station_has_its_week():
-    from episodes.demo import load_demo_content
+    from episodes.demo.content import load_demo_content
 
     load_demo_content()
     week = {

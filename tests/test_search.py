@@ -1,4 +1,4 @@
-"""Japanese full-text search (episodes/search.py and the /search/ and /archive/ pages)."""
+"""Japanese full-text search (episodes/site/search.py and the /search/ and /archive/ pages)."""
 
 import io
 from datetime import datetime, timedelta
@@ -9,8 +9,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from episodes import search
-from episodes.models import Episode, LinkedArticle
+from episodes.catalogue.models import Episode, LinkedArticle
+from episodes.site import search
 
 from .factories import make_actor, make_episode, make_show
 from .samples import needs_samples, sample_site

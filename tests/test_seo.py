@@ -1,4 +1,4 @@
-"""Pages that search engines and social sites understand (episodes/seo.py and the templates)."""
+"""Pages that search engines and social sites understand (episodes/site/seo.py and the templates)."""
 
 import json
 import re
@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from episodes.models import Episode, Station
+from episodes.catalogue.models import Episode, Station
 
 from .factories import image_upload, make_actor, make_episode, make_show
 

@@ -82,7 +82,7 @@ def test_embedded_default(tmp_path):
     assert db["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
     assert "journal_mode=WAL" in db["OPTIONS"]["init_command"]
     assert db["OPTIONS"]["timeout"] >= 5
-    assert values["CACHES"]["default"]["BACKEND"] == "episodes.file_cache.FileCache"
+    assert values["CACHES"]["default"]["BACKEND"] == "episodes.serving.file_cache.FileCache"
     assert values["CACHES"]["default"]["LOCATION"] == str(tmp_path / "cache")
     assert values["STORAGES"]["default"]["BACKEND"].endswith("FileSystemStorage")
     assert values["MEDIA_ROOT"] == str(tmp_path / "media")
@@ -108,12 +108,12 @@ def test_scale_out_parts_switch_on_from_the_environment(tmp_path):
     }
     values = settings_of(env, tmp_path, "DATABASES", "CACHES", "STORAGES")
     db = values["DATABASES"]["default"]
-    assert db["ENGINE"] == "episodes.postgresql"  # Django's, with a pool that gives up on a refusing server
+    assert db["ENGINE"] == "episodes.serving.postgresql"  # Django's, with a pool that gives up on a refusing server
     assert (db["HOST"], db["NAME"], db["USER"]) == ("db.internal", "zundapod", "user")
     assert values["CACHES"]["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     assert values["CACHES"]["default"]["LOCATION"] == "redis://cache.internal:6379/1"
     storage = values["STORAGES"]["default"]
-    assert storage["BACKEND"] == "episodes.s3_media.S3MediaStorage"
+    assert storage["BACKEND"] == "episodes.media.s3.S3MediaStorage"
     assert storage["OPTIONS"]["bucket_name"] == "podcast-media"
     assert storage["OPTIONS"]["custom_domain"] == "media.example.jp"
     assert storage["OPTIONS"]["file_overwrite"] is False

@@ -2,8 +2,8 @@
 
 import pytest
 
-from episodes.models import Episode, LinkedArticle
-from episodes.shownotes import item_description, show_notes_html
+from episodes.catalogue.models import Episode, LinkedArticle
+from episodes.feeds.shownotes import item_description, show_notes_html
 
 from .factories import make_actor, make_episode
 

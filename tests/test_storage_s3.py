@@ -34,9 +34,9 @@ from django.urls import resolve
 from PIL import Image
 from storages.backends.s3 import S3Storage
 
-from episodes.models import Episode, LegacyPath, Show
-from episodes.remote_audio import probe_remote_audio
-from episodes.remote_http import ProbeStats
+from episodes.catalogue.models import Episode, LegacyPath, Show
+from episodes.media.remote_audio import probe_remote_audio
+from episodes.media.remote_http import ProbeStats
 
 from .audio_server import long_mp3
 from .factories import MP3, episode_form, image_bytes, make_episode, make_show, mp3_upload
@@ -294,7 +294,7 @@ class TestAdminUploads:
             image=upload("ずんだもん表紙.png", image_bytes(800, 600), "image/png"),
         )
         with S3Requests() as requests:
-            response = admin_client.post("/admin/episodes/episode/add/", data)
+            response = admin_client.post("/admin/catalogue/episode/add/", data)
         assert response.status_code == 302, response.context["adminform"].form.errors
         # Probed and thumbnailed from the upload: nothing is read back from the bucket.
         assert "PUT" in requests.methods and "GET" not in requests.methods, requests.methods
@@ -320,7 +320,7 @@ class TestAdminUploads:
     def test_a_large_upload_spooled_to_disk_is_streamed_to_the_bucket(self, admin_client, media, settings):
         settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024  # the 2 MB episode becomes a TemporaryUploadedFile
         data = admin_episode_post(make_show(), audio_file=upload("長い回.mp3", long_mp3(), "audio/mpeg"))
-        assert admin_client.post("/admin/episodes/episode/add/", data).status_code == 302
+        assert admin_client.post("/admin/catalogue/episode/add/", data).status_code == 302
         episode = Episode.objects.get(number=100)
         assert episode.audio_size == len(long_mp3()) == media.head(episode.audio_file.name)["ContentLength"]
         assert episode.audio_duration > 500
@@ -336,7 +336,7 @@ class TestAdminUploads:
         data = admin_episode_post(
             make_show(), audio_file=mp3_upload(), image=upload("表紙.png", jpeg_bytes(), "image/png")
         )
-        assert admin_client.post("/admin/episodes/episode/add/", data).status_code == 302
+        assert admin_client.post("/admin/catalogue/episode/add/", data).status_code == 302
         image = Episode.objects.get(number=100).image.name
         assert image.endswith("/表紙.jpg")
         assert media.head(image)["ContentType"] == "image/jpeg"
@@ -346,7 +346,7 @@ class TestAdminUploads:
         data = admin_episode_post(
             make_show(), audio_file=upload(EPISODE_AUDIO, MP3.read_bytes(), "application/octet-stream")
         )
-        assert admin_client.post("/admin/episodes/episode/add/", data).status_code == 302
+        assert admin_client.post("/admin/catalogue/episode/add/", data).status_code == 302
         episode = Episode.objects.get(number=100)
         assert media.head(episode.audio_file.name)["ContentType"] == episode.audio_mime_type == "audio/mpeg"
 
@@ -527,7 +527,7 @@ class TestProbing:
         name = default_storage.save("archive/ずんだもん 長い回.mp3", ContentFile(long_mp3()))
         data = admin_episode_post(make_show(), audio_url=default_storage.url(name))
         with django_capture_on_commit_callbacks(execute=True):
-            assert admin_client.post("/admin/episodes/episode/add/", data).status_code == 302
+            assert admin_client.post("/admin/catalogue/episode/add/", data).status_code == 302
         run_queued()  # the probe is the worker's, after the save
         episode = Episode.objects.get(number=100)
         assert (episode.audio_size, episode.feed_problem) == (len(long_mp3()), "")
@@ -571,10 +571,10 @@ class TestDeletedEpisodes:
             audio_file=upload(EPISODE_AUDIO, MP3.read_bytes(), "audio/mpeg"),
             image=upload("表紙.png", image_bytes(800, 600), "image/png"),
         )
-        assert admin_client.post("/admin/episodes/episode/add/", data).status_code == 302
+        assert admin_client.post("/admin/catalogue/episode/add/", data).status_code == 302
         episode = Episode.objects.get(number=100)
         assert len(media.object_keys()) == 3
         with django_capture_on_commit_callbacks(execute=True):
-            response = admin_client.post(f"/admin/episodes/episode/{episode.pk}/delete/", {"post": "yes"})
+            response = admin_client.post(f"/admin/catalogue/episode/{episode.pk}/delete/", {"post": "yes"})
         assert response.status_code == 302
         assert media.object_keys() == []

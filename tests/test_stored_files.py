@@ -1,10 +1,10 @@
-"""A deleted episode's files leave storage after the commit (episodes/stored_files.py; issue 24, finding 12)."""
+"""A deleted episode's files leave storage after the commit (episodes/catalogue/stored_files.py; issue 24, finding 12)."""
 
 import pytest
 from django.core.files.storage import default_storage
 from django.db import transaction
 
-from episodes.models import Episode
+from episodes.catalogue.models import Episode
 
 from .factories import image_upload, make_episode
 
@@ -53,7 +53,7 @@ class TestDeletingAnEpisode:
         episode, names = stored
         data = {"action": "delete_selected", "_selected_action": [episode.pk], "post": "yes"}
         with django_capture_on_commit_callbacks(execute=True):
-            assert admin_client.post("/admin/episodes/episode/", data).status_code == 302
+            assert admin_client.post("/admin/catalogue/episode/", data).status_code == 302
         assert gone(names)
 
     def test_a_file_another_episode_still_holds_is_kept(self, stored, django_capture_on_commit_callbacks):

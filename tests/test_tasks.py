@@ -1,4 +1,4 @@
-"""episodes/tasks.py: the periodic jobs, their schedule table, and running each job once per period."""
+"""episodes/operations/tasks.py: the periodic jobs, their schedule table, and running each job once per period."""
 
 import os
 import subprocess
@@ -18,8 +18,8 @@ from django.utils import timezone
 from django_q.models import Schedule
 from django_q.tasks import async_task
 
-from episodes import tasks
-from episodes.models import ApiToken, IdempotencyRecord
+from episodes.operations import tasks
+from episodes.publishing.models import ApiToken, IdempotencyRecord
 
 from .worker import queued_funcs, run_queued
 
@@ -52,7 +52,7 @@ class TestSchedules:
         assert rows["aggregate_downloads"].minutes == 5
         assert rows["purge_letters"].schedule_type == Schedule.DAILY
         assert rows["update_user_agents"].schedule_type == Schedule.MONTHLY
-        assert all(row.func == f"episodes.tasks.{row.name}" and row.repeats == -1 for row in rows.values())
+        assert all(row.func == f"episodes.operations.tasks.{row.name}" and row.repeats == -1 for row in rows.values())
 
     def test_syncing_again_changes_nothing(self):
         before = {row.name: row.next_run for row in Schedule.objects.all()}
@@ -61,7 +61,7 @@ class TestSchedules:
 
     def test_a_changed_schedule_is_updated_and_a_removed_job_deleted(self, monkeypatch):
         Schedule.objects.filter(name="aggregate_downloads").update(minutes=60)
-        Schedule.objects.create(name="gone", func="episodes.tasks.gone", schedule_type=Schedule.DAILY)
+        Schedule.objects.create(name="gone", func="episodes.operations.tasks.gone", schedule_type=Schedule.DAILY)
         Schedule.objects.create(name="someone_elses", func="other.app.job", schedule_type=Schedule.DAILY)
         assert tasks.sync_schedules() == {"created": 0, "updated": 1, "deleted": 1}
         assert Schedule.objects.get(name="aggregate_downloads").minutes == 5
@@ -87,7 +87,7 @@ class TestJobs:
     """Each job runs its command's code in-process; the command's summary is the recorded result."""
 
     def run(self, name):
-        async_task(f"episodes.tasks.{name}")
+        async_task(f"episodes.operations.tasks.{name}")
         [task] = run_queued()
         return task
 
@@ -145,7 +145,7 @@ class TestJobs:
             tasks.enqueue_on_commit(tasks.purge_job_results, group="test")
         assert queued_funcs() == []
         callbacks[0]()
-        assert queued_funcs() == ["episodes.tasks.purge_job_results"]
+        assert queued_funcs() == ["episodes.operations.tasks.purge_job_results"]
 
 
 # --- Several workers, one run per period ------------------------------------------------
@@ -222,4 +222,4 @@ def test_three_workers_due_at_the_same_moment_queue_each_job_once(tmp_path):
         queued = _manage(env, "shell", code=count).stdout.strip().splitlines()[-1]
     finally:
         drop()
-    assert queued == str(sorted((f"episodes.tasks.{name}", 1) for name in EVERY_JOB))
+    assert queued == str(sorted((f"episodes.operations.tasks.{name}", 1) for name in EVERY_JOB))

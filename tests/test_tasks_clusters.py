@@ -14,7 +14,7 @@ from datetime import datetime
 import pytest
 from django.conf import settings
 
-from episodes.tasks import JOBS
+from episodes.operations.tasks import JOBS
 
 from .test_tasks import _manage, _separate_database
 

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from episodes.timecode import TimecodeField, format_timecode, parse_timecode
+from episodes.catalogue.timecode import TimecodeField, format_timecode, parse_timecode
 
 
 @pytest.mark.parametrize(

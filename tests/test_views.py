@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 from django.views.defaults import server_error
 
-from episodes.models import Episode, LinkedArticle
+from episodes.catalogue.models import Episode, LinkedArticle
 
 from .factories import bulk_archive, make_actor, make_episode, make_show
 

@@ -1,4 +1,4 @@
-"""The letters pages (episodes/views.py): the public form, the thanks page, credits on the episode page."""
+"""The letters pages (episodes/site/views.py): the public form, the thanks page, credits on the episode page."""
 
 import html
 import re
@@ -13,8 +13,9 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from episodes.letters import normalise_text
-from episodes.models import Episode, Letter
+from episodes.catalogue.models import Episode
+from episodes.letters.inbox import normalise_text
+from episodes.letters.models import Letter
 
 from .factories import make_episode, make_show
 from .letter_factories import letter_data, make_letter
@@ -152,7 +153,7 @@ class TestSending:
 
     def test_oversized_post_is_refused_not_an_error(self, client):
         response = client.post("/letters/", letter_data(message="あ" * 2_000_000))  # 6 MB encoded
-        assert response.status_code == 413  # refused by length before the body is read (episodes/limits.py)
+        assert response.status_code == 413  # refused by length before the body is read (episodes/serving/limits.py)
         assert not Letter.objects.exists()
 
     def test_double_click_stores_one_letter(self, client):
@@ -199,7 +200,7 @@ class TestRateLimit:
         for n, ip in enumerate(spoofed):
             response = client.post("/letters/", letter_data(message=f"{n}"), HTTP_X_FORWARDED_FOR=ip)
         assert response.status_code == 429  # one REMOTE_ADDR, whatever the header claims
-        settings.LETTERS_TRUSTED_CLIENT_IP_HEADER = "X-Forwarded-For"
+        settings.TRUSTED_CLIENT_IP_HEADER = "X-Forwarded-For"
         response = client.post("/letters/", letter_data(), HTTP_X_FORWARDED_FOR="198.51.100.200")
         assert response.status_code == 302
 

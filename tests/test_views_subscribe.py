@@ -3,8 +3,8 @@
 import pytest
 from django.utils.http import urlencode
 
-from episodes.models import Station
-from episodes.models.schedule import AiringSlot, Weekday
+from episodes.catalogue.models import Station
+from episodes.catalogue.models.schedule import AiringSlot, Weekday
 
 from .factories import make_actor, make_episode, make_show
 

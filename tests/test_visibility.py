@@ -11,7 +11,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django.utils import timezone
 
-from episodes.models import Actor, Episode, Show
+from episodes.catalogue.models import Actor, Episode, Show
 
 from .factories import make_actor, make_episode, make_show, mp3_upload
 

@@ -15,9 +15,9 @@ from django.utils import timezone
 from django_q.models import Failure
 from django_q.tasks import async_task
 
-from episodes import websub
-from episodes.job_health import job_statuses
-from episodes.models import Episode
+from episodes.catalogue.models import Episode
+from episodes.feeds import websub
+from episodes.operations.job_health import job_statuses
 
 from .factories import make_episode, make_show
 from .worker import queued_funcs, run_queued
@@ -83,7 +83,7 @@ class TestOnPublish:
         for callback in callbacks:
             callback()
         assert hub.pings == []  # queued for the worker, not sent by the save
-        assert queued_funcs() == ["episodes.tasks.ping_hub"]
+        assert queued_funcs() == ["episodes.feeds.websub.ping_hub"]
         run_queued()
         assert hub.feeds() == [STATION, DAILY]
         assert all(ping["hub.mode"] == ["publish"] for ping in hub.pings)
@@ -134,13 +134,13 @@ class TestDeadHub:
         with django_capture_on_commit_callbacks(execute=True):
             make_episode(show=show)
         assert time.perf_counter() - started < 1.0
-        assert queued_funcs() == ["episodes.tasks.ping_hub"]
+        assert queued_funcs() == ["episodes.feeds.websub.ping_hub"]
 
         monkeypatch.setattr(websub, "TIMEOUT_SECONDS", 0.2)
         [task] = run_queued()
         assert not task["success"]
         assert "受け付けませんでした" in task["result"]
-        failed = Failure.objects.get(func="episodes.tasks.ping_hub")
+        failed = Failure.objects.get(func="episodes.feeds.websub.ping_hub")
         assert failed.group == "websub"
 
     def test_a_failed_ping_shows_on_the_dashboard_and_the_minute_job_resends_it(
@@ -153,7 +153,7 @@ class TestDeadHub:
         assert not failed["success"]
         assert {s.name: s.failing for s in job_statuses()}["ping_hub"] is True
         hub.status, hub.pings = 204, []
-        async_task("episodes.tasks.websub_ping")  # what the worker queues every minute
+        async_task("episodes.operations.tasks.websub_ping")  # what the worker queues every minute
         [resent] = run_queued()
         assert resent["success"]
         assert hub.feeds() == [STATION, DAILY]
@@ -171,7 +171,7 @@ class TestScheduledRelease:
         # 06:00 comes: no write happens, the episode just becomes visible.
         with connection.cursor() as cursor:
             cursor.execute(
-                "UPDATE episodes_episode SET published_at = %s WHERE id = %s",
+                "UPDATE catalogue_episode SET published_at = %s WHERE id = %s",
                 [timezone.now() - timedelta(seconds=1), soon.pk],
             )
         call_command("websub_ping", verbosity=0)

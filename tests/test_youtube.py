@@ -2,7 +2,7 @@
 
 import pytest
 
-from episodes.youtube import youtube_video_id
+from episodes.catalogue.links import youtube_video_id
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,8 @@ os.environ["ZUNDAPOD_WEB_PROCESS"] = "1"
 django_application = get_asgi_application()
 os.environ.pop("ZUNDAPOD_WEB_PROCESS", None)
 
-from episodes import limits, ready_asgi  # noqa: E402  (after Django is set up)
+from episodes.serving import limits, ready_asgi  # noqa: E402
 
-# Ready pages and feeds are answered before Django's request cycle (see episodes/ready_asgi.py);
-# oversized bodies are refused before Django reads them into a temporary file (episodes/limits.py).
+# Ready pages and feeds are answered before Django's request cycle (see episodes/serving/ready_asgi.py);
+# oversized bodies are refused before Django reads them into a temporary file (episodes/serving/limits.py).
 application = limits.wrap(ready_asgi.wrap(django_application))

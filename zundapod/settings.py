@@ -97,33 +97,46 @@ INSTALLED_APPS = [
     "csp",
     "markdownx",
     "axes",
-    "episodes",
+    # The station's apps, lower layers first (docs/architecture.md says which may import which).
+    "episodes.operations",
+    "episodes.media",
+    "episodes.catalogue",
+    "episodes.serving",
+    "episodes.analytics",
+    "episodes.letters",
+    "episodes.feeds",
+    "episodes.publishing",
+    "episodes.site",
+    "episodes.backoffice",
 ]
+# Demo content for `make run` and development (load_demo, seed_demo_downloads); production leaves it out.
+if env_bool("ZUNDAPOD_DEMO", True):
+    INSTALLED_APPS.append("episodes.demo")
 
 MIDDLEWARE = [
     # Outermost: a slow download must not hold a database connection until its last byte.
-    "episodes.release_database.ReleaseDatabaseMiddleware",
+    "episodes.serving.release_database.ReleaseDatabaseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # phones (issue 25): every other HTML page compressed too; outside the page cache, which gzips its own.
-    "episodes.compression.HTMLGZipMiddleware",
+    "episodes.serving.compression.HTMLGZipMiddleware",
     # Before sessions and CSRF: a cached public page needs neither.
-    "episodes.page_cache.PageCacheMiddleware",
-    # Just after the page cache: the 503 page at once while the database is out (episodes/outage.py).
-    "episodes.outage.OutageMiddleware",
+    "episodes.serving.page_cache.PageCacheMiddleware",
+    # Just after the page cache: the 503 page at once while the database is out (episodes/serving/outage.py).
+    "episodes.serving.outage.OutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Refuses oversized bodies by Content-Length before the CSRF check or a view reads them.
-    "episodes.limits.BodyLimitMiddleware",
+    "episodes.serving.limits.BodyLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    # Answers a login that axes refused (too many failures) with the page in episodes/login_throttle.py.
+    # Answers a login that axes refused (too many failures) with the page in episodes/backoffice/login_throttle.py.
     "axes.middleware.AxesMiddleware",
-    "episodes.request_memo.RequestMemoMiddleware",
+    "episodes.catalogue.request_memo.RequestMemoMiddleware",
 ]
 
 ROOT_URLCONF = "zundapod.urls"
@@ -138,7 +151,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "episodes.context_processors.site",
+                "episodes.site.context_processors.site",
             ],
         },
     },
@@ -179,7 +192,7 @@ if on_postgresql and DB_POOL_SIZE and not DATABASES["default"]["CONN_MAX_AGE"]:
         "min_size": 1,
         "max_size": DB_POOL_SIZE,
         # A request that waits longer for a connection fails (the 503 page) rather than piling up.
-        # With the server down nobody waits this long: see episodes/postgresql/base.py.
+        # With the server down nobody waits this long: see episodes/serving/postgresql/base.py.
         "timeout": env_float("DB_POOL_TIMEOUT", 10),
         # Give up reconnecting after this and try afresh on the next request: after a long outage
         # the pool reconnects within a second of the server's return, not after a doubled backoff.
@@ -189,7 +202,7 @@ if on_postgresql:
     # A server that does not answer (gone from the network) costs seconds, not the OS's two minutes.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 2))
     # Django's backend, whose pool stops waiting once the server refuses connections (a stopped server).
-    DATABASES["default"]["ENGINE"] = "episodes.postgresql"
+    DATABASES["default"]["ENGINE"] = "episodes.serving.postgresql"
     # faults2 (issue 24): a server that stops answering on an open connection (gone from the
     # network, frozen) is noticed by the client: TCP keepalives and tcp_user_timeout (libpq).
     DATABASES["default"]["OPTIONS"].update(
@@ -213,7 +226,7 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            # A dead or unreachable Redis must cost a listener well under a second (episodes/outage.py).
+            # A dead or unreachable Redis must cost a listener well under a second (episodes/serving/outage.py).
             "OPTIONS": {
                 "socket_connect_timeout": env_float("REDIS_CONNECT_TIMEOUT", 0.5),
                 "socket_timeout": env_float("REDIS_TIMEOUT", 1),
@@ -222,10 +235,10 @@ if REDIS_URL:
     }
 else:
     # One cache for every process on this machine and no server to run, so
-    # `make run` can start a process per core (see episodes/file_cache.py).
+    # `make run` can start a process per core (see episodes/serving/file_cache.py).
     CACHES = {
         "default": {
-            "BACKEND": "episodes.file_cache.FileCache",
+            "BACKEND": "episodes.serving.file_cache.FileCache",
             "LOCATION": VAR_DIR / "cache",
             "OPTIONS": {"MAX_ENTRIES": 5000},
         }
@@ -247,8 +260,8 @@ AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME")
 MEDIA_ON_S3 = bool(AWS_STORAGE_BUCKET_NAME)
 
 STORAGES = {
-    # FileSystemStorage that leaves no partial file when the disk fills up (episodes/media_storage.py).
-    "default": {"BACKEND": "episodes.media_storage.MediaFileSystemStorage"},
+    # FileSystemStorage that leaves no partial file when the disk fills up (episodes/media/storage.py).
+    "default": {"BACKEND": "episodes.media.storage.MediaFileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -259,8 +272,8 @@ STORAGES = {
 }
 if MEDIA_ON_S3:
     STORAGES["default"] = {
-        # S3Storage that keeps pending uploads and not-yet-public episodes' objects private (episodes/s3_media.py).
-        "BACKEND": "episodes.s3_media.S3MediaStorage",
+        # S3Storage that keeps pending uploads and not-yet-public episodes' objects private (episodes/media/s3.py).
+        "BACKEND": "episodes.media.s3.S3MediaStorage",
         "OPTIONS": {
             "bucket_name": AWS_STORAGE_BUCKET_NAME,
             "endpoint_url": env_str("AWS_S3_ENDPOINT_URL") or None,
@@ -285,10 +298,10 @@ if MEDIA_ON_S3:
         },
     }
 
-# How long a presigned URL to a draft's or pending object lasts on S3 (episodes/s3_media.py).
+# How long a presigned URL to a draft's or pending object lasts on S3 (episodes/media/s3.py).
 AWS_PRIVATE_URL_SECONDS = env_int("AWS_PRIVATE_URL_SECONDS", 15 * 60)
 
-# Request bodies (413 above these, before anything reads them; episodes/limits.py). The
+# Request bodies (413 above these, before anything reads them; episodes/serving/limits.py). The
 # letters form holds 2,000 characters, percent-encoded; staff get API_MAX_UPLOAD_BYTES for audio.
 LETTERS_MAX_BODY_BYTES = env_int("LETTERS_MAX_BODY_BYTES", 32 * 1024)
 PUBLIC_MAX_BODY_BYTES = env_int("PUBLIC_MAX_BODY_BYTES", 64 * 1024)
@@ -299,7 +312,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Security ---------------------------------------------------------------
 # On the letters form an expired token re-shows the letter instead of losing it.
-CSRF_FAILURE_VIEW = "episodes.views.csrf_failure"
+CSRF_FAILURE_VIEW = "episodes.site.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -342,27 +355,27 @@ CONTENT_SECURITY_POLICY = {
 # After LOGIN_FAILURE_LIMIT wrong passwords for one user name from one address, or from one
 # address for any names, that pair or address waits LOGIN_COOLOFF_MINUTES (since its last failure).
 AUTHENTICATION_BACKENDS = [
-    "episodes.login_throttle.LoginThrottleBackend",
+    "episodes.backoffice.login_throttle.LoginThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
 # A user name from one address, and an address whatever the name: nobody can lock someone else's name
-# (issue 24, finding 8). Across addresses a name is only slowed (episodes/login_throttle.py).
+# (issue 24, finding 8). Across addresses a name is only slowed (episodes/backoffice/login_throttle.py).
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
-AXES_WHITELIST_CALLABLE = "episodes.login_throttle.not_counted"
+AXES_WHITELIST_CALLABLE = "episodes.backoffice.login_throttle.not_counted"
 LOGIN_NAME_SLOWDOWN_AFTER = env_int("LOGIN_NAME_SLOWDOWN_AFTER", 20)
 LOGIN_NAME_SLOWDOWN_SECONDS = env_int("LOGIN_NAME_SLOWDOWN_SECONDS", 2)
 AXES_RESET_ON_SUCCESS = True
 # The address the letters' rate limit uses: REMOTE_ADDR, or the trusted proxy's header.
-AXES_CLIENT_IP_CALLABLE = "episodes.login_throttle.client_ip"
-AXES_LOCKOUT_CALLABLE = "episodes.login_throttle.locked_out"
+AXES_CLIENT_IP_CALLABLE = "episodes.backoffice.login_throttle.client_ip"
+AXES_LOCKOUT_CALLABLE = "episodes.backoffice.login_throttle.locked_out"
 # Failures are kept (staff see them in the admin and `axes_reset` clears them); successes are not logged.
 AXES_DISABLE_ACCESS_LOG = True
 # No start-up banner in every manage.py command's output; lockouts are still logged as warnings.
 AXES_VERBOSE = False
-# axes' admin in Japanese: its heading from episodes.apps.AxesConfig, its labels from episodes/locale/ja.
-INSTALLED_APPS[INSTALLED_APPS.index("axes")] = "episodes.apps.AxesConfig"
+# axes' admin in Japanese: its heading from episodes.backoffice.apps.AxesConfig, its labels from episodes/backoffice/locale/ja.
+INSTALLED_APPS[INSTALLED_APPS.index("axes")] = "episodes.backoffice.apps.AxesConfig"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -380,7 +393,7 @@ USE_TZ = True
 
 # --- Markdown editor --------------------------------------------------------
 # Preview uses the same renderer and sanitiser as saved content.
-MARKDOWNX_MARKDOWNIFY_FUNCTION = "episodes.markdown.render_markdown"
+MARKDOWNX_MARKDOWNIFY_FUNCTION = "episodes.catalogue.markdown.render_markdown"
 MARKDOWNX_MEDIA_PATH = "markdown/"
 MARKDOWNX_UPLOAD_MAX_SIZE = 10 * 1024 * 1024
 
@@ -416,7 +429,7 @@ PROBE_AUDIO_ADMIN_TIMEOUT = env_int("PROBE_AUDIO_ADMIN_TIMEOUT", 5)
 # --- Publishing API ---------------------------------------------------------
 # The most bytes of files one POST /api/v1/episodes may upload (the MP3, script, timeline and post).
 API_MAX_UPLOAD_BYTES = env_int("API_MAX_UPLOAD_BYTES", 300 * 1024 * 1024)
-# What one editor's uploads not yet saved with an episode may hold (episodes/pending_uploads.py).
+# What one editor's uploads not yet saved with an episode may hold (episodes/media/pending_uploads.py).
 PENDING_UPLOAD_QUOTA_BYTES = env_int("PENDING_UPLOAD_QUOTA_BYTES", 1024 * 1024 * 1024)
 
 # --- Listener letters (お便り) ------------------------------------------------
@@ -427,7 +440,7 @@ LETTERS_RATE_LIMIT = env_int("LETTERS_RATE_LIMIT", 5)
 LETTERS_RATE_WINDOW = env_int("LETTERS_RATE_WINDOW", 600)
 # Set only behind a proxy that writes the client's address there (e.g. X-Forwarded-For);
 # empty means REMOTE_ADDR. Anyone can send the header when no proxy overwrites it.
-LETTERS_TRUSTED_CLIENT_IP_HEADER = env_str("LETTERS_TRUSTED_CLIENT_IP_HEADER")
+TRUSTED_CLIENT_IP_HEADER = env_str("TRUSTED_CLIENT_IP_HEADER")
 # Secret for hashing senders' addresses; empty means SECRET_KEY.
 LETTERS_CLIENT_HASH_SALT = env_str("LETTERS_CLIENT_HASH_SALT")
 
@@ -468,13 +481,13 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 
-# --- Background worker (django-q2; episodes/tasks.py, docs/deploy.md "Background jobs") -------
+# --- Background worker (django-q2; episodes/operations/tasks.py, docs/deploy.md "Background jobs") -------
 # One worker (`manage.py qcluster`) runs every periodic job and every side effect of a save
 # (WebSub pings, external-audio probes) off the request. Its queue is the database (the ORM
 # broker), so SQLite works with no server and PostgreSQL across machines; each schedule row is
 # locked while a worker turns it into a task, so a job runs once per period however many run.
-# Before episodes: its admin module takes django-q2's English admin pages out (episodes/admin/jobs.py).
-INSTALLED_APPS.insert(INSTALLED_APPS.index("episodes"), "django_q")
+# Before episodes: its admin module takes django-q2's English admin pages out (episodes/backoffice/admin/jobs.py).
+INSTALLED_APPS.insert(INSTALLED_APPS.index("episodes.operations"), "django_q")
 Q_CLUSTER = {
     "name": "zundapod",
     "orm": "default",
@@ -508,10 +521,11 @@ BACKUP_KEEP = env_int("BACKUP_KEEP", 7)
 # /healthz says the worker is stalled when a job is this many minutes past its due time.
 WORKER_STALLED_AFTER_MINUTES = env_int("WORKER_STALLED_AFTER_MINUTES", 10)
 
-# --- /healthz for load balancers (episodes/health.py) ---------------------------------------
+# --- /healthz for load balancers (episodes/serving/health.py) ---------------------------------------
 # Loopback always; add the balancer's internal networks (CIDR, comma-separated). Such a client
 # gets /healthz whatever its Host header and over plain http; every other request is unchanged.
 HEALTHZ_ALLOWED_NETWORKS = env_list("HEALTHZ_ALLOWED_NETWORKS")
 MIDDLEWARE.insert(
-    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware"), "episodes.health.InternalHealthzMiddleware"
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware"),
+    "episodes.serving.health.InternalHealthzMiddleware",
 )

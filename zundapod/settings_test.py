@@ -22,7 +22,7 @@ from .settings import *  # noqa: E402, F403
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":  # noqa: F405
     CACHES["default"]["BACKEND"] = "tests.scoped_cache.ScopedRedisCache"  # noqa: F405
 # The embedded default's file cache: a folder of this run's own (its clear() empties the folder).
-if CACHES["default"]["BACKEND"] == "episodes.file_cache.FileCache":  # noqa: F405
+if CACHES["default"]["BACKEND"] == "episodes.serving.file_cache.FileCache":  # noqa: F405
     CACHES["default"]["LOCATION"] = os.path.join(tempfile.gettempdir(), f"zundapod-test-cache-{TEST_RUN_ID}")  # noqa: F405
 if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": f"test_zundapod_{TEST_RUN_ID}"}  # noqa: F405

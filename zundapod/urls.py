@@ -7,8 +7,10 @@ from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.urls import include, path, re_path
 
-from episodes import editor, health, legacy, media
-from episodes.sitemaps import SITEMAPS, robots_txt
+from episodes.backoffice import editor
+from episodes.feeds.sitemaps import SITEMAPS, robots_txt
+from episodes.serving import health
+from episodes.site import legacy, media
 
 admin.site.site_header = "zundapod 管理画面"
 admin.site.site_title = "zundapod"
@@ -24,10 +26,10 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     # Browsers ask for /favicon.ico on pages that name none (the admin's).
     path("favicon.ico", lambda request: redirect(static("favicon.png"), permanent=True)),
-    path("api/v1/", include("episodes.api.urls")),
+    path("api/v1/", include("episodes.publishing.api.urls")),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", robots_txt, name="robots"),
-    path("", include("episodes.urls")),
+    path("", include("episodes.site.urls")),
 ]
 
 if not settings.MEDIA_ON_S3:
@@ -39,7 +41,7 @@ urlpatterns.append(re_path(r"^(?P<path>.+)$", legacy.old_path, name="legacy_path
 
 # Django's own error pages, which also hand back the connection their rendering took
 # (under ASGI they render in a thread no request_finished reaches).
-handler400 = "episodes.release_database.bad_request"
-handler403 = "episodes.release_database.permission_denied"
-handler404 = "episodes.release_database.page_not_found"
-handler500 = "episodes.release_database.server_error"
+handler400 = "episodes.serving.release_database.bad_request"
+handler403 = "episodes.serving.release_database.permission_denied"
+handler404 = "episodes.serving.release_database.page_not_found"
+handler500 = "episodes.serving.release_database.server_error"

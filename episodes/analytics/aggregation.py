@@ -22,9 +22,10 @@ from django.db import transaction
 from django.db.models import Max, Sum
 from django.utils import timezone
 
-from ..models import AddressDownloads, AggregationMark, DailyDownloads, DailySalt, DownloadHit, Episode
-from .recording import forget_salts
-from .rules import AudioShape, count_address
+from episodes.analytics.models import AddressDownloads, AggregationMark, DailyDownloads, DailySalt, DownloadHit
+from episodes.analytics.recording import forget_salts
+from episodes.analytics.rules import AudioShape, count_address
+from episodes.catalogue.models import Episode
 
 # Days of raw hits kept: today and yesterday (24 to 48 hours), what deduplication needs.
 KEEP_DAYS = 2

@@ -29,8 +29,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from ..letters import client_ip, client_key
-from ..models import DailySalt, DownloadHit
+from episodes.analytics.models import DailySalt, DownloadHit
+from episodes.serving.client_ip import client_ip, client_key
 
 logger = logging.getLogger(__name__)
 

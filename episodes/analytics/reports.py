@@ -12,8 +12,9 @@ from datetime import date, timedelta
 from django.db.models import Sum
 from django.utils import timezone
 
-from ..models import DailyDownloads, Episode, Show
-from . import names
+from episodes.analytics import names
+from episodes.analytics.models import DailyDownloads
+from episodes.catalogue.models import Episode, Show
 
 # Downloads in the first N days after publication: the fair comparison between old and new episodes.
 FIRST_DAYS = (1, 7, 30)

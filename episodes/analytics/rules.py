@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from . import agents
+from episodes.analytics import agents
 
 if TYPE_CHECKING:
-    from .aggregation import Aggregation
+    from episodes.analytics.aggregation import Aggregation
 
 
 def aggregate_downloads(*, now: datetime | None = None, prune: bool = True) -> "Aggregation":
@@ -40,7 +40,7 @@ def aggregate_downloads(*, now: datetime | None = None, prune: bool = True) -> "
     Kept here under its old name and signature; the work is in aggregation.py (which imports
     the rules below, hence the late import).
     """
-    from .aggregation import aggregate
+    from episodes.analytics.aggregation import aggregate
 
     return aggregate(now=now, prune=prune)
 

@@ -24,7 +24,7 @@ def test_downloads_page_draws_its_charts(server, editor, shots):
     page = editor.page
     log_in(page, server)
     page.goto(server.url + "/admin/")
-    page.locator("a[href='/admin/episodes/dailydownloads/']").first.click()
+    page.locator("a[href='/admin/analytics/dailydownloads/']").first.click()
     expect(page.locator("h1")).to_contain_text("ダウンロード数")
     charts = page.locator("svg.analytics-chart")
     expect(charts).to_have_count(4)

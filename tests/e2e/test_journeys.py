@@ -150,7 +150,7 @@ def test_editor_publishes_the_daily_episode(server, editor, shots, journey, reco
 
     # エピソード 追加: the form comes from the schedule: show, date of the next open slot, number, title.
     clicks.click(page.locator("tr.model-episode a.addlink"))
-    expect(page).to_have_url(re.compile(r"/admin/episodes/episode/add/$"))
+    expect(page).to_have_url(re.compile(r"/admin/catalogue/episode/add/$"))
     number = int(page.input_value("#id_number"))
     title = page.input_value("#id_title")
     assert re.fullmatch(r".+ podcast \d{8}", title), title
@@ -187,7 +187,7 @@ def test_editor_publishes_the_daily_episode(server, editor, shots, journey, reco
     clicks.click(page.locator(".publish-buttons input[name=_schedule]").last)
     expect(page.locator(".messagelist .success")).to_contain_text("予約しました")
     schedule_seconds = time.monotonic() - save_started
-    expect(page).to_have_url(re.compile(r"/admin/episodes/episode/\d+/change/$"))
+    expect(page).to_have_url(re.compile(r"/admin/catalogue/episode/\d+/change/$"))
     expect(page.locator("#error-summary")).to_have_count(0)
     audio_info = page.locator(".field-audio_info .readonly")
     expect(audio_info).to_contain_text(f"{TONE_MP3.stat().st_size:,} バイト")
@@ -299,7 +299,7 @@ def test_listener_on_a_phone_plays_watches_and_writes_in(server, listener, edito
     inbox = editor.page
     log_in(inbox, server)
     inbox.locator("tr.model-letter th a").click()
-    expect(inbox).to_have_url(re.compile(r"/admin/episodes/letter/"))
+    expect(inbox).to_have_url(re.compile(r"/admin/letters/letter/"))
     row = inbox.locator("#result_list tbody tr", has_text=radio_name)
     expect(row).to_have_count(1)
     expect(row).to_contain_text(message[:20])
@@ -315,7 +315,7 @@ def test_editor_marks_the_letter_aired(server, editor, shots, journey):
         pytest.skip("the editor's journey did not publish an episode (see its failure above)")
     page = editor.page
     log_in(page, server)
-    page.goto(server.url + "/admin/episodes/letter/")
+    page.goto(server.url + "/admin/letters/letter/")
     row = page.locator("#result_list tbody tr", has_text=f"ブラウザのずんだ餅{RUN}")
     expect(row).to_have_count(1)
     row.locator("input.action-select").check()
@@ -338,7 +338,7 @@ def test_upload_survives_a_validation_error(server, editor, shots):
     """Choose the MP3 (progress shown), leave an article URL empty, save, follow the error's link, fix, save."""
     page = editor.page
     log_in(page, server)
-    page.goto(server.url + "/admin/episodes/episode/add/")
+    page.goto(server.url + "/admin/catalogue/episode/add/")
     number = int(page.input_value("#id_number"))
 
     uploads: list[int] = []
@@ -392,7 +392,7 @@ def test_a_monday_takes_tsumugis_show_and_host(server, editor, shots):
     """A date typed as YYYY/MM/DD on a Monday brings 春日部つむぎ's show, host and a matching title."""
     page = editor.page
     log_in(page, server)
-    page.goto(server.url + "/admin/episodes/episode/add/")
+    page.goto(server.url + "/admin/catalogue/episode/add/")
     today = datetime.date.today()
     monday = today + datetime.timedelta(days=7 - today.weekday() + 14)  # a Monday three weeks on, surely free
     friday = monday - datetime.timedelta(days=3)
@@ -448,13 +448,13 @@ def test_dashboard_shows_what_is_not_ready(server, editor, shots):
     slot_row = page.locator(".dashboard-slots tbody tr", has_text="この回を作る").first
     expect(slot_row).to_be_visible()
     slot_row.locator("a.addlink").click()
-    expect(page).to_have_url(re.compile(r"/admin/episodes/episode/add/\?show="))
+    expect(page).to_have_url(re.compile(r"/admin/catalogue/episode/add/\?show="))
     title = page.input_value("#id_title")
     page.locator(".publish-buttons input[name=_draft]").last.click()
     expect(page.locator(".messagelist .success")).to_contain_text("下書きとして保存しました")
 
     # An episode published with external audio nobody could measure yet: out of the feeds.
-    page.goto(server.url + "/admin/episodes/episode/add/")
+    page.goto(server.url + "/admin/catalogue/episode/add/")
     external_title = f"外部の音声の回 {RUN}"
     page.fill("#id_title", external_title)
     with AudioServer(sample_files(), failures={"/busy.mp3": 100}) as busy:  # answers 503: try again later

@@ -17,10 +17,10 @@ pytestmark = pytest.mark.e2e
 
 ADMIN_PAGES = {
     "dashboard": "/admin/",
-    "list": "/admin/episodes/episode/",
-    "add form": "/admin/episodes/episode/add/",
-    "letters": "/admin/episodes/letter/",
-    "downloads": "/admin/episodes/dailydownloads/",
+    "list": "/admin/catalogue/episode/",
+    "add form": "/admin/catalogue/episode/add/",
+    "letters": "/admin/letters/letter/",
+    "downloads": "/admin/analytics/dailydownloads/",
 }
 
 

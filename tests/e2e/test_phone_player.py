@@ -353,7 +353,7 @@ def test_after_fixing_an_error_the_saved_page_opens_at_its_message(server, brows
     context = browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo", viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)
     page = context.new_page()
-    page.goto(server.url + "/admin/login/?next=/admin/episodes/episode/add/")
+    page.goto(server.url + "/admin/login/?next=/admin/catalogue/episode/add/")
     page.fill("#id_username", server.username)
     page.fill("#id_password", server.password)
     page.locator("input[type=submit]").click()

@@ -15,7 +15,8 @@ from django.core.files.storage import default_storage
 from django.db import connection
 
 from episodes.analytics import recording
-from episodes.models import DownloadHit, Episode
+from episodes.analytics.models import DownloadHit
+from episodes.catalogue.models import Episode
 
 from ..factories import make_episode
 from ..live_servers import live_server

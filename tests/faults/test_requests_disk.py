@@ -13,7 +13,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils.html import escape
 from PIL import Image
 
-from episodes.models import ApiToken, Episode, IdempotencyRecord
+from episodes.catalogue.models import Episode
+from episodes.publishing.models import ApiToken, IdempotencyRecord
 
 from ..factories import MP3, POST, episode_form, make_episode, make_show, mp3_upload
 from ..small_disk import files_under, fill
@@ -21,7 +22,7 @@ from ..small_disk import small_disk as mounted_small_disk
 
 pytestmark = pytest.mark.django_db
 
-UPLOAD_URL = "/admin/episodes/episode/pending-upload/"
+UPLOAD_URL = "/admin/catalogue/episode/pending-upload/"
 
 
 @pytest.fixture
@@ -49,7 +50,7 @@ class TestFullMediaDisk:
         before = files_under(small_disk, "audio")
 
         data = episode_form(make_show(), number=100, audio_file=mp3_upload("new.mp3"))
-        response = admin_client.post("/admin/episodes/episode/add/", data)
+        response = admin_client.post("/admin/catalogue/episode/add/", data)
 
         assert response.status_code == 200  # the form again, not a redirect that loses it
         assert "保存領域がいっぱい" in response.text
@@ -59,14 +60,14 @@ class TestFullMediaDisk:
 
         filler.unlink()  # room again: the same form saves
         data = episode_form(make_show(), number=100, audio_file=mp3_upload("new.mp3"))
-        assert admin_client.post("/admin/episodes/episode/add/", data).status_code == 302
+        assert admin_client.post("/admin/catalogue/episode/add/", data).status_code == 302
         assert Episode.objects.get(number=100).audio_size == MP3.stat().st_size
 
 
 class TestFullMediaDiskInTheEpisodeForm:
     """Finding 12's form side: the editor's typing survives a full disk, and nothing is half-saved."""
 
-    ADD_URL = "/admin/episodes/episode/add/"
+    ADD_URL = "/admin/catalogue/episode/add/"
 
     def test_the_form_comes_back_as_typed_with_a_clear_message(self, small_disk, admin_client):
         fill(small_disk, leave=MP3.stat().st_size // 2)

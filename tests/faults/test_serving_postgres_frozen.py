@@ -2,7 +2,7 @@
 
 A stopped server refuses connections at once; a frozen one accepts and never
 replies, so no error comes to trip the circuit. The fast path gives a lookup
-DEADLINE_SECONDS (episodes/ready_asgi.py), then serves what it holds and opens
+DEADLINE_SECONDS (episodes/serving/ready_asgi.py), then serves what it holds and opens
 the circuit; while it is open a GET that needs the database gets the 503 page
 after the same deadline. SIGCONT, and the site is whole again.
 """

@@ -1,9 +1,0 @@
-"""The editors' admin, in Japanese: one module per area of work."""
-
-from django.contrib import admin
-
-from ..analytics import admin as analytics_admin  # noqa: F401
-from . import api, content, jobs, letters  # noqa: F401
-
-# The first page is the station at a glance (templates/admin/dashboard.html), above the usual list.
-admin.site.index_template = "admin/dashboard.html"

@@ -1,1 +1,0 @@
-"""Bringing existing content in: the old Jekyll archive and the daily pipeline's posts."""
