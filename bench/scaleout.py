@@ -179,7 +179,7 @@ def main() -> None:
         env,
         "shell",
         "-c",
-        "from episodes.models import Show; Show.objects.create(name='スケール番組', slug='scale', description='x', author='x', owner_email='x@example.jp')",
+        "from episodes.catalogue.models import Show; Show.objects.create(name='スケール番組', slug='scale', description='x', author='x', owner_email='x@example.jp')",
     )
     a = start_gunicorn(env, workdir, port_a, log=workdir / "a.log")
     b = start_gunicorn(env, workdir, port_b, log=workdir / "b.log")
@@ -288,7 +288,7 @@ def run_checks(env: dict, port_a: int, port_b: int, password: str, endpoint: str
         f"{len(statuses)} letters sent to A and B in {elapsed:.1f} s, statuses {sorted(set(statuses))}",
     )
     stored = subprocess.run(
-        [PYTHON, "manage.py", "shell", "-v", "0", "-c", "from episodes.models import Letter; print(Letter.objects.count(), Letter.objects.values('message').distinct().count())"],
+        [PYTHON, "manage.py", "shell", "-v", "0", "-c", "from episodes.letters.models import Letter; print(Letter.objects.count(), Letter.objects.values('message').distinct().count())"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
     ).stdout.split()  # fmt: skip
     check(

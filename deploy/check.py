@@ -143,6 +143,7 @@ class Deploy:
             CACHE_KEY_PREFIX=f"zundapod-deploy-{self.id}-{database}",
             ZUNDAPOD_VAR_DIR=str(var),
             BACKUP_DIR=str(self.work / "backups"),
+            ZUNDAPOD_DEMO="1",  # the rehearsal fills the site with the demo archive, so it keeps the demo app
         )
         env_file = self.work / f"{database}.env"
         env_file.write_text("".join(f"{key}={value}\n" for key, value in values.items()))
@@ -212,7 +213,7 @@ class Deploy:
     # --- checks ---------------------------------------------------------------
 
     def media_path(self, env) -> str:
-        code = "from episodes.models import Episode; e = Episode.objects.published().exclude(audio_file='').order_by('number').first(); print(e.audio_file.url, e.number)"
+        code = "from episodes.catalogue.models import Episode; e = Episode.objects.published().exclude(audio_file='').order_by('number').first(); print(e.audio_file.url, e.number)"
         return self.manage(env, "shell", "-c", code).stdout.strip().splitlines()[-1]
 
     @step("through nginx: pages, feed, raw UTF-8 /audio/, Range via X-Accel-Redirect, /healthz by address")

@@ -302,7 +302,7 @@ if MEDIA_ON_S3:
 AWS_PRIVATE_URL_SECONDS = env_int("AWS_PRIVATE_URL_SECONDS", 15 * 60)
 
 # Request bodies (413 above these, before anything reads them; episodes/serving/limits.py). The
-# letters form holds 2,000 characters, percent-encoded; staff get API_MAX_UPLOAD_BYTES for audio.
+# letters form holds 2,000 characters, percent-encoded; staff get MAX_UPLOAD_BYTES for audio.
 LETTERS_MAX_BODY_BYTES = env_int("LETTERS_MAX_BODY_BYTES", 32 * 1024)
 PUBLIC_MAX_BODY_BYTES = env_int("PUBLIC_MAX_BODY_BYTES", 64 * 1024)
 
@@ -426,9 +426,16 @@ PROBE_AUDIO_ALLOW_PRIVATE_HOSTS = env_bool("PROBE_AUDIO_ALLOW_PRIVATE_HOSTS", Fa
 # Seconds the admin waits for an external audio URL before saving without its metadata.
 PROBE_AUDIO_ADMIN_TIMEOUT = env_int("PROBE_AUDIO_ADMIN_TIMEOUT", 5)
 
+# --- Shared by several apps ---------------------------------------------------
+# The most bytes of files an authenticated caller may upload at once: one POST /api/v1/episodes
+# (the MP3, script, timeline and post) or one admin form (serving/limits.py).
+MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 300 * 1024 * 1024)
+# Set only behind a proxy that writes the client's address there (e.g. X-Forwarded-For);
+# empty means REMOTE_ADDR. Anyone can send the header when no proxy overwrites it. Letters,
+# download analytics and login throttling all read the client this one way (serving/client_ip.py).
+TRUSTED_CLIENT_IP_HEADER = env_str("TRUSTED_CLIENT_IP_HEADER")
+
 # --- Publishing API ---------------------------------------------------------
-# The most bytes of files one POST /api/v1/episodes may upload (the MP3, script, timeline and post).
-API_MAX_UPLOAD_BYTES = env_int("API_MAX_UPLOAD_BYTES", 300 * 1024 * 1024)
 # What one editor's uploads not yet saved with an episode may hold (episodes/media/pending_uploads.py).
 PENDING_UPLOAD_QUOTA_BYTES = env_int("PENDING_UPLOAD_QUOTA_BYTES", 1024 * 1024 * 1024)
 
@@ -438,9 +445,6 @@ LETTERS_NOTIFY_EMAILS = env_list("LETTERS_NOTIFY_EMAILS")
 # At most LETTERS_RATE_LIMIT letters per sender in any LETTERS_RATE_WINDOW seconds (0: no limit).
 LETTERS_RATE_LIMIT = env_int("LETTERS_RATE_LIMIT", 5)
 LETTERS_RATE_WINDOW = env_int("LETTERS_RATE_WINDOW", 600)
-# Set only behind a proxy that writes the client's address there (e.g. X-Forwarded-For);
-# empty means REMOTE_ADDR. Anyone can send the header when no proxy overwrites it.
-TRUSTED_CLIENT_IP_HEADER = env_str("TRUSTED_CLIENT_IP_HEADER")
 # Secret for hashing senders' addresses; empty means SECRET_KEY.
 LETTERS_CLIENT_HASH_SALT = env_str("LETTERS_CLIENT_HASH_SALT")
 

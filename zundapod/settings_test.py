@@ -32,5 +32,5 @@ STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.s
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
 
-# The tests' audio servers listen on loopback (tests/test_remote_audio.py checks the refusal itself).
+# The tests' audio servers listen on loopback (tests/media/test_remote_audio.py checks the refusal itself).
 PROBE_AUDIO_ALLOW_PRIVATE_HOSTS = True

@@ -69,8 +69,8 @@ class Caller:
 
 
 def upload_cap() -> int:
-    """The most an authenticated caller's body may hold: `API_MAX_UPLOAD_BYTES` of files plus the form around them."""
-    return settings.API_MAX_UPLOAD_BYTES + FORM_OVERHEAD_BYTES
+    """The most an authenticated caller's body may hold: `MAX_UPLOAD_BYTES` of files plus the form around them."""
+    return settings.MAX_UPLOAD_BYTES + FORM_OVERHEAD_BYTES
 
 
 def decide(path: str, size: int | None, caller: Caller) -> tuple[HttpResponse | None, int]:

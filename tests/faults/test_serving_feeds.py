@@ -18,8 +18,8 @@ def test_unpublished_is_out_of_every_feed_within_five_seconds(scaleout_site):
     # editor unpublishes (the admin's 非公開 action is this UPDATE).
     site.shell(
         "from django.core.cache import cache\n"
-        "from episodes import feed_cache, feeds\n"
-        "from episodes.models import Episode\n"
+        "from episodes.feeds import cache as feed_cache, rss as feeds\n"
+        "from episodes.catalogue.models import Episode\n"
         "lease = getattr(feed_cache, 'BUILD_LEASE_SECONDS', None) or getattr(feed_cache, 'BUILD_LOCK_SECONDS')\n"
         f"for path in {showing!r}:\n"
         "    from urllib.parse import unquote\n"
@@ -40,7 +40,8 @@ def test_unpublished_is_out_of_every_feed_within_five_seconds(scaleout_site):
 BUILDER = """
 import pathlib, threading, time
 from urllib.parse import unquote
-from episodes import feed_cache, feeds, ready_bytes
+from episodes.feeds import cache as feed_cache, rss as feeds
+from episodes.serving import ready_bytes
 
 folder = pathlib.Path({folder!r})
 
@@ -79,7 +80,7 @@ def test_a_builder_killed_mid_build_keeps_no_unpublished_episode(scaleout_site, 
         held = site.shell(
             "from urllib.parse import unquote\n"
             "from django.core.cache import cache\n"
-            "from episodes import feed_cache, feeds\n"
+            "from episodes.feeds import cache as feed_cache, rss as feeds\n"
             f"print(sum(cache.get(feed_cache.store.cache_key(feeds.ready_key(unquote(p))) + ':building') is not None"
             f" for p in {showing!r}))"
         )
@@ -90,7 +91,9 @@ def test_a_builder_killed_mid_build_keeps_no_unpublished_episode(scaleout_site, 
         if builder.poll() is None:
             builder.kill()
             builder.wait()
-    site.shell(f"from episodes.models import Episode; Episode.objects.filter(number={number}).update(status='draft')")
+    site.shell(
+        f"from episodes.catalogue.models import Episode; Episode.objects.filter(number={number}).update(status='draft')"
+    )
     unpublished = time.monotonic()
     remaining = set(showing)
     while remaining and time.monotonic() - unpublished < 30:

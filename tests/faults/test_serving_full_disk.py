@@ -72,6 +72,6 @@ def test_a_full_var_keeps_pages_and_loses_no_letter(full_var_site):
     if letter.status == 503:
         assert site.post_letter(csrf, **LETTER).status == 302
     stored = site.shell(
-        f"from episodes.models import Letter; print(Letter.objects.filter(radio_name={LETTER['radio_name']!r}).count())"
+        f"from episodes.letters.models import Letter; print(Letter.objects.filter(radio_name={LETTER['radio_name']!r}).count())"
     )
     assert stored.strip() == "1"

@@ -54,6 +54,6 @@ def test_cached_pages_stay_and_the_rest_is_a_quick_503(scaleout_site, postgres):
     # The listener presses 送信する again on the page that kept the letter: it is stored.
     assert site.post_letter(csrf, **LETTER).status == 302
     stored = site.shell(
-        f"from episodes.models import Letter; print(Letter.objects.filter(radio_name={LETTER['radio_name']!r}).count())"
+        f"from episodes.letters.models import Letter; print(Letter.objects.filter(radio_name={LETTER['radio_name']!r}).count())"
     )
     assert stored.strip() == "1"

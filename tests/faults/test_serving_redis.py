@@ -17,7 +17,7 @@ def test_listeners_keep_every_page_and_feed_while_redis_is_dead(scaleout_site, r
         assert [r.status for r in replies if r.status >= 500] == []
         # An editor retitles the newest episode: listeners see it though the shared cache is gone.
         site.shell(
-            "from episodes.models import Episode\n"
+            "from episodes.catalogue.models import Episode\n"
             "e = Episode.objects.published().order_by('-published_at').first()\n"
             "e.title = 'Redis停止中の新しい題名'\n"
             "e.save()\n"

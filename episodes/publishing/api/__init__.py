@@ -15,7 +15,7 @@ does not attach a bearer token to a forged cross-site request by itself.
 
 Uploads stream to temporary files (never memory), are hashed as they arrive
 (to recognise a retry under the same Idempotency-Key) and stop at the
-`API_MAX_UPLOAD_BYTES` setting.
+`MAX_UPLOAD_BYTES` setting.
 
 The package is split by concern: `errors` (the answers and the error table),
 `uploads` (receiving the files and reading the post), `views` (the frame, the

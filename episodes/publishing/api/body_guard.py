@@ -31,4 +31,4 @@ def may_be_valid(authorization: str) -> bool:
 
 
 def too_large(limit: int) -> HttpResponse:
-    return ApiError("upload_too_large", max_upload_bytes=settings.API_MAX_UPLOAD_BYTES).response()
+    return ApiError("upload_too_large", max_upload_bytes=settings.MAX_UPLOAD_BYTES).response()

@@ -35,8 +35,8 @@ BOOLEANS |= {"1": True, "true": True, "yes": True, "on": True}
 
 
 def max_upload_bytes() -> int:
-    """The most bytes of files one request may upload: the `API_MAX_UPLOAD_BYTES` setting."""
-    return settings.API_MAX_UPLOAD_BYTES
+    """The most bytes of files one request may upload: the `MAX_UPLOAD_BYTES` setting."""
+    return settings.MAX_UPLOAD_BYTES
 
 
 class StreamingUploadHandler(TemporaryFileUploadHandler):
