@@ -130,19 +130,15 @@ def visible_audio_episode(request, path: str) -> Episode | None:
 
 
 async def _astream(path: str, start: int, length: int) -> AsyncIterator[bytes]:
-    # File reads go to the default thread pool: a cold disk must not stall the event loop.
+    """`_stream` under ASGI: each read in the default thread pool, so a cold disk never stalls the event loop."""
     fileobj = await asyncio.to_thread(default_storage.open, path, "rb")
+    chunks = _stream(fileobj, start, length)
     try:
-        await asyncio.to_thread(fileobj.seek, start)
-        remaining = length
-        while remaining > 0:
-            chunk = await asyncio.to_thread(fileobj.read, min(CHUNK_SIZE, remaining))
-            if not chunk:
-                break
-            remaining -= len(chunk)
+        while (chunk := await asyncio.to_thread(next, chunks, None)) is not None:
             yield chunk
     finally:
-        fileobj.close()
+        chunks.close()
+        fileobj.close()  # also when no read began (closing an unstarted generator skips its finally)
 
 
 def _handed_to_nginx(request, path: str, episode: Episode | None) -> HttpResponse:

@@ -81,8 +81,20 @@ CHANNEL_FIELDS = [
 ]
 
 
+class ArtworkPreviews:
+    """The station's and a show's artwork, and what the feed uses of it, on their forms."""
+
+    @admin.display(description="プレビュー")
+    def artwork_preview(self, obj):
+        return image_preview(obj.artwork, 200)
+
+    @admin.display(description="フィード用")
+    def feed_artwork_preview(self, obj):
+        return _feed_artwork_preview(obj)
+
+
 @admin.register(Station)
-class StationAdmin(admin.ModelAdmin):
+class StationAdmin(ArtworkPreviews, admin.ModelAdmin):
     """The one station row: what /feed.xml says about the whole broadcaster."""
 
     readonly_fields = ["artwork_preview", "feed_artwork_preview", "podcast_guid"]
@@ -99,17 +111,9 @@ class StationAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="プレビュー")
-    def artwork_preview(self, obj):
-        return image_preview(obj.artwork, 200)
-
-    @admin.display(description="フィード用")
-    def feed_artwork_preview(self, obj):
-        return _feed_artwork_preview(obj)
-
 
 @admin.register(Show)
-class ShowAdmin(admin.ModelAdmin):
+class ShowAdmin(ArtworkPreviews, admin.ModelAdmin):
     list_display = ["name", "slug", "author", "episode_count"]
     search_fields = ["name", "description"]
     prepopulated_fields = {"slug": ["name"]}
@@ -126,14 +130,6 @@ class ShowAdmin(admin.ModelAdmin):
         ),
         ("ポッドキャストの情報", {"fields": CHANNEL_FIELDS}),
     ]
-
-    @admin.display(description="プレビュー")
-    def artwork_preview(self, obj):
-        return image_preview(obj.artwork, 200)
-
-    @admin.display(description="フィード用")
-    def feed_artwork_preview(self, obj):
-        return _feed_artwork_preview(obj)
 
     @admin.display(description="エピソード数", ordering="episode_total")
     def episode_count(self, obj):

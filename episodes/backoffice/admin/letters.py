@@ -192,17 +192,20 @@ class LetterAdmin(SaneDateFiltersMixin, admin.ModelAdmin):
         without_consent = ready.filter(consent_to_air=False).count()
         count = ready.update(status=Letter.Status.PICKED)
         skipped = queryset.count() - count
-        self.message_user(request, f"{count} 件を採用にしました。")
-        if without_consent:
-            self.message_user(
-                request,
-                f"うち {without_consent} 件は、放送で読まれることに同意していません。読み上げる前にご確認ください。",
-                level=messages.WARNING,
-            )
-        if skipped:
-            self.message_user(
-                request, f"放送済み・アーカイブの {skipped} 件はそのままにしました。", level=messages.WARNING
-            )
+        self._report(
+            request,
+            f"{count} 件を採用にしました。",
+            without_consent
+            and f"うち {without_consent} 件は、放送で読まれることに同意していません。読み上げる前にご確認ください。",
+            f"放送済み・アーカイブの {skipped} 件はそのままにしました。" if skipped else "",
+        )
+
+    def _report(self, request, done: str, *warnings: str) -> None:
+        """What an action did, then each warning that applies (an empty one is left out)."""
+        self.message_user(request, done)
+        for warning in warnings:
+            if warning:
+                self.message_user(request, warning, level=messages.WARNING)
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -224,17 +227,14 @@ class LetterAdmin(SaneDateFiltersMixin, admin.ModelAdmin):
                 count = letters.update(status=Letter.Status.AIRED, aired_in=episode)
                 if count > without_consent:
                     SiteRevision.bump()  # the episode page now credits them
-                self.message_user(request, f"{count} 件を放送済みにしました（{episode}）。")
-                if without_consent:
-                    self.message_user(
-                        request,
-                        f"うち {without_consent} 件は読み上げの同意がないため、エピソードのページには名前を出しません。",
-                        level=messages.WARNING,
-                    )
-                if skipped:
-                    self.message_user(
-                        request, f"アーカイブ済みの {skipped} 件はそのままにしました。", level=messages.WARNING
-                    )
+                self._report(
+                    request,
+                    f"{count} 件を放送済みにしました（{episode}）。",
+                    f"うち {without_consent} 件は読み上げの同意がないため、エピソードのページには名前を出しません。"
+                    if without_consent
+                    else "",
+                    f"アーカイブ済みの {skipped} 件はそのままにしました。" if skipped else "",
+                )
                 return None
         else:
             form = AiredInForm(initial={"aired_in": default_aired_in(letters)})
