@@ -10,12 +10,14 @@ an episode, its cast and ten articles is one change, not twelve, and no
 reader can see the new revision before the content it stands for.
 """
 
-from django.db import models, transaction
+from django.db import connections, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from episodes.catalogue.models.text import CleanTextModel, clean_text_fields
 from episodes.catalogue.text import clean_data
+
+_current_sql: tuple | None = None  # (vendor, sql, params, converters), compiled on first use
 
 
 class SiteRevision(models.Model):
@@ -64,9 +66,39 @@ class SiteRevision(models.Model):
 
     @classmethod
     def current(cls) -> tuple[int, object]:
-        """(value, changed_at) of the current revision."""
-        row = cls.objects.filter(pk=1).values_list("value", "changed_at").first()
-        return row or (0, None)
+        """(value, changed_at) of the current revision: the one read every cache key is made from.
+
+        Every listener's request may ask, so the SQL is compiled once per process: compiling
+        even this query through the ORM took 1.5 ms where running it takes 0.02 ms.
+        """
+        global _current_sql
+        connection = connections[cls.objects.db]
+        if _current_sql is None or _current_sql[0] != connection.vendor:
+            query = cls.objects.filter(pk=1).values_list("value", "changed_at").query
+            # SQLite hands back text; the ORM would convert it as the backend does.
+            converters = connection.ops.get_db_converters(cls._meta.get_field("changed_at").get_col(cls._meta.db_table))
+            _current_sql = (connection.vendor, *query.sql_with_params(), converters)
+        _, sql, params, converters = _current_sql
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        if row is None:
+            return 0, None
+        value, changed_at = row
+        for converter in converters:
+            changed_at = converter(changed_at, None, connection)
+        return value, changed_at
+
+    @classmethod
+    def hub_announced_state(cls) -> str:
+        """What `websub_ping` last told the hub (its fingerprint of the feeds)."""
+        return cls.objects.filter(pk=1).values_list("hub_announced", flat=True).first() or ""
+
+    @classmethod
+    def remember_hub_announced(cls, fingerprint: str) -> None:
+        """A plain UPDATE on the revision row: remembering must not move the revision itself."""
+        if not cls.objects.filter(pk=1).update(hub_announced=fingerprint):
+            cls.objects.create(pk=1, hub_announced=fingerprint)
 
 
 class RevisionedQuerySet(models.QuerySet):

@@ -19,10 +19,6 @@ def feeds_fingerprint() -> str:
     return f"{revision}|{visible['count']}|{visible['latest']}"
 
 
-def last_announced() -> str:
-    return SiteRevision.objects.filter(pk=1).values_list("hub_announced", flat=True).first() or ""
-
-
 class Command(BaseCommand):
     help = "予約公開の時刻が来たエピソードなど、フィードの変化を WebSub ハブに知らせます（毎分の実行を想定）。"
 
@@ -35,7 +31,7 @@ class Command(BaseCommand):
             self.stdout.write("WEBSUB_HUB_URL が設定されていないので、何もしませんでした。")
             return
         fingerprint = feeds_fingerprint()
-        if not force and last_announced() == fingerprint:
+        if not force and SiteRevision.hub_announced_state() == fingerprint:
             if options["verbosity"] >= 2:
                 self.stdout.write("前回から変化はありません。")
             return
@@ -47,7 +43,5 @@ class Command(BaseCommand):
         if not websub.ping(urls):
             raise CommandError("ハブへの通知に失敗しました（次の実行でもう一度知らせます）。")
         # Remembered only after the hub accepted, so a failed ping is retried next minute.
-        # A plain UPDATE on the revision row: remembering must not move the revision itself.
-        if not SiteRevision.objects.filter(pk=1).update(hub_announced=fingerprint):
-            SiteRevision.objects.create(pk=1, hub_announced=fingerprint)
+        SiteRevision.remember_hub_announced(fingerprint)
         self.stdout.write(self.style.SUCCESS(f"{len(urls)} 件のフィードをハブに知らせました。"))
