@@ -66,6 +66,35 @@ STATION = "https://podcast.example.jp/feed.xml"
 DAILY = "https://podcast.example.jp/shows/daily/feed.xml"
 
 
+class TestSaveWithTheNetworkBlocked:
+    """Issue 21: a save with a hub configured does no network I/O; the ping happens after commit, in the worker."""
+
+    def test_the_save_succeeds_and_only_the_worker_tries_the_hub(
+        self, settings, monkeypatch, django_capture_on_commit_callbacks
+    ):
+        with socket.socket() as refusing:  # bound, never listening: every connection to it is refused
+            refusing.bind(("127.0.0.1", 0))
+            hub_address = refusing.getsockname()
+            settings.WEBSUB_HUB_URL = f"http://127.0.0.1:{hub_address[1]}/"
+            attempts = []
+            real_connect = socket.socket.connect
+
+            def connect(sock, address):
+                if tuple(address[:2]) == hub_address:
+                    attempts.append(address)
+                return real_connect(sock, address)
+
+            monkeypatch.setattr(socket.socket, "connect", connect)
+            with django_capture_on_commit_callbacks(execute=True):
+                episode = make_episode(show=make_show(slug="daily"))
+            assert Episode.objects.get(pk=episode.pk).is_public
+            assert attempts == []  # neither the save nor its commit touched the hub
+            assert queued_funcs() == ["episodes.feeds.websub.ping_hub"]
+            run_queued()
+            assert attempts  # the worker did, and was refused
+            assert Failure.objects.filter(func="episodes.feeds.websub.ping_hub").exists()
+
+
 class TestOnPublish:
     def test_off_by_default(self, settings, django_capture_on_commit_callbacks):
         assert settings.WEBSUB_HUB_URL == ""
