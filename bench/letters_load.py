@@ -52,7 +52,7 @@ EMAIL_FILE_PATH = {mail_dir!r}
 """
 SEED = f"""\
 from django.utils import timezone
-from episodes.models import Episode, Show
+from episodes.catalogue.models import Episode, Show
 
 show = Show.objects.create(
     name="負荷試験の番組", slug="load", description="負荷試験", author="負荷試験", owner_email="owner@example.jp"

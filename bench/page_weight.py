@@ -30,7 +30,7 @@ import random
 from io import BytesIO
 from django.core.files.base import ContentFile
 from PIL import Image, ImageFilter
-from episodes.models import Episode, Show
+from episodes.catalogue.models import Episode, Show
 random.seed(25)
 # Photo-like detail (noise over a gradient) so the JPEG weighs what a real cover does.
 image = Image.effect_noise((3000, 3000), 60).convert("RGB").filter(ImageFilter.GaussianBlur(1.2))

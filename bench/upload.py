@@ -38,7 +38,7 @@ BOUNDARY = "zundapod-bench-" + secrets.token_hex(8)
 TARGET_GROWTH_MB = 60
 SHOW = "ベンチの番組"
 SEED = f"""\
-from episodes.models import Show
+from episodes.catalogue.models import Show
 Show.objects.create(name={SHOW!r}, slug="bench", description="ベンチ", author="ベンチ", owner_email="owner@example.jp")
 """
 

@@ -22,7 +22,7 @@ DESKTOP = {"viewport": {"width": 1366, "height": 900}}
 CREATE_EPISODE = """
 import json
 from django.core.files.uploadedfile import SimpleUploadedFile
-from episodes.models import Actor, Appearance, Episode, LinkedArticle, Show
+from episodes.catalogue.models import Actor, Appearance, Episode, LinkedArticle, Show
 spec = json.loads(r'''{spec}''')
 show = Show.objects.order_by("pk").first()
 actor = Actor.objects.order_by("pk").first()

@@ -39,7 +39,7 @@ def long_mp3(path: Path, repeats: int = 40) -> Path:
 CREATE_EPISODE = """
 import json
 from django.core.files.uploadedfile import SimpleUploadedFile
-from episodes.models import Episode, LinkedArticle, Show
+from episodes.catalogue.models import Episode, LinkedArticle, Show
 spec = json.loads(r'''{spec}''')
 show = Show.objects.order_by("pk").first()
 number = (Episode.objects.order_by("-number").values_list("number", flat=True).first() or 0) + 1
