@@ -25,7 +25,7 @@ from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from benchsite import ROOT, Server, drop_database, free_port, in_process_site, own_postgres_database
+from benchsite import ROOT, Server, free_port, in_process_site, run_on_own_database
 
 BENCH = Path(__file__).resolve().parent
 LOCAL, REMOTE = 10, 2
@@ -293,12 +293,7 @@ def main() -> None:
     )
     options = parser.parse_args()
 
-    database = own_postgres_database() if options.postgres else None
-    try:
-        run(options)
-    finally:
-        if database:
-            drop_database(*database)
+    run_on_own_database(options.postgres, run, options)
 
 
 def run(options) -> None:

@@ -19,7 +19,7 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-from benchsite import ROOT, Server, drop_database, free_port, in_process_site, own_postgres_database
+from benchsite import ROOT, Server, free_port, in_process_site, run_on_own_database
 
 SIZE = 1024 * 1024
 
@@ -86,12 +86,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=40)
     parser.add_argument("--hold", type=float, default=14, help="seconds the table stays locked (the audit's 14)")
     options = parser.parse_args()
-    database = own_postgres_database() if options.postgres else None
-    try:
-        run(options)
-    finally:
-        if database:
-            drop_database(*database)
+    run_on_own_database(options.postgres, run, options)
 
 
 def run(options) -> None:

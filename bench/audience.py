@@ -34,7 +34,16 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from benchsite import MAKE_RUN, ROOT, Server, drop_database, free_port, in_process_site, own_postgres_database
+from benchsite import (
+    MAKE_RUN,
+    ROOT,
+    Server,
+    cast_and_articles,
+    drop_database,
+    free_port,
+    in_process_site,
+    own_postgres_database,
+)
 
 BENCH = Path(__file__).resolve().parent
 # The same for f7db5dd's `make run`, to measure the code before this bench.
@@ -53,7 +62,7 @@ def build_site(workdir: Path) -> None:
     from django.core.management import call_command
     from django.utils import timezone
 
-    from episodes.catalogue.models import Actor, Appearance, Episode, LinkedArticle, Show, Station
+    from episodes.catalogue.models import Actor, Episode, Show, Station
 
     call_command("migrate", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
@@ -92,20 +101,7 @@ def build_site(workdir: Path) -> None:
         )
         for n in range(1, EPISODES + 1)
     )
-    Appearance.objects.bulk_create(Appearance(episode=e, actor=actor) for e in episodes)
-    LinkedArticle.objects.bulk_create(
-        LinkedArticle(
-            episode=e,
-            position=p,
-            title=f"記事 {e.number}-{p}",
-            url=f"https://news.example.com/{e.number}/{p}",
-            summary="要約",
-            summary_html=f"<p>{words(65)}</p>",
-            citation_url=f"https://news.example.com/{e.number}/{p}",
-        )
-        for e in episodes
-        for p in range(5)
-    )
+    cast_and_articles(episodes, actor, summary="要約", summary_html=lambda: f"<p>{words(65)}</p>")
     mp3 = workdir / "media" / MEDIA_PATH
     mp3.parent.mkdir(parents=True, exist_ok=True)
     # A real MPEG frame header repeated: the bytes only have to be served.

@@ -194,3 +194,37 @@ def drop_database(base: str, name: str) -> None:
     connections.close_all()
     with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run_on_own_database(postgres: bool, run, *args) -> None:
+    """`run(*args)` on a PostgreSQL database of its own on DATABASE_URL's server (dropped after) when
+    `postgres`, else on the throwaway site's SQLite."""
+    database = own_postgres_database() if postgres else None
+    try:
+        run(*args)
+    finally:
+        if database:
+            drop_database(*database)
+
+
+def cast_and_articles(episodes, actor, *, summary: str, summary_html, per_episode: int = 5) -> None:
+    """Each episode's one voice and `per_episode` news articles, as a full archive has them.
+
+    `summary_html` is the stored HTML, or a function of nothing that gives a new one per article.
+    """
+    from episodes.catalogue.models import Appearance, LinkedArticle
+
+    Appearance.objects.bulk_create(Appearance(episode=e, actor=actor) for e in episodes)
+    LinkedArticle.objects.bulk_create(
+        LinkedArticle(
+            episode=e,
+            position=p,
+            title=f"記事 {e.number}-{p}",
+            url=f"https://news.example.com/{e.number}/{p}",
+            summary=summary,
+            summary_html=summary_html() if callable(summary_html) else summary_html,
+            citation_url=f"https://news.example.com/{e.number}/{p}",
+        )
+        for e in episodes
+        for p in range(per_episode)
+    )

@@ -10,7 +10,7 @@ import statistics
 import time
 from datetime import timedelta
 
-from benchsite import in_process_site
+from benchsite import cast_and_articles, in_process_site
 
 WORKDIR = in_process_site("zundapod-bench-", SITE_URL="https://podcast.example.jp")
 
@@ -21,7 +21,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from episodes.catalogue.models import Actor, Appearance, Episode, LinkedArticle, Show, Station  # noqa: E402
+from episodes.catalogue.models import Actor, Episode, Show, Station  # noqa: E402
 
 REPEATS = 5
 
@@ -49,20 +49,7 @@ def build_archive(total: int) -> None:
         )
         for n in range(1, total + 1)
     )
-    Appearance.objects.bulk_create(Appearance(episode=e, actor=actor) for e in episodes)
-    LinkedArticle.objects.bulk_create(
-        LinkedArticle(
-            episode=e,
-            position=p,
-            title=f"記事 {e.number}-{p}",
-            url=f"https://news.example.com/{e.number}/{p}",
-            summary=summary,
-            summary_html="<p><strong>要約</strong>の本文です。</p>" * 20,
-            citation_url=f"https://news.example.com/{e.number}/{p}",
-        )
-        for e in episodes
-        for p in range(5)
-    )
+    cast_and_articles(episodes, actor, summary=summary, summary_html="<p><strong>要約</strong>の本文です。</p>" * 20)
 
 
 def measure(client: Client, path: str, **headers) -> tuple[float, int, object]:
