@@ -14,7 +14,10 @@ text, a 20 MB MP3 on local media), starts the server as `make run` does
   (c) the home and an episode page, cached and uncached (a session cookie
       bypasses the page cache), against the bare rate;
   (d) the server processes' memory after 100 edits, each followed by fetches
-      of every feed and two pages.
+      of every feed and two pages;
+  (e) a hit's cost: the cached home and episode pages and the warm feed (plain and
+      gzip) against a bare app sending the same bytes, both servers up at once and
+      measured in turn, A/B/A/B (`--rounds` pairs), so load from elsewhere hits both.
 
 Every phase has a deadline; the run prints one table. `--server` measures
 another server command (a template with {port}, {workers}, {asgi}, {wsgi}).
@@ -277,6 +280,42 @@ def throughput(port: int, path: str, headers: dict | None = None, seconds: float
     return sum(done for done, _ in results) / seconds
 
 
+# --- (e) a hit against the bare app, A/B/A/B ----------------------------------------------
+
+
+def ab_rounds(options, port: int, env: dict, template: str, workdir: Path, report) -> None:
+    """Each ready response against the bare app serving its bytes, both up, measured alternately."""
+    measures = [
+        ("/", {"Accept-Encoding": "gzip"}, 16),
+        (f"/episode/{EPISODES}", {"Accept-Encoding": "gzip"}, 16),
+        ("/feed.xml", {}, 8),
+        ("/feed.xml", {"Accept-Encoding": "gzip"}, 8),
+    ]
+    for path, headers, connections in measures:
+        _, got, body = get(port, path, headers, timeout=120)
+        get(port, path, headers, timeout=120)  # learned by the fast path
+        zipped = {k.lower(): v for k, v in got.items()}.get("content-encoding") == "gzip"
+        body_file = workdir / f"bare-ab-{len(body)}.bin"
+        body_file.write_bytes(body)
+        bare_env = {**env, "BARE_BODY": str(body_file), "BARE_GZIP": "1" if zipped else "0"}
+        bare_port = free_port()
+        bare = Server(
+            bare_port, bare_env, options.workers, template=template, ready="/", log_name="server-bare-ab",
+            apps={"asgi": "bare_app:asgi", "wsgi": "bare_app:wsgi"},
+        )  # fmt: skip
+        ours, theirs = [], []
+        try:
+            for _ in range(options.rounds):
+                ours.append(throughput(port, path, headers, options.seconds, connections))
+                theirs.append(throughput(bare_port, "/", headers, options.seconds, connections))
+        finally:
+            bare.stop()
+        ratio = sum(ours) / sum(theirs)
+        label = f"(e) {path}{' gzip' if zipped else ''} vs bare, req/s A/B ×{options.rounds}"
+        pairs = " ".join(f"{a:.0f}/{b:.0f}" for a, b in zip(ours, theirs, strict=True))
+        report((label, f"{pairs} → {ratio:.2f}×"))
+
+
 # --- (a) slow listeners ---------------------------------------------------------------
 
 
@@ -415,7 +454,8 @@ def main() -> None:
     parser.add_argument("--download-mb", type=float, default=20, help="bytes each client fetches (Range)")
     parser.add_argument("--edits", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=5, help="each throughput measurement")
-    parser.add_argument("--phases", default="abcd")
+    parser.add_argument("--phases", default="abcd", help="e: cached pages and warm feeds against the bare app, A/B/A/B")
+    parser.add_argument("--rounds", type=int, default=3, help="A/B pairs per measure in phase e")
     parser.add_argument(
         "--postgres-redis",
         action="store_true",
@@ -521,7 +561,10 @@ def run(options, template: str, services: dict) -> None:
             for path in ("/", f"/episode/{EPISODES}"):
                 _, headers, body = get(port, path, {"Accept-Encoding": "gzip"})
                 if path == "/":
-                    bare_bodies["home page"] = (body, headers.get("Content-Encoding") == "gzip")
+                    bare_bodies["home page"] = (
+                        body,
+                        {k.lower(): v for k, v in headers.items()}.get("content-encoding") == "gzip",
+                    )
                 cached = throughput(port, path, {"Accept-Encoding": "gzip"}, options.seconds)
                 uncached = throughput(
                     port, path, {"Accept-Encoding": "gzip", "Cookie": "sessionid=bench"}, options.seconds
@@ -551,6 +594,8 @@ def run(options, template: str, services: dict) -> None:
                 )
             )
             report(("(d) largest process every 10 edits", " ".join(f"{mb:.0f}" for mb in largest) + " MB"))
+        if "e" in options.phases:
+            ab_rounds(options, port, env, template, workdir, report)
     finally:
         server.stop()
 
