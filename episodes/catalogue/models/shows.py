@@ -307,7 +307,10 @@ class Show(Channel):
 
     def clean(self):
         super().clean()
-        if self.slug and FormerShowSlug.objects.filter(slug=self.slug).exclude(show_id=self.pk).exists():
+        if not self.slug:
+            # Before the constraints are checked: an empty slug in the form means "make one from the name".
+            self.slug = self.suggest_slug(self.name, show_pk=self.pk)
+        elif FormerShowSlug.objects.filter(slug=self.slug).exclude(show_id=self.pk).exists():
             raise ValidationError({"slug": SLUG_REDIRECTED_MESSAGE})
 
     def save(self, *args, **kwargs):
