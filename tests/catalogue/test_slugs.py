@@ -99,6 +99,15 @@ class TestFormerSlugs:
         with django_assert_num_queries(2):  # the UPDATE and the revision; former slugs untouched when the slug stays
             show.save(update_fields=["description"])
 
+    def test_a_save_that_does_not_write_the_slug_records_nothing(self):
+        show = make_show(slug="first")
+        show.slug = "second"
+        show.save(update_fields=["description"])
+        assert Show.objects.get(pk=show.pk).slug == "first"
+        assert not FormerShowSlug.objects.exists()
+        show.save(update_fields=["slug"])
+        assert list(show.former_slugs.values_list("slug", flat=True)) == ["first"]
+
     def test_going_back_swaps_the_redirect(self):
         show = make_show(slug="first")
         show.slug = "second"

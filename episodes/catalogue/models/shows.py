@@ -319,7 +319,8 @@ class Show(Channel):
             if (update_fields := kwargs.get("update_fields")) is not None:
                 kwargs["update_fields"] = {*update_fields, "slug"}
         loaded = getattr(self, "_loaded_slug", None)
-        if loaded == self.slug:
+        fields = kwargs.get("update_fields")
+        if loaded == self.slug or (fields is not None and "slug" not in fields):  # the stored slug stays
             super().save(*args, **kwargs)
             return
         with transaction.atomic():
