@@ -9,6 +9,7 @@ import hashlib
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.templatetags.static import static
 from django.utils import timezone
@@ -16,7 +17,7 @@ from django.utils.feedgenerator import Enclosure, Rss201rev2Feed, Stylesheet
 from django.utils.xmlutils import SimplerXMLGenerator
 
 from episodes.catalogue.links import absolute_url
-from episodes.catalogue.models import Episode, Show, Station
+from episodes.catalogue.models import Episode, Show, Station, moved_show_redirect
 from episodes.catalogue.models.shows import WEEKDAYS_RRULE
 from episodes.catalogue.text import clean_text
 from episodes.feeds import cache as feed_cache
@@ -113,6 +114,9 @@ class PodcastRssFeed(Rss201rev2Feed):
         add("itunes:email", channel.owner_email)
         handler.endElement("itunes:owner")
         add("itunes:summary", self.feed["description"])
+        if self.feed.get("new_feed_url"):
+            # Apple's rule for a feed that moved: the feed at the new URL names itself, the old URL answers 301.
+            add("itunes:new-feed-url", self.feed["new_feed_url"])
         add("itunes:type", "episodic")
         add("podcast:guid", str(channel.feed_podcast_guid))
         add("podcast:locked", "yes", {"owner": channel.owner_email})
@@ -294,10 +298,22 @@ class StationFeed(PodcastFeed):
 
 
 class ShowFeed(PodcastFeed):
-    """`/shows/<slug>/feed.xml`: one show."""
+    """`/shows/<slug>/feed.xml`: one show; a former slug's feed URL answers 301 to the current one."""
+
+    def __call__(self, request, *args, **kwargs):
+        # Only a miss asks for former slugs: a poll of the current URL (304 or ready bytes) costs nothing more.
+        try:
+            return super().__call__(request, *args, **kwargs)
+        except Http404:
+            if moved := moved_show_redirect(request, slug=kwargs["slug"], view_name="episodes:show_feed"):
+                return moved
+            raise
 
     def load_channel(self, slug):
-        return get_object_or_404(Show.objects.public(), slug=slug)
+        return get_object_or_404(Show.objects.public().with_moved(), slug=slug)
+
+    def feed_extra_kwargs(self, channel):
+        return {**super().feed_extra_kwargs(channel), "new_feed_url": channel.feed_url if channel.moved else ""}
 
     def visible_episodes(self, channel):
         return Episode.objects.published().in_feed().filter(show=channel)

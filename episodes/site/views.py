@@ -20,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from episodes.catalogue.bounds import FIRST_YEAR, LAST_YEAR, parse_year
-from episodes.catalogue.models import Actor, Episode, Show, Station
+from episodes.catalogue.models import Actor, Episode, Show, Station, moved_show_redirect
 from episodes.letters import inbox as letters
 from episodes.letters.forms import LetterForm, linked_episode
 from episodes.letters.models import Letter
@@ -68,9 +68,17 @@ def show_list(request):
     return render(request, "episodes/show_list.html", {"shows": shows})
 
 
+def _moved_or_404(request, slug: str, view_name: str) -> HttpResponsePermanentRedirect:
+    """A 301 to the show's current address when `slug` is one it had before; else 404."""
+    if moved := moved_show_redirect(request, slug=slug, view_name=view_name):
+        return moved
+    raise Http404("番組が見つかりません。")
+
+
 def show_detail(request, slug):
-    """One show: its description, hosts, feed and public episodes."""
-    show = get_object_or_404(Show.objects.public().prefetch_related("hosts"), slug=slug)
+    """One show: its description, hosts, feed and public episodes; a former slug answers 301."""
+    if (show := Show.objects.public().prefetch_related("hosts").filter(slug=slug).first()) is None:
+        return _moved_or_404(request, slug, "episodes:show")
     page = _page(request, show.episodes.published().for_listing())
     return render(request, "episodes/show_detail.html", {"show": show, "page": page})
 
@@ -82,7 +90,8 @@ def subscribe(request):
 
 def show_subscribe(request, slug):
     """`/shows/<slug>/subscribe/`: the apps the show is in and its feed URL with a copy button."""
-    show = get_object_or_404(Show.objects.public(), slug=slug)
+    if (show := Show.objects.public().filter(slug=slug).first()) is None:
+        return _moved_or_404(request, slug, "episodes:show_subscribe")
     return render(request, "episodes/subscribe.html", {"show": show, "channels": [show]})
 
 

@@ -484,6 +484,8 @@ def full_site(site, settings):
         episode.save()
     site["friday"].artwork = image_upload("small.png", width=720, height=720)
     site["friday"].save()
+    # Moved from its Japanese address: its feed names its new URL (itunes:new-feed-url) for every parser below.
+    site["friday"].remember_former_slug("金曜の番組")
     return site
 
 
@@ -506,6 +508,8 @@ class TestDirectoriesAndApps:
             assert not parsed.bozo, (path, parsed.bozo_exception)
             podcast = podcastparser.parse(f"https://podcast.example.jp{path}", io.BytesIO(body))
             assert podcast["episodes"] and podcast["cover_url"]
+            moved = path == "/shows/friday/feed.xml"
+            assert podcast.get("new_url") == (f"https://podcast.example.jp{path}" if moved else None)
 
     def test_podcast_index_parser_reads_every_feed_without_a_warning(self, client, full_site, tmp_path):
         files = []

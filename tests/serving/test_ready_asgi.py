@@ -136,3 +136,21 @@ def test_the_proxy_scheme_is_only_trusted_when_configured(site, settings):
         for _ in range(2):
             assert get(live.port, "/", {"X-Forwarded-Proto": "https"}, client="127.0.0.2")[0] == 301
     SyncToAsync.single_thread_executor.submit(connections.close_all).result()
+
+
+def test_a_learned_address_of_a_show_answers_301_once_its_slug_changes(server, django_requests, site):
+    """The fast path remembers /shows/daily/…; after the slug changes it must not answer from that memory."""
+    paths = ("/shows/daily/", "/shows/daily/feed.xml")
+    for path in paths:
+        assert get(server, path)[0] == 200
+        assert get(server, path)[0] == 200
+    assert len(django_requests) == 2  # each learned on its first request
+    site.slug = "morning"
+    site.save()
+    for path in paths:
+        status, headers, _ = get(server, path)
+        assert (status, headers["location"]) == (301, path.replace("daily", "morning"))
+    site.slug = "daily"
+    site.save()
+    for path in paths:
+        assert get(server, path)[0] == 200  # and the 301 was not kept either

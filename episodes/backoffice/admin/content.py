@@ -5,7 +5,7 @@ import logging
 from django.contrib import admin
 from django.db import models
 from django.db.models import Count
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from markdownx.models import MarkdownxField
 from markdownx.widgets import AdminMarkdownxWidget
 
@@ -120,9 +120,9 @@ class ShowAdmin(ArtworkPreviews, admin.ModelAdmin):
     filter_horizontal = ["hosts"]
     formfield_overrides = FORM_FIELDS
     inlines = [AiringSlotInline]
-    readonly_fields = ["artwork_preview", "feed_artwork_preview", "podcast_guid"]
+    readonly_fields = ["artwork_preview", "feed_artwork_preview", "podcast_guid", "former_addresses"]
     fieldsets = [
-        (None, {"fields": ["name", "slug", "description", "long_description", "hosts"]}),
+        (None, {"fields": ["name", "slug", "former_addresses", "description", "long_description", "hosts"]}),
         ("アートワーク", {"fields": ["artwork", "artwork_preview", "feed_artwork_preview"]}),
         (
             "購読先（購読ページに出ます）",
@@ -130,6 +130,13 @@ class ShowAdmin(ArtworkPreviews, admin.ModelAdmin):
         ),
         ("ポッドキャストの情報", {"fields": CHANNEL_FIELDS}),
     ]
+
+    @admin.display(description="以前のURL（新しいURLへ転送）")
+    def former_addresses(self, obj):
+        slugs = [former.slug for former in obj.former_slugs.all()] if obj.pk else []
+        if not slugs:
+            return "—"
+        return format_html_join(", ", "/shows/{}/", ((slug,) for slug in slugs))
 
     @admin.display(description="エピソード数", ordering="episode_total")
     def episode_count(self, obj):

@@ -7,7 +7,8 @@ from episodes.catalogue.models.episodes import Episode, EpisodeQuerySet
 from episodes.catalogue.models.legacy import LegacyPath
 from episodes.catalogue.models.revision import RevisionedModel, RevisionedQuerySet, SiteRevision
 from episodes.catalogue.models.schedule import AiringSlot, Weekday
-from episodes.catalogue.models.shows import Channel, Show, Station, podcast_guid_for
+from episodes.catalogue.models.shows import Channel, Show, Station, moved_show_redirect, podcast_guid_for
+from episodes.catalogue.models.slugs import FormerShowSlug
 from episodes.catalogue.models.uploads import audio_upload_to, image_upload_to, thumbnail_upload_to
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "Channel",
     "Episode",
     "EpisodeQuerySet",
+    "FormerShowSlug",
     "LegacyPath",
     "LinkedArticle",
     "RevisionedModel",
@@ -27,6 +29,7 @@ __all__ = [
     "audio_upload_to",
     "episode_guid",
     "image_upload_to",
+    "moved_show_redirect",
     "podcast_guid_for",
     "thumbnail_upload_to",
     "Weekday",

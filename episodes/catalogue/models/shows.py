@@ -7,14 +7,23 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Exists, OuterRef
+from django.http import HttpRequest, HttpResponsePermanentRedirect
 from django.urls import reverse
 
 from episodes.catalogue import request_memo
 from episodes.catalogue.links import is_public_origin
 from episodes.catalogue.models.cast import Actor
 from episodes.catalogue.models.revision import RevisionedModel, RevisionedQuerySet
+from episodes.catalogue.models.slugs import (
+    SLUG_HELP,
+    SLUG_MAX_LENGTH,
+    SLUG_REDIRECTED_MESSAGE,
+    FormerShowSlug,
+    suggest_slug,
+    validate_ascii_slug,
+)
 from episodes.catalogue.models.uploads import image_upload_to
 from episodes.catalogue.pictures import build_renditions_on_commit
 from episodes.media import images
@@ -247,6 +256,14 @@ class ShowQuerySet(RevisionedQuerySet):
 
         return self.filter(Exists(Episode.objects.published().filter(show=OuterRef("pk"))))
 
+    def with_moved(self):
+        """Each show annotated `moved`: whether it had another slug before (its feed then names its new URL)."""
+        return self.annotate(moved=Exists(FormerShowSlug.objects.filter(show=OuterRef("pk"))))
+
+    def moved_from(self, slug: str) -> "Show | None":
+        """The show of this queryset that `slug` used to name, or None (one query)."""
+        return self.filter(former_slugs__slug=slug).first()
+
 
 class SubscribeLink(NamedTuple):
     key: str
@@ -258,7 +275,14 @@ class Show(Channel):
     """A podcast: one feed, one artwork, its usual hosts."""
 
     name = models.CharField("番組名", max_length=200, unique=True)
-    slug = models.SlugField("スラッグ", max_length=100, unique=True, allow_unicode=True)
+    slug = models.CharField(
+        "スラッグ",
+        max_length=SLUG_MAX_LENGTH,
+        unique=True,
+        blank=True,
+        validators=[validate_ascii_slug],
+        help_text=SLUG_HELP,
+    )
     hosts = models.ManyToManyField(Actor, verbose_name="ホスト", blank=True, related_name="hosted_shows")
     # Where listeners follow the show in the big apps; the subscribe page lists those that are set.
     apple_podcasts_url = models.URLField("Apple Podcasts の番組URL", max_length=500, blank=True)
@@ -272,6 +296,58 @@ class Show(Channel):
         verbose_name = "番組"
         verbose_name_plural = "番組"
         ordering = ["name"]
+        constraints = [models.CheckConstraint(condition=~models.Q(slug=""), name="show_slug_not_empty")]
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        if "slug" in field_names:
+            instance._loaded_slug = instance.slug
+        return instance
+
+    def clean(self):
+        super().clean()
+        if not self.slug:
+            # Before the constraints are checked: an empty slug in the form means "make one from the name".
+            self.slug = self.suggest_slug(self.name, show_pk=self.pk)
+        elif FormerShowSlug.objects.filter(slug=self.slug).exclude(show_id=self.pk).exists():
+            raise ValidationError({"slug": SLUG_REDIRECTED_MESSAGE})
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = self.suggest_slug(self.name, show_pk=self.pk)
+            if (update_fields := kwargs.get("update_fields")) is not None:
+                kwargs["update_fields"] = {*update_fields, "slug"}
+        loaded = getattr(self, "_loaded_slug", None)
+        fields = kwargs.get("update_fields")
+        if loaded == self.slug or (fields is not None and "slug" not in fields):  # the stored slug stays
+            super().save(*args, **kwargs)
+            return
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            # The slug is this show's again (or taken over from an older redirect): it answers 200 now.
+            FormerShowSlug.objects.filter(slug=self.slug).delete()
+            if loaded:
+                FormerShowSlug.objects.update_or_create(slug=loaded, defaults={"show": self})
+        self._loaded_slug = self.slug
+
+    def remember_former_slug(self, slug: str) -> None:
+        """Keep answering `slug` (an address this show had elsewhere, as an import's Japanese one) with a 301."""
+        if not slug or slug == self.slug or Show.objects.filter(slug=slug).exists():
+            return
+        FormerShowSlug.objects.get_or_create(slug=slug, defaults={"show": self})
+
+    @classmethod
+    def suggest_slug(cls, name: str, *, show_pk: int | None = None) -> str:
+        """A slug for a show of that name that no other show has now or had before."""
+
+        def free(slug: str) -> bool:
+            others = cls.objects.filter(slug=slug).exclude(pk=show_pk)
+            return (
+                not others.exists() and not FormerShowSlug.objects.filter(slug=slug).exclude(show_id=show_pk).exists()
+            )
+
+        return suggest_slug(name, free=free)
 
     def get_absolute_url(self) -> str:
         return reverse("episodes:show", kwargs={"slug": self.slug})
@@ -304,3 +380,13 @@ class Show(Channel):
     def default_title(self, day) -> str:
         """The station's title pattern: `<show> podcast YYYYMMDD`."""
         return f"{self.name} podcast {day:%Y%m%d}"
+
+
+def moved_show_redirect(request: HttpRequest, *, slug: str, view_name: str) -> HttpResponsePermanentRedirect | None:
+    """A 301 from a public show's former slug to the same page at its current one (query kept); None otherwise."""
+    show = Show.objects.public().moved_from(slug)
+    if show is None:
+        return None
+    path = reverse(view_name, kwargs={"slug": show.slug})
+    query = request.META.get("QUERY_STRING", "")
+    return HttpResponsePermanentRedirect(f"{path}?{query}" if query else path)

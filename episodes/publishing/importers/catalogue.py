@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from episodes.catalogue.models import Actor, Episode, Show, Station
+from episodes.catalogue.models.slugs import unicode_slug_from
 from episodes.media import images
 from episodes.publishing.importers.files import SiteFiles
 from episodes.publishing.importers.jekyll import Post, PostError, SiteConfig, read_feed_artwork
@@ -210,7 +211,7 @@ def find_or_create_show(name: str, *, catalogue: Catalogue, hosts: list[Actor]) 
         config = catalogue.config
         show = Show.objects.create(
             name=name,
-            slug=unique_slug(Show, name, "show"),
+            slug=Show.suggest_slug(name),
             description=name,
             long_description=config.description_long,
             author=config.author or config.title or name,
@@ -218,6 +219,8 @@ def find_or_create_show(name: str, *, catalogue: Catalogue, hosts: list[Actor]) 
             owner_email=config.email or Station.load().owner_email,
             website_url=config.url,
         )
+        # Earlier imports gave the show its name as a Japanese slug: its links and subscriptions get a 301.
+        show.remember_former_slug(unicode_slug_from(name))
     if hosts and not show.hosts.exists():
         show.hosts.set(hosts)
     return show

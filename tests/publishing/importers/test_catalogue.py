@@ -1,9 +1,11 @@
 """The catalogue an import hangs posts on: specials filed under their show, shows created and said (importers/catalogue.py)."""
 
 import io
+from urllib.parse import quote
 
 import pytest
 from django.core.management import call_command
+from django.utils.text import slugify
 
 from episodes.catalogue.models import Episode, Show
 from episodes.publishing.importers.catalogue import specials_of
@@ -83,3 +85,36 @@ class TestSpecials:
         mapping.write_text(f"{special}: 記念番組\n", encoding="utf-8")
         run_import(site, "--show-map", str(mapping))
         assert Episode.objects.get(number=2).show.name == "記念番組"
+
+
+class TestShowSlugs:
+    """Shows get short ASCII addresses; the Japanese slug earlier imports gave them redirects (issue 25)."""
+
+    def test_a_japanese_show_gets_an_ascii_slug_and_its_old_address_redirects(self, site, client):
+        add_post(site, jekyll_post(1, day="05", show=MAIN), serial=1, day="05", mp3=f"{MAIN}_podcast_20260105.mp3")
+        add_post(
+            site, jekyll_post(2, day="06", show="Tech Talk"), serial=2, day="06", mp3="Tech Talk_podcast_20260106.mp3"
+        )
+        out = run_import(site)
+        main, tech = Show.objects.get(name=MAIN), Show.objects.get(name="Tech Talk")
+        assert (main.slug, tech.slug) == ("show-1", "tech-talk")
+        assert list(main.former_slugs.values_list("slug", flat=True)) == [slugify(MAIN, allow_unicode=True)]
+        assert not tech.former_slugs.exists()  # its name was its slug already
+        assert f"    {MAIN} → /shows/show-1/（以前のURL 1 件をここへ転送）" in out
+        assert "    Tech Talk → /shows/tech-talk/\n" in out
+        old = f"/shows/{quote(slugify(MAIN, allow_unicode=True))}/feed.xml"
+        response = client.get(old)
+        assert (response.status_code, response["Location"]) == (301, "/shows/show-1/feed.xml")
+
+    def test_importing_again_keeps_the_slugs(self, site):
+        add_post(site, jekyll_post(1, day="05", show=MAIN), serial=1, day="05", mp3=f"{MAIN}_podcast_20260105.mp3")
+        run_import(site)
+        show = Show.objects.get()
+        show.slug = "zunda-ai"
+        show.save()
+        run_import(site)
+        show.refresh_from_db()
+        assert show.slug == "zunda-ai"
+        assert sorted(show.former_slugs.values_list("slug", flat=True)) == sorted(
+            ["show-1", slugify(MAIN, allow_unicode=True)]
+        )

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
+from django.db.models import Count
 
 from episodes.catalogue.models import Episode, Show, Weekday
 from episodes.publishing.importers import before_archive_import
@@ -163,6 +164,7 @@ class Command(BaseCommand):
         self._old_site(site_dir, dry_run=dry_run)
         if not dry_run:
             self._week()
+            self._show_addresses()
         if archived_files:
             label = {"publish": "公開しました", "draft": "下書きにしました", "skip": "取り込みませんでした"}[archived]
             if dry_run:
@@ -194,6 +196,13 @@ class Command(BaseCommand):
             f"ページが応答 {counts[VIEW]} に{verb}"
             + (f"。元のファイルがなく応答できないもの {counts[MISSING]} 件" if counts[MISSING] else "")
         )
+
+    def _show_addresses(self) -> None:
+        """Each show's short ASCII address, and how many former ones (Japanese, from earlier imports) redirect to it."""
+        self.stdout.write("  番組のURL（管理画面の「番組」でスラッグを変えられます。以前のURLは転送されます）:")
+        for show in Show.objects.annotate(former=Count("former_slugs")).order_by("pk"):
+            moved = f"（以前のURL {show.former} 件をここへ転送）" if show.former else ""
+            self.stdout.write(f"    {show.name} → /shows/{show.slug}/{moved}")
 
     def _week(self) -> None:
         """Airing slots from the archive's recent weeks, so the dashboard and the add form work on day one."""
