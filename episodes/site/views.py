@@ -120,7 +120,8 @@ def episode_detail(request, number):
 
 def search_view(request):
     """`/search/?q=…`: results grouped by episode, best first, with filters."""
-    query = search.clean_query(request.GET.get("q", ""))
+    asked = request.GET.get("q", "")
+    query = search.clean_query(asked)
     show = Show.objects.public().filter(slug=request.GET.get("show", "")).first()
     actor = Actor.objects.public().filter(slug=request.GET.get("actor", "")).first()
     year = parse_year(request.GET.get("year"))
@@ -128,6 +129,8 @@ def search_view(request):
     page = search.results_page(results, request.GET.get("page"), settings.EPISODES_PER_PAGE)
     context = {
         "query": query,
+        # clean_query keeps the first MAX_QUERY_CHARS characters: the listener is told, not left guessing.
+        "cut_at": search.MAX_QUERY_CHARS if len(asked.strip()) > len(query) == search.MAX_QUERY_CHARS else 0,
         "page": page,
         "hits": search.explain(page.object_list, query),
         "shows": Show.objects.public(),

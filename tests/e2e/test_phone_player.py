@@ -248,6 +248,27 @@ def test_the_dashboard_fits_a_phone(server, phone, shots):
     shots.take(phone, "phone-dashboard", "管理画面の最初のページ（390px）: 表は縦に積まれ、横にはみ出さない")
 
 
+# The placeholder's width as drawn in the input's own font, and the room the input leaves it.
+PLACEHOLDER_ROOM = """() => {
+  const input = document.querySelector('.header-search input');
+  const style = getComputedStyle(input);
+  const pen = document.createElement('canvas').getContext('2d');
+  pen.font = `${style.fontSize} ${style.fontFamily}`;
+  const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  return {text: pen.measureText(input.placeholder).width, room};
+}"""
+
+
+@pytest.mark.parametrize("width", [390, 320])
+def test_the_header_search_placeholder_is_not_cut(server, browser, width, shots):
+    context, page = tab(browser, {**PHONE, "viewport": {"width": width, "height": 844}})
+    page.goto(server.url + "/")
+    fit = page.evaluate(PLACEHOLDER_ROOM)
+    shots.take(page, f"header-search-{width}", f"ヘッダーの検索欄（幅 {width} px）", full_page=False)
+    context.close()
+    assert fit["text"] <= fit["room"], fit
+
+
 def test_the_queue_plays_two_episodes_in_a_row(server, phone, shots):
     phone.goto(server.url + "/")
     expect(phone.locator("main .episode-card [data-queue-item]").first).to_be_visible()

@@ -128,6 +128,16 @@ class TestHostileInput:
     def test_huge_query_is_capped(self, corpus):
         assert len(search.clean_query("量" * 10_000)) == search.MAX_QUERY_CHARS
 
+    def test_a_capped_query_says_so(self, client, corpus):
+        body = client.get("/search/", {"q": "量子" + "あ" * 300}).text
+        assert f"最初の {search.MAX_QUERY_CHARS} 文字だけで検索しました" in body
+        # The heading names the query's start, so the notice stays on the first screen of a phone.
+        assert "<h1>「量子" + "あ" * 37 + "…」の検索結果</h1>" in body
+        assert 'value="量子' + "あ" * (search.MAX_QUERY_CHARS - 2) + '"' in body  # what was searched
+        # Exactly the limit, or shorter once spaces are trimmed: nothing was cut, nothing is said.
+        for query in ("量" * search.MAX_QUERY_CHARS, "  " + "量" * (search.MAX_QUERY_CHARS - 1) + "  "):
+            assert "文字だけで検索しました" not in client.get("/search/", {"q": query}).text
+
 
 class TestIndexFollowsChanges:
     def test_edits_and_deletes(self, corpus):
