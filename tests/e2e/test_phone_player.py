@@ -269,6 +269,21 @@ def test_the_header_search_placeholder_is_not_cut(server, browser, width, shots)
     assert fit["text"] <= fit["room"], fit
 
 
+@pytest.mark.parametrize("width", [390, 320])
+def test_every_menu_link_is_on_screen(server, browser, width, shots):
+    """At 320 px the five links used to scroll sideways, お便りを送る cut and 購読 off-screen."""
+    context, page = tab(browser, {**PHONE, "viewport": {"width": width, "height": 844}})
+    page.goto(server.url + "/")
+    outside = page.evaluate(
+        """() => [...document.querySelectorAll('.site-header nav a')]
+             .filter(a => { const r = a.getBoundingClientRect(); return r.left < 0 || r.right > window.innerWidth; })
+             .map(a => a.textContent)"""
+    )
+    shots.take(page, f"header-menu-{width}", f"ヘッダーのメニュー（幅 {width} px）", full_page=False)
+    context.close()
+    assert outside == []
+
+
 def test_the_queue_plays_two_episodes_in_a_row(server, phone, shots):
     phone.goto(server.url + "/")
     expect(phone.locator("main .episode-card [data-queue-item]").first).to_be_visible()
