@@ -213,10 +213,7 @@ def _http_date(timestamp: int) -> bytes:
     return http_date(timestamp).encode("latin-1")
 
 
-def _plain_hit(ready: Ready, headers: dict) -> tuple[list, bytes]:
-    """The headers and body of a 200 for a request that asks nothing conditional: what `Ready.respond`
-    answers, without building a request and a response (a hit is a lookup and a send)."""
-    use_gzip = _ACCEPTS_GZIP.search(headers.get(b"accept-encoding", b"")) is not None
+def _own_headers(ready: Ready, use_gzip: bool) -> list:
     body = ready.gzipped if use_gzip else ready.plain
     own = [(b"content-length", str(len(body)).encode())]
     if use_gzip:
@@ -225,7 +222,23 @@ def _plain_hit(ready: Ready, headers: dict) -> tuple[list, bytes]:
     own.append((b"etag", (f"W/{ready.etag}" if use_gzip else ready.etag).encode("latin-1")))
     if ready.last_modified:
         own.append((b"last-modified", _http_date(ready.last_modified)))
-    return own, body
+    return own
+
+
+# The headers of each ready response's two encodings, made on its first plain hit in this process.
+_HEADERS_OF: dict[int, tuple[Ready, list, list]] = {}
+
+
+def _plain_hit(ready: Ready, headers: dict) -> tuple[list, bytes]:
+    """The headers and body of a 200 for a request that asks nothing conditional: what `Ready.respond`
+    answers, without building a request and a response (a hit is a lookup and a send)."""
+    use_gzip = _ACCEPTS_GZIP.search(headers.get(b"accept-encoding", b"")) is not None
+    made = _HEADERS_OF.get(id(ready))
+    if made is None or made[0] is not ready:
+        if len(_HEADERS_OF) >= MAX_ROUTES:
+            _HEADERS_OF.clear()
+        made = _HEADERS_OF[id(ready)] = (ready, _own_headers(ready, False), _own_headers(ready, True))
+    return (made[2], ready.gzipped) if use_gzip else (made[1], ready.plain)
 
 
 async def _send_ready(send, scope, headers: dict, ready: Ready, learned: list) -> None:

@@ -16,11 +16,13 @@ import bisect
 import gzip
 import hashlib
 import logging
+import math
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
@@ -47,8 +49,9 @@ class State:
     due: int
     latest_due: datetime | None
 
-    @property
+    @cached_property
     def token(self) -> str:
+        # Asked on every hit; a frozen instance computes it once (cached_property writes __dict__ itself).
         return f"{self.revision}|{self.changed_at}|{self.due}"
 
     @property
@@ -94,10 +97,18 @@ class _Reading:
     revision: int
     changed_at: datetime | None
     ahead: list[datetime]
+    # (until, state): the state stays what it is until the next publication time ahead passes.
+    _made: list = field(default_factory=list, compare=False, repr=False)
 
     def state(self) -> State:
+        made = self._made
+        if made and time.time() < made[0]:
+            return made[1]
         due = bisect.bisect_right(self.ahead, timezone.now())
-        return State(self.revision, self.changed_at, due, self.ahead[due - 1] if due else None)
+        state = State(self.revision, self.changed_at, due, self.ahead[due - 1] if due else None)
+        until = self.ahead[due].timestamp() if due < len(self.ahead) else math.inf
+        made[:] = [until, state]
+        return state
 
 
 _reading: _Reading | None = None

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from episodes.catalogue.models import SiteRevision, Station
-from episodes.serving.ready_bytes import REVISION_TRUST_SECONDS, current_state, recent_state
+from episodes.serving.ready_bytes import REVISION_TRUST_SECONDS, _Reading, current_state, recent_state
 from tests.factories import make_episode, make_show
 
 pytestmark = pytest.mark.django_db
@@ -55,3 +55,14 @@ def test_a_scheduled_episode_is_due_on_time_from_a_recent_reading(django_assert_
         after = recent_state(trust=5)
     assert (before.due, after.due) == (0, 1)
     assert after.token != before.token
+
+
+def test_a_reading_keeps_its_state_until_the_next_publication_time_passes():
+    """The state a hit is checked against is made once, and made again only when a scheduled episode falls due."""
+    now = timezone.now()
+    reading = _Reading(0.0, 0, 7, None, [now - timedelta(minutes=1), now + timedelta(milliseconds=300)])
+    first = reading.state()
+    assert first.due == 1 and reading.state() is first
+    time.sleep(0.35)
+    later = reading.state()
+    assert later.due == 2 and later.token != first.token and later.latest_due == reading.ahead[1]
