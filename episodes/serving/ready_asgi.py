@@ -29,12 +29,15 @@ import functools
 import logging
 import re
 import threading
+from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
+from django.core.signals import setting_changed
 from django.db import DatabaseError, connection
+from django.dispatch import receiver
 from django.http import HttpRequest
 from django.http.cookie import parse_cookie
 from django.utils.http import http_date
@@ -69,6 +72,33 @@ def mark(request, response, store: Store, key: str):
     return response
 
 
+@dataclass(frozen=True)
+class _Settings:
+    """The settings every hit reads, read once (Django's settings object costs a lookup each time)."""
+
+    ssl_redirect: bool
+    proxy_ssl_header: tuple[str, str] | None
+    session_cookie: str
+
+
+_settings: _Settings | None = None
+
+
+def _read() -> _Settings:
+    global _settings
+    if _settings is None:
+        _settings = _Settings(
+            settings.SECURE_SSL_REDIRECT, settings.SECURE_PROXY_SSL_HEADER, settings.SESSION_COOKIE_NAME
+        )
+    return _settings
+
+
+@receiver(setting_changed)
+def _settings_changed(**kwargs) -> None:
+    global _settings
+    _settings = None
+
+
 def wrap(django_app):
     """`django_app` with ready bytes answered before it."""
 
@@ -77,7 +107,7 @@ def wrap(django_app):
             return await django_app(scope, receive, send)
         headers = dict(scope["headers"])
         scheme = request_scheme(scope, headers)
-        if settings.SECURE_SSL_REDIRECT and scheme != "https":
+        if _read().ssl_redirect and scheme != "https":
             return await django_app(scope, receive, send)  # SecurityMiddleware redirects it (or knows it is exempt)
         address = (scheme, headers.get(b"host"), scope["path"], scope["query_string"])
         route = _routes.get(address)
@@ -156,8 +186,9 @@ def _stale(store: Store, ready: Ready | None, path: str) -> Ready | None:
 
 def request_scheme(scope, headers: dict) -> str:
     """ "http" or "https" as Django's HttpRequest.scheme reads it (SECURE_PROXY_SSL_HEADER, else the server's)."""
-    if settings.SECURE_PROXY_SSL_HEADER:
-        meta, secure_value = settings.SECURE_PROXY_SSL_HEADER
+    proxy_header = _read().proxy_ssl_header
+    if proxy_header:
+        meta, secure_value = proxy_header
         value = headers.get(meta.removeprefix("HTTP_").lower().replace("_", "-").encode("latin-1"))
         if value is not None:
             value, *_ = value.decode("latin-1").split(",", 1)
@@ -177,7 +208,7 @@ def request_cookies(headers: dict) -> dict[str, str]:
 
 def _anonymous(headers: dict) -> bool:
     names = request_cookies(headers)
-    return settings.SESSION_COOKIE_NAME not in names and "messages" not in names
+    return _read().session_cookie not in names and "messages" not in names
 
 
 def _learning(send, address: tuple, headers: dict):
