@@ -16,7 +16,8 @@ text, a 20 MB MP3 on local media), starts the server as `make run` does
   (d) the server processes' memory after 100 edits, each followed by fetches
       of every feed and two pages;
   (e) a hit's cost: the cached home and episode pages and the warm feed (plain and
-      gzip) against a bare app sending the same bytes, both servers up at once and
+      gzip) against a bare app sending the same response (its body and every header),
+      both servers up at once and
       measured in turn, A/B/A/B (`--rounds` pairs), so load from elsewhere hits both.
 
 Every phase has a deadline; the run prints one table. `--server` measures
@@ -28,6 +29,7 @@ import asyncio
 import gzip
 import http.client
 import itertools
+import json
 import multiprocessing
 import os
 import random
@@ -297,7 +299,10 @@ def ab_rounds(options, port: int, env: dict, template: str, workdir: Path, repor
         zipped = {k.lower(): v for k, v in got.items()}.get("content-encoding") == "gzip"
         body_file = workdir / f"bare-ab-{len(body)}.bin"
         body_file.write_bytes(body)
-        bare_env = {**env, "BARE_BODY": str(body_file), "BARE_GZIP": "1" if zipped else "0"}
+        # The same response: its body and every header but the two the server adds itself.
+        headers_file = workdir / f"bare-ab-{len(body)}.json"
+        headers_file.write_text(json.dumps([[k, v] for k, v in got.items() if k.lower() not in ("date", "server")]))
+        bare_env = {**env, "BARE_BODY": str(body_file), "BARE_HEADERS": str(headers_file)}
         bare_port = free_port()
         bare = Server(
             bare_port, bare_env, options.workers, template=template, ready="/", log_name="server-bare-ab",

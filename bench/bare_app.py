@@ -1,17 +1,22 @@
 """The bare baseline for bench/audience.py: the same bytes, with no Django, under the same server.
 
 `BARE_BODY` names a file whose bytes every request gets; `BARE_GZIP=1` sends
-them as `Content-Encoding: gzip`. `wsgi` and `asgi` are the two interfaces.
+them as `Content-Encoding: gzip`, or `BARE_HEADERS` names a JSON list of every header to send. `wsgi` and `asgi` are the two interfaces.
 """
 
+import json
 import os
 from pathlib import Path
 
 BODY = Path(os.environ["BARE_BODY"]).read_bytes()
-HEADERS = [("Content-Type", os.environ.get("BARE_CONTENT_TYPE", "text/html; charset=utf-8"))]
-HEADERS.append(("Content-Length", str(len(BODY))))
-if os.environ.get("BARE_GZIP") == "1":
-    HEADERS.append(("Content-Encoding", "gzip"))
+if os.environ.get("BARE_HEADERS"):
+    # Every header the site's response had (a JSON list of pairs): the same response, byte for byte.
+    HEADERS = [tuple(pair) for pair in json.loads(Path(os.environ["BARE_HEADERS"]).read_text())]
+else:
+    HEADERS = [("Content-Type", os.environ.get("BARE_CONTENT_TYPE", "text/html; charset=utf-8"))]
+    HEADERS.append(("Content-Length", str(len(BODY))))
+    if os.environ.get("BARE_GZIP") == "1":
+        HEADERS.append(("Content-Encoding", "gzip"))
 
 
 def wsgi(environ, start_response):
