@@ -25,7 +25,6 @@ at hand are served (stale, logged), without waiting for it.
 """
 
 import asyncio
-import functools
 import logging
 import re
 import threading
@@ -40,7 +39,6 @@ from django.db import DatabaseError, connection
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.http.cookie import parse_cookie
-from django.utils.http import http_date
 
 from episodes.serving import outage
 from episodes.serving.ready_bytes import PER_REQUEST_HEADERS, Ready, Store, current_state, recent_state
@@ -239,37 +237,12 @@ _ACCEPTS_GZIP = re.compile(rb"\bgzip\b")  # Django's re_accepts_gzip, on the raw
 _CONDITIONAL = (b"if-none-match", b"if-modified-since")
 
 
-@functools.lru_cache(maxsize=64)
-def _http_date(timestamp: int) -> bytes:
-    return http_date(timestamp).encode("latin-1")
-
-
-def _own_headers(ready: Ready, use_gzip: bool) -> list:
-    body = ready.gzipped if use_gzip else ready.plain
-    own = [(b"content-length", str(len(body)).encode())]
-    if use_gzip:
-        own.append((b"content-encoding", b"gzip"))
-    # As Django's GZipMiddleware does: the gzip bytes are another representation.
-    own.append((b"etag", (f"W/{ready.etag}" if use_gzip else ready.etag).encode("latin-1")))
-    if ready.last_modified:
-        own.append((b"last-modified", _http_date(ready.last_modified)))
-    return own
-
-
-# The headers of each ready response's two encodings, made on its first plain hit in this process.
-_HEADERS_OF: dict[int, tuple[Ready, list, list]] = {}
-
-
 def _plain_hit(ready: Ready, headers: dict) -> tuple[list, bytes]:
     """The headers and body of a 200 for a request that asks nothing conditional: what `Ready.respond`
     answers, without building a request and a response (a hit is a lookup and a send)."""
-    use_gzip = _ACCEPTS_GZIP.search(headers.get(b"accept-encoding", b"")) is not None
-    made = _HEADERS_OF.get(id(ready))
-    if made is None or made[0] is not ready:
-        if len(_HEADERS_OF) >= MAX_ROUTES:
-            _HEADERS_OF.clear()
-        made = _HEADERS_OF[id(ready)] = (ready, _own_headers(ready, False), _own_headers(ready, True))
-    return (made[2], ready.gzipped) if use_gzip else (made[1], ready.plain)
+    if _ACCEPTS_GZIP.search(headers.get(b"accept-encoding", b"")) is not None:
+        return ready.raw_headers[1], ready.gzipped
+    return ready.raw_headers[0], ready.plain
 
 
 async def _send_ready(send, scope, headers: dict, ready: Ready, learned: list) -> None:

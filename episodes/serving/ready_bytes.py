@@ -74,10 +74,6 @@ class State:
         return response
 
 
-def _revision() -> tuple[int, datetime | None]:
-    return SiteRevision.current()
-
-
 # How long the event loop may answer from the revision this process last read
 # (recent_state) before asking the database again. Edits made in this process
 # are seen at once; another process's, within this. Staff never see it: their
@@ -125,7 +121,7 @@ def current_state() -> State:
     # Both before the query: a move during it makes this reading old, and its age counts from here.
     at, moves_here = time.monotonic(), SiteRevision.moves_here
     try:
-        revision, changed_at = _revision()
+        revision, changed_at = SiteRevision.current()
         reading = _reading
         if reading is None or (reading.revision, reading.changed_at) != (revision, changed_at):
             ahead = list(Episode.objects.scheduled().order_by("published_at").values_list("published_at", flat=True))
@@ -182,6 +178,26 @@ class Ready:
         # mtime=0: the same bytes for the same body, whichever process builds it.
         gzipped = gzip.compress(body, compresslevel=6, mtime=0)
         return cls(state.token, state.etag(key), state.last_modified, tuple(headers), body, gzipped)
+
+    @cached_property
+    def raw_headers(self) -> tuple[list, list]:
+        """The per-request headers `respond` would add to a 200, plain then gzip, as ASGI bytes.
+
+        Made on a process's first hit of this response (the ASGI fast path sends them as they are).
+        """
+
+        def own(use_gzip: bool) -> list:
+            body = self.gzipped if use_gzip else self.plain
+            headers = [(b"content-length", str(len(body)).encode())]
+            if use_gzip:
+                headers.append((b"content-encoding", b"gzip"))
+            # As Django's GZipMiddleware does: the gzip bytes are another representation.
+            headers.append((b"etag", (f"W/{self.etag}" if use_gzip else self.etag).encode("latin-1")))
+            if self.last_modified:
+                headers.append((b"last-modified", http_date(self.last_modified).encode("latin-1")))
+            return headers
+
+        return own(False), own(True)
 
     def respond(self, request: HttpRequest) -> HttpResponse:
         """A 304, or the body in the encoding the client accepts."""
